@@ -1,0 +1,67 @@
+# Two commands matter: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+ROOMS  := core proposals intake routing responses public api
+export FLASK_APP := core:create_app
+
+.PHONY: run test install translations migrate seed lint check-migrations extract-messages worker beat bench clean
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(BIN)/activate
+
+install: $(BIN)/activate translations
+
+# Compile every room's English catalogue (Japanese is the source language).
+translations: $(BIN)/activate
+	@for room in $(ROOMS); do \
+	  if [ -f $$room/translations/en/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel compile --use-fuzzy -q -d $$room/translations -l en || exit 1; \
+	  fi; \
+	done
+
+# Refresh one room's catalogue after adding strings: make extract-messages ROOM=intake
+extract-messages: $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/$(ROOM).pot $(ROOM) $(wildcard templates/$(ROOM)) $(if $(filter core,$(ROOM)),templates/base.html templates/macros templates/admin templates/email,)
+	@if [ -f $(ROOM)/translations/en/LC_MESSAGES/messages.po ]; then \
+	  $(BIN)/pybabel update -i /tmp/$(ROOM).pot -d $(ROOM)/translations -l en --no-fuzzy-matching; \
+	else \
+	  $(BIN)/pybabel init -i /tmp/$(ROOM).pot -d $(ROOM)/translations -l en; \
+	fi
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask seed
+
+# The service with demo data on the embedded default (SQLite, no Redis).
+run: seed
+	@$(BIN)/flask demo-accounts
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Tests on SQLite by default; set TEST_DATABASE_URL (and REDIS_URL) for PostgreSQL and Redis.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/activate
+	$(BIN)/ruff check .
+
+check-migrations: install
+	DATABASE_URL=$${TEST_DATABASE_URL:-sqlite:////tmp/window-check.sqlite3} sh -c '$(BIN)/flask db upgrade && $(BIN)/flask db check'
+
+worker: install
+	$(BIN)/celery -A worker worker --loglevel INFO -Q default,mail,scheduler
+
+beat: install
+	$(BIN)/celery -A worker beat --loglevel INFO
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance/window.sqlite3

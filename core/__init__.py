@@ -1,0 +1,175 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from flask import Flask, has_request_context, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from core.config import PROJECT_ROOT, load_config
+from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+# Rooms of the product, each a package with init_app(app) and, optionally,
+# a translations/ folder of its own (catalogues are merged at run time, so
+# rooms never edit each other's .po files).
+ROOMS = ("core", "proposals", "intake", "routing", "responses", "public", "api")
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    if overrides:
+        app.config.update(overrides)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        str(PROJECT_ROOT / room / "translations") for room in ROOMS
+    )
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _init_i18n(app)
+    _register_rooms(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    # Import every model module so metadata (and Alembic) sees all tables.
+    import core.models  # noqa: F401
+    import proposals.models  # noqa: F401
+    from core.celery_app import celery_init_app
+    from core.outbox import install_outbox_hooks
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    celery_init_app(app)
+    import core.tasks  # noqa: F401  (registers tasks with Celery)
+
+    with app.app_context():
+        install_outbox_hooks()
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return "ja"  # tasks and commands pass force_locale() when they need another language
+    chosen = session.get("lang")
+    if chosen in ("ja", "en"):
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.locale or "ja"
+    return "ja"  # Japanese first, whatever the browser says
+
+
+def _init_i18n(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
+
+
+def _register_rooms(app: Flask) -> None:
+    for room in ROOMS:
+        module = importlib.import_module(room)
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app)
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("core/error.html", code=400, title=_l("フォームの有効期限が切れました"),
+                               message=_l("もう一度ページを開き直してから送信してください。入力内容は保存済みの下書きから再開できます。")), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return {"error": error.name, "status": error.code, "detail": error.description}, error.code
+        if error.code == 401:
+            return redirect(url_for("auth.signin", next=request.full_path))
+        titles = {
+            403: _l("このページを表示する権限がありません"),
+            404: _l("ページが見つかりません"),
+            405: _l("この操作はできません"),
+            413: _l("ファイルが大きすぎます"),
+            429: _l("操作の回数が多すぎます"),
+        }
+        messages = {
+            403: _l("サインインしているアカウントを確認してください。"),
+            404: _l("URLが正しいか確認してください。"),
+            413: _l("送信できる大きさを超えています。ファイルを小さくしてもう一度お試しください。"),
+            429: _l("しばらく時間をおいてから、もう一度お試しください。"),
+        }
+        return render_template(
+            "core/error.html", code=error.code, title=titles.get(error.code, error.name),
+            message=messages.get(error.code, ""),
+        ), error.code
+
+    @app.errorhandler(Exception)
+    def server_error(error):  # pragma: no cover - last resort
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return render_template("core/error.html", code=500, title=_l("システムエラーが発生しました"),
+                               message=_l("時間をおいてもう一度お試しください。")), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from core.nav import nav_items
+    from proposals.lifecycle import PUBLIC_STATE_LABELS, STATE_LABELS, public_state
+
+    # Each room may add static/css/rooms/<room>.css; all are linked from base.html.
+    room_sheets = sorted(p.name for p in (PROJECT_ROOT / "static" / "css" / "rooms").glob("*.css"))
+
+    @app.context_processor
+    def inject_helpers():
+        locale = str(get_locale() or "ja")
+
+        def dept_name(department):
+            return department.name(locale) if department is not None else ""
+
+        def state_label(state):
+            return STATE_LABELS.get(state, state)
+
+        def public_state_label(state):
+            return PUBLIC_STATE_LABELS[public_state(state)]
+
+        return {
+            "room_stylesheets": lambda: room_sheets,
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+            "nav_items": lambda: nav_items(app),
+            "admin_links": lambda: app.extensions.get("admin_links", []),
+            "current_locale": locale,
+            "dept_name": dept_name,
+            "theme_name": dept_name,
+            "state_label": state_label,
+            "public_state_label": public_state_label,
+            "public_state": public_state,
+            "city_name": app.config["CITY_NAME_EN"] if locale == "en" else app.config["CITY_NAME_JA"],
+        }
+
+
+def init_app(app: Flask) -> None:
+    """The core room: home, sign-in, language switch, administration."""
+    from core import admin, auth, cli, views
+    from core.nav import add_nav
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    cli.register(app)
+    add_nav(app, "core.home", _l("トップ"), "all", order=0)
+    add_nav(app, "admin.index", _l("管理"), "admin", order=90)
+    login_manager.user_loader(auth.load_user)
+    login_manager.unauthorized_handler(auth.unauthorized)

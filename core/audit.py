@@ -1,0 +1,65 @@
+"""Actors and the audit event writer. Every state change names who or what
+did it: a user, a rule with its ruleset version, the scheduler, the system."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from core.extensions import db
+from core.models import ActorKind, Event, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    user: Optional[User] = None
+    label: Optional[str] = None
+
+    @classmethod
+    def of_user(cls, user: User) -> "Actor":
+        return cls(ActorKind.USER, user=user, label=user.email)
+
+    @classmethod
+    def rule(cls, ruleset_version: int, rule_name: str | None = None) -> "Actor":
+        label = f"ruleset v{ruleset_version}" + (f" / {rule_name}" if rule_name else "")
+        return cls(ActorKind.RULE, label=label)
+
+    @classmethod
+    def scheduler(cls, job: str) -> "Actor":
+        return cls(ActorKind.SCHEDULER, label=job)
+
+    @classmethod
+    def system(cls, what: str = "system") -> "Actor":
+        return cls(ActorKind.SYSTEM, label=what)
+
+
+def record_event(
+    actor: Actor,
+    kind: str,
+    *,
+    proposal_id: int | None = None,
+    public: bool = False,
+    comment: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    department_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event to the log (flushes, never commits)."""
+    event = Event(
+        proposal_id=proposal_id,
+        kind=kind,
+        actor_kind=actor.kind,
+        actor_user_id=actor.user.id if actor.user is not None else None,
+        actor_label=actor.label,
+        department_id=department_id,
+        from_state=str(from_state) if from_state is not None else None,
+        to_state=str(to_state) if to_state is not None else None,
+        public=public,
+        comment=comment,
+        data=data or {},
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event

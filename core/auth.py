@@ -1,0 +1,216 @@
+"""Sign-in. Staff: email and password (argon2) with a lockout after
+repeated failures. Applicants: a one-time link by email, no password; the
+answer never reveals whether an address is registered."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import wraps
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+
+from core.audit import Actor, record_event
+from core.extensions import db, limiter
+from core.forms import SignInLinkForm, StaffLoginForm, normalise_email
+from core.models import Role, SignInToken, User, utcnow
+from core.outbox import queue_templated_email
+
+bp = Blueprint("auth", __name__)
+password_hasher = PasswordHasher()
+# Verified when the address is unknown, so a wrong address costs as long as a wrong password.
+_DUMMY_HASH = password_hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return password_hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    stored = user.password_hash if user is not None else None
+    try:
+        matched = password_hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return matched and stored is not None
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site paths, never another host."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def unauthorized():
+    if request.path.startswith("/api/"):
+        return {"error": "Unauthorized", "status": 401}, 401
+    return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+
+
+def staff_required(*roles: Role):
+    """Only staff (of the given roles, when named). Administrators always pass."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return unauthorized()
+            if not current_user.is_staff:
+                abort(403)
+            if roles and current_user.role not in roles and current_user.role != Role.ADMIN:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def applicant_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# --- applicants: one-time sign-in link -------------------------------------------------
+
+def _email_rate_key() -> str:
+    return "signin-email:" + normalise_email(request.form.get("email"))
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("5 per hour", methods=["POST"], key_func=_email_rate_key)
+def signin():
+    form = SignInLinkForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        if not form.website.data:  # the honeypot stays empty for people
+            issue_signin_link(form.email.data, safe_next(form.next.data, url_for("core.home")))
+            db.session.commit()
+        return redirect(url_for("auth.link_sent"))
+    return render_template("core/signin.html", form=form)
+
+
+@bp.route("/signin/sent")
+def link_sent():
+    return render_template("core/signin_sent.html")
+
+
+def issue_signin_link(email: str, next_url: str | None = None) -> str:
+    """Create a one-time token and queue the email. The same answer for
+    known and unknown addresses: a first link also creates the account."""
+    token = secrets.token_urlsafe(32)
+    minutes = current_app.config["SIGNIN_LINK_MINUTES"]
+    row = SignInToken(
+        email=email, token_hash=token_digest(token), next_url=next_url,
+        expires_at=utcnow() + timedelta(minutes=minutes),
+    )
+    db.session.add(row)
+    db.session.flush()
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    locale = user.locale if user else str(get_locale() or "ja")
+    queue_templated_email(
+        email, "signin_link", key=f"signin:{row.id}", locale=locale,
+        link=url_for("auth.use_link", token=token, _external=False), minutes=minutes,
+    )
+    return token
+
+
+@bp.route("/signin/link/<token>", methods=["GET", "POST"])
+def use_link(token: str):
+    row = db.session.scalar(sa.select(SignInToken).where(SignInToken.token_hash == token_digest(token)))
+    valid = row is not None and row.used_at is None and row.expires_at > utcnow()
+    if not valid:
+        return render_template("core/signin_link_invalid.html"), 400
+    # GET shows a button: mail scanners that open links do not use them up.
+    if request.method == "GET":
+        return render_template("core/signin_link_confirm.html", token=token)
+    row.used_at = utcnow()
+    user = db.session.scalar(sa.select(User).where(User.email == row.email))
+    if user is None:
+        user = User(email=row.email, role=Role.APPLICANT, locale=str(get_locale() or "ja"))
+        db.session.add(user)
+        db.session.flush()
+        record_event(Actor.of_user(user), "applicant_registered")
+    if not user.active:
+        abort(403)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    login_user(user)
+    session.permanent = True
+    return redirect(safe_next(row.next_url, url_for("core.home")))
+
+
+# --- staff: email and password ------------------------------------------------------------
+
+@bp.route("/staff/login", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def staff_login():
+    form = StaffLoginForm(next=request.args.get("next", ""))
+    error = None
+    if form.validate_on_submit():
+        user, error = authenticate_staff(form.email.data, form.password.data)
+        db.session.commit()
+        if user is not None:
+            login_user(user)
+            session["lang"] = session.get("lang") or user.locale
+            return redirect(safe_next(form.next.data, url_for("core.staff_home")))
+    return render_template("core/staff_login.html", form=form, error=error)
+
+
+def authenticate_staff(email: str, password: str) -> tuple[User | None, str | None]:
+    """Check the password; count failures and lock the account after too many."""
+    user = db.session.scalar(sa.select(User).where(User.email == email, User.role != Role.APPLICANT))
+    generic = _l("メールアドレスまたはパスワードが正しくありません。")
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        return None, _l("ログインの失敗が続いたため、このアカウントは一時的にロックされています。%(minutes)s分ほどおいてから再度お試しください。",
+                        minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+    if not verify_password(user, password) or not user.active:
+        if user is not None:
+            _count_failure(user)
+        return None, generic
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    return user, None
+
+
+def _count_failure(user: User) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = utcnow() + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+        user.failed_logins = 0
+        record_event(Actor.system("sign-in"), "user_locked_out", data={"user_id": user.id})
+
+
+@bp.route("/signout", methods=["POST"])
+def signout():
+    logout_user()
+    flash(_l("サインアウトしました。"), "info")
+    return redirect(url_for("core.home"))

@@ -1,0 +1,85 @@
+"""The city's business calendar, in Asia/Tokyo.
+
+A business day is a weekday that is not a Japanese public holidays (from
+the `holidays` package, which includes 振替休日 and 国民の休日), not one of
+the city's closing days 12/29-1/3, and not an extra closed day an
+administrator added (core.models.ClosedDay).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def to_local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(TOKYO)
+
+
+def local_today(now: datetime | None = None) -> date:
+    return to_local(now or datetime.now(UTC)).date()
+
+
+def fiscal_year_of(day: date) -> int:
+    """Japanese fiscal year: April to March (FY2026 = 2026-04-01 … 2027-03-31)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("JP", years=year).keys())
+
+
+def is_year_end_closing(day: date) -> bool:
+    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
+
+
+class BusinessCalendar:
+    def __init__(self, extra_closed_days: frozenset[date] | set[date] = frozenset()):
+        self.extra_closed_days = frozenset(extra_closed_days)
+
+    @classmethod
+    def from_database(cls) -> "BusinessCalendar":
+        from core.extensions import db
+        from core.models import ClosedDay
+
+        days = db.session.scalars(db.select(ClosedDay.day)).all()
+        return cls(set(days))
+
+    def is_business_day(self, day: date) -> bool:
+        return not (
+            day.weekday() >= 5
+            or day in _public_holidays(day.year)
+            or is_year_end_closing(day)
+            or day in self.extra_closed_days
+        )
+
+    def add_business_days(self, start: date, count: int) -> date:
+        """The business day that is `count` business days after `start`
+        (start itself does not count, as in 「5開庁日以内」)."""
+        day = start
+        remaining = count
+        while remaining > 0:
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                remaining -= 1
+        return day
+
+    def business_days_between(self, start: date, end: date) -> int:
+        """Business days after `start` up to and including `end`."""
+        if end <= start:
+            return 0
+        days = 0
+        day = start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                days += 1
+        return days

@@ -1,0 +1,95 @@
+"""Reorganisation: departments are renamed, merged and retired (the city
+reorganises most Aprils) without losing the history of what they handled.
+Codes never change; past names stay in department_names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from core.audit import Actor, record_event
+from core.calendar import local_today
+from core.extensions import db
+from core.models import Department, DepartmentName, Theme, User
+
+
+class ReorganisationError(Exception):
+    pass
+
+
+def _close_current_name(department: Department, day: date) -> None:
+    for name in department.names:
+        if name.valid_to is None:
+            name.valid_to = day
+
+
+def rename_department(department: Department, name_ja: str, name_en: str, actor: Actor,
+                      effective: date | None = None) -> None:
+    day = effective or local_today()
+    old = {"ja": department.name_ja, "en": department.name_en}
+    _close_current_name(department, day)
+    department.names.append(DepartmentName(name_ja=name_ja, name_en=name_en, valid_from=day))
+    department.name_ja, department.name_en = name_ja, name_en
+    db.session.flush()
+    record_event(actor, "department_renamed", department_id=department.id,
+                 data={"code": department.code, "from": old, "to": {"ja": name_ja, "en": name_en}})
+
+
+def retire_department(department: Department, actor: Actor, effective: date | None = None) -> None:
+    if _open_assignment_count(department) and department.merged_into_id is None:
+        raise ReorganisationError("open assignments remain: merge the department into another one instead")
+    day = effective or local_today()
+    department.active = False
+    department.retired_on = day
+    _close_current_name(department, day)
+    db.session.flush()
+    record_event(actor, "department_retired", department_id=department.id, data={"code": department.code})
+
+
+def merge_department(source: Department, target: Department, actor: Actor, effective: date | None = None) -> dict:
+    """Open work, staff and theme ownership move to `target`; finished work
+    keeps pointing at `source`, whose row and names stay for history."""
+    from proposals.models import Assignment, AssignmentStatus
+
+    if source.id == target.id or not target.active:
+        raise ReorganisationError("merge into a different, active department")
+    moved_assignments = db.session.scalars(
+        sa.select(Assignment).where(Assignment.department_id == source.id,
+                                    Assignment.status == AssignmentStatus.ACTIVE)
+    ).all()
+    target_has = set(db.session.scalars(
+        sa.select(Assignment.proposal_id).where(Assignment.department_id == target.id,
+                                                Assignment.status == AssignmentStatus.ACTIVE)
+    ))
+    for assignment in moved_assignments:
+        if assignment.proposal_id in target_has:
+            # The target already holds this proposal: close the duplicate, keep one.
+            assignment.status = AssignmentStatus.CLOSED
+        else:
+            assignment.department_id = target.id
+    db.session.execute(sa.update(User).where(User.department_id == source.id).values(department_id=target.id))
+    db.session.execute(sa.update(Theme).where(Theme.owner_id == source.id).values(owner_id=target.id))
+    source.merged_into_id = target.id
+    db.session.flush()
+    retire_department(source, actor, effective)
+    summary = {"code": source.code, "into": target.code, "assignments": [a.id for a in moved_assignments]}
+    record_event(actor, "department_merged", department_id=source.id, data=summary)
+    return summary
+
+
+def _open_assignment_count(department: Department) -> int:
+    from proposals.models import Assignment, AssignmentStatus
+
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(Assignment.department_id == department.id,
+                                         Assignment.status == AssignmentStatus.ACTIVE)
+    )
+
+
+def name_on(department: Department, day: date, locale: str = "ja") -> str:
+    """The department's name as it was on `day`."""
+    for name in department.names:
+        if name.valid_from <= day and (name.valid_to is None or day < name.valid_to):
+            return name.name_en if locale == "en" else name.name_ja
+    return department.name(locale)

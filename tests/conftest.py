@@ -1,0 +1,262 @@
+"""Test fixtures.
+
+The database is real: SQLite by default, PostgreSQL when TEST_DATABASE_URL
+says so (CI runs both). The schema comes from the real Alembic migrations,
+once per session. Every test starts from empty tables plus the reference
+data (departments, themes), so tests may commit freely, run threads and
+drive a live server in Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from core import create_app
+from core.extensions import db
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tempfile.mkdtemp(prefix='window-test-')}/test.sqlite3"
+
+
+def _ensure_postgres_database(url: str) -> None:
+    """Create the named test database if it does not exist yet."""
+    engine_url = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(engine_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": engine_url.database})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{engine_url.database}"'))
+    admin.dispose()
+
+
+DATABASE_URL = _database_url()
+IS_POSTGRES = DATABASE_URL.startswith("postgres")
+
+
+def app_config(**extra) -> dict:
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+        "WTF_CSRF_ENABLED": False,
+        "OUTBOX_DISPATCH": "manual",
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "SERVER_NAME": None,
+        "UPLOAD_DIR": tempfile.mkdtemp(prefix="window-uploads-"),
+    }
+    config.update(extra)
+    return config
+
+
+def _reset_schema(app) -> None:
+    """Drop everything and run the real migrations from the first revision."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if IS_POSTGRES:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+        else:
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def app():
+    if IS_POSTGRES:
+        _ensure_postgres_database(DATABASE_URL)
+    application = create_app(app_config())
+    _reset_schema(application)
+    return application
+
+
+def _empty_tables(app) -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if IS_POSTGRES:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def clean_db(app):
+    """Each test: empty tables, reference data loaded, an app context."""
+    from core.seed import seed_reference
+
+    with app.app_context():
+        _empty_tables(app)
+        seed_reference()
+        db.session.commit()
+        yield
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- factories --------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_user():
+    from core.auth import hash_password
+    from core.models import Department, Role, User
+
+    counter = iter(range(1, 10_000))
+    cached_hash = {}
+
+    def factory(role: str = "applicant", department: str | None = None, email: str | None = None,
+                password: str = "correct horse battery", **fields) -> User:
+        role = Role(role)
+        if role != Role.APPLICANT and department is None:
+            department = "jichi"
+        dept = db.session.scalar(sa.select(Department).where(Department.code == department)) if department else None
+        if role != Role.APPLICANT and password not in cached_hash:
+            cached_hash[password] = hash_password(password)
+        user = User(
+            email=email or f"user{next(counter)}-{uuid.uuid4().hex[:6]}@example.jp",
+            role=role,
+            department=dept,
+            password_hash=cached_hash.get(password) if role != Role.APPLICANT else None,
+            name=fields.pop("name", "テスト 利用者"),
+            **fields,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_organisation(make_user):
+    from core.models import Membership, Organisation, OrganisationKind
+
+    def factory(name: str = "NPO法人テスト", kind: str = "npo_corp", members=()) -> Organisation:
+        organisation = Organisation(name=name, kind=OrganisationKind(kind), city="川崎市")
+        for member in members:
+            organisation.memberships.append(Membership(user=member))
+        db.session.add(organisation)
+        db.session.commit()
+        return organisation
+
+    return factory
+
+
+@pytest.fixture
+def make_proposal(make_user, make_organisation):
+    """A proposal by a fresh applicant; submitted unless state='draft'."""
+    from core.audit import Actor
+    from core.models import Department, Theme
+    from proposals import operations
+    from proposals.models import Proposal, ProposalTheme, ProposalWard
+
+    def factory(state: str = "triage", themes=("welfare-elderly",), wards=("ward-miyamae",), scope="ward",
+                applicant=None, **fields) -> Proposal:
+        applicant = applicant or make_user("applicant")
+        organisation = make_organisation(members=[applicant])
+        defaults = dict(
+            title="宮前区の高齢者サロンとスマホ相談会", summary="高齢者のサロンでスマホ相談会を開きます。",
+            issue="高齢者の孤立", activities="月2回のサロン", outcomes="参加者数", scope=scope, stage="established",
+            exit_strategy="business", contact_name="寄合 一子", contact_email=applicant.email,
+            consent_privacy=True,
+        )
+        defaults.update(fields)
+        proposal = Proposal(organisation=organisation, created_by=applicant, **defaults)
+        theme_rows = {t.code: t for t in db.session.scalars(sa.select(Theme))}
+        proposal.theme_links = [ProposalTheme(theme=theme_rows[c], position=i) for i, c in enumerate(themes)]
+        for code in wards:
+            ward = db.session.scalar(sa.select(Department).where(Department.code == code))
+            proposal.ward_links.append(ProposalWard(ward=ward))
+        db.session.add(proposal)
+        db.session.flush()
+        if state != "draft":
+            operations.submit(proposal, Actor.of_user(applicant))
+        db.session.commit()
+        return proposal
+
+    return factory
+
+
+def department_id(code: str) -> int:
+    from core.models import Department
+
+    return db.session.scalar(sa.select(Department.id).where(Department.code == code))
+
+
+# --- live server and browser ------------------------------------------------------------------
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def live_server(app):
+    app.config["BASE_URL"] = "http://placeholder"
+    with LiveServer(app) as server:
+        app.config["BASE_URL"] = server.url
+        yield server
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                              args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/ (look at them)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
