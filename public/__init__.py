@@ -1,1 +1,23 @@
-"""See DESIGN.md: the public room (not built yet)."""
+"""The public room: catalogue, partners wanted, statistics, open data and
+the evaluation of adopted proposals."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    from core.nav import add_nav
+    from public import (
+        models,  # noqa: F401  (tables for Alembic)
+        views,
+    )
+
+    app.register_blueprint(views.bp)
+    add_nav(app, "public.catalogue", _l("公開提案"), "all", order=60)
+    add_nav(app, "public.partners", _l("パートナー募集"), "all", order=61)
+    add_nav(app, "public.stats", _l("統計"), "all", order=62)
+    add_nav(app, "public.open_data", _l("オープンデータ"), "all", order=63)
+    add_nav(app, "public.manage_publication", _l("公開の承認"), "window", order=70)
+    add_nav(app, "public.evaluations", _l("評価"), "department", order=71)

@@ -1,0 +1,200 @@
+"""The public record of a published proposal: the one whitelist of fields
+that the catalogue, the CSV and the JSON open data show. Personal data
+(contact name, email and phone, the organisation's representative, address
+and phone, applicants' and staff members' names and emails) is never read
+here, so it cannot leak into a public page or an export.
+
+docs/open-data.md documents this schema; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from core.calendar import to_local
+from core.extensions import db
+from proposals.lifecycle import public_state
+from proposals.models import Proposal
+from public.models import Evaluation
+from public.queries import published
+
+SCHEMA_VERSION = 1
+
+# (field, description) in the order of the CSV columns; docs/open-data.md lists the same.
+FIELDS: list[tuple[str, str]] = [
+    ("reference", "受付番号 (e.g. KW-2026-000123); stable identifier"),
+    ("url", "page of the proposal in the public catalogue"),
+    ("fiscal_year", "fiscal year of submission (April-March)"),
+    ("submitted_on", "date of submission (Asia/Tokyo), YYYY-MM-DD"),
+    ("status", "public status code: received, under_review, waiting_for_you, adopted, not_adopted, in_progress, completed, withdrawn, merged"),
+    ("title", "title"),
+    ("summary", "summary (up to 400 characters)"),
+    ("issue", "the local issue and its background"),
+    ("activities", "what the organisation proposes to do"),
+    ("outcomes", "expected outcomes and how they are measured"),
+    ("themes", "theme codes (themes.yaml); CSV: separated by ';'"),
+    ("wards", "ward codes where the activity takes place; empty for city-wide; CSV: ';'"),
+    ("scope", "ward, multi_ward, citywide or undecided"),
+    ("stage", "seed (pioneering) or established"),
+    ("organisation_name", "name of the proposing organisation"),
+    ("organisation_kind", "npo_corp, civic_group, company, neighborhood_assoc, university, school, social_welfare_council, intermediary, other"),
+    ("support_requested", "support asked of the city; CSV: ';'"),
+    ("partners_wanted", "kinds of partner the organisation seeks; CSV: ';'"),
+    ("budget_total_yen", "total budget in yen"),
+    ("budget_requested_yen", "amount requested from the city in yen"),
+    ("period_start", "planned start, YYYY-MM-DD"),
+    ("period_end", "planned end, YYYY-MM-DD"),
+    ("exit_strategy", "exit strategy (出口戦略): policy, business, national, time_limited, undecided"),
+    ("exit_note", "how the work continues after city support ends"),
+    ("lead_department", "code of the lead department (departments.yaml)"),
+    ("lead_department_name", "name of the lead department (Japanese)"),
+    ("decided_on", "date of the decision (adopted / not adopted), YYYY-MM-DD"),
+    ("decision_reason", "the department's reason for the decision"),
+    ("evaluation_implementation_start", "evaluation: implementation start, YYYY-MM-DD"),
+    ("evaluation_implementation_end", "evaluation: implementation end, YYYY-MM-DD"),
+    ("evaluation_indicators", "evaluation: outcome indicators, list of {name, target, actual}; CSV: JSON text"),
+    ("evaluation_exit_reached", "evaluation: reached, not_reached or undecided"),
+    ("evaluation_exit_note", "evaluation: note on the exit strategy"),
+    ("evaluation_review_decision", "three-year review: continue, commission (hand over to a commission) or end"),
+    ("evaluation_reviewed_on", "date of the three-year review, YYYY-MM-DD"),
+    ("evaluation_summary", "evaluation summary"),
+]
+FIELD_NAMES = [name for name, _ in FIELDS]
+LIST_FIELDS = {"themes", "wards", "support_requested", "partners_wanted"}
+
+
+def _day(value) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "hour"):
+        value = to_local(value).date()
+    return value.isoformat()
+
+
+def _enum(value) -> str | None:
+    return str(value.value if hasattr(value, "value") else value) if value is not None else None
+
+
+def public_record(proposal: Proposal, evaluation: Evaluation | None) -> dict[str, Any]:
+    lead = proposal.lead_department
+    record: dict[str, Any] = {
+        "reference": proposal.reference,
+        "url": f"{current_app.config['BASE_URL']}/catalogue/{proposal.reference}",
+        "fiscal_year": proposal.fiscal_year,
+        "submitted_on": _day(proposal.submitted_at),
+        "status": public_state(proposal.state).value,
+        "title": proposal.title,
+        "summary": proposal.summary,
+        "issue": proposal.issue,
+        "activities": proposal.activities,
+        "outcomes": proposal.outcomes,
+        "themes": [link.theme.code for link in proposal.theme_links],
+        "wards": [link.ward.code for link in proposal.ward_links],
+        "scope": _enum(proposal.scope),
+        "stage": _enum(proposal.stage),
+        "organisation_name": proposal.organisation.name if proposal.organisation else None,
+        "organisation_kind": _enum(proposal.organisation.kind) if proposal.organisation else None,
+        "support_requested": list(proposal.support_requested or []),
+        "partners_wanted": list(proposal.partners_wanted or []),
+        "budget_total_yen": proposal.budget_total_yen,
+        "budget_requested_yen": proposal.budget_requested_yen,
+        "period_start": _day(proposal.period_start),
+        "period_end": _day(proposal.period_end),
+        "exit_strategy": _enum(proposal.exit_strategy),
+        "exit_note": proposal.exit_note,
+        "lead_department": lead.code if lead else None,
+        "lead_department_name": lead.name_ja if lead else None,
+        "decided_on": _day(proposal.decided_at),
+        "decision_reason": proposal.decision_reason,
+    }
+    evaluation_fields = {
+        "evaluation_implementation_start": _day(evaluation.implementation_start) if evaluation else None,
+        "evaluation_implementation_end": _day(evaluation.implementation_end) if evaluation else None,
+        "evaluation_indicators": [
+            {"name": i.get("name", ""), "target": i.get("target", ""), "actual": i.get("actual", "")}
+            for i in (evaluation.indicators or [])
+        ] if evaluation else [],
+        "evaluation_exit_reached": _enum(evaluation.exit_reached) if evaluation else None,
+        "evaluation_exit_note": evaluation.exit_note if evaluation else None,
+        "evaluation_review_decision": _enum(evaluation.review_decision) if evaluation else None,
+        "evaluation_reviewed_on": _day(evaluation.reviewed_on) if evaluation else None,
+        "evaluation_summary": evaluation.summary if evaluation else None,
+    }
+    record.update(evaluation_fields)
+    return record
+
+
+def evaluation_of(proposal_id: int) -> Evaluation | None:
+    return db.session.scalar(sa.select(Evaluation).where(Evaluation.proposal_id == proposal_id))
+
+
+def published_records(batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Every published proposal as a public record, oldest first, read in batches."""
+    last_id = 0
+    while True:
+        proposals = db.session.scalars(
+            sa.select(Proposal).where(published(), Proposal.id > last_id).order_by(Proposal.id).limit(batch)
+            .options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),
+                     selectinload(Proposal.organisation), selectinload(Proposal.lead_department))
+        ).all()
+        if not proposals:
+            return
+        evaluations = {
+            e.proposal_id: e for e in db.session.scalars(
+                sa.select(Evaluation).where(Evaluation.proposal_id.in_([p.id for p in proposals]))
+            )
+        }
+        for proposal in proposals:
+            yield public_record(proposal, evaluations.get(proposal.id))
+        last_id = proposals[-1].id
+
+
+def _csv_value(name: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if name in LIST_FIELDS:
+        return ";".join(value)
+    if name == "evaluation_indicators":
+        return json.dumps(value, ensure_ascii=False) if value else ""
+    return value
+
+
+def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """CSV (UTF-8 with BOM, so spreadsheet programs read Japanese) one line at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(FIELD_NAMES)
+    yield "\ufeff" + buffer.getvalue()
+    for record in records:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_csv_value(name, record[name]) for name in FIELD_NAMES])
+        yield buffer.getvalue()
+
+
+def json_document(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    config = current_app.config
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "schema": f"{config['BASE_URL']}/open-data#schema",
+        "licence": config["OPEN_DATA_LICENCE"],
+        "publisher": config["CITY_NAME_EN"],
+        "proposals": list(records),
+    }
+
+
+def table_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return "\ufeff" + buffer.getvalue()

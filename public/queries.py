@@ -1,0 +1,311 @@
+"""Read-only queries of the public room: the catalogue and the statistics.
+
+Everything here is grouped and counted by the database (GROUP BY and
+window functions), so the pages stay fast at a hundred thousand proposals
+(see bench/public_stats.py). Only published proposals are ever returned
+as rows; statistics are counts over every submitted proposal.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from core.extensions import db
+from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme
+from proposals.lifecycle import PUBLIC_STATE_OF, PublicState
+from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
+
+ADOPTED_STATES = (State.ADOPTED, State.IN_PROGRESS, State.COMPLETED, State.EVALUATED)
+DECIDED_STATES = (*ADOPTED_STATES, State.NOT_ADOPTED)
+# Public states a visitor can filter the catalogue by (a draft is never public).
+CATALOGUE_STATES = [s for s in PublicState if s != PublicState.DRAFT]
+PAGE_SIZE = 20
+
+
+def normalise_query(text: str | None) -> str:
+    """NFKC (full-width to half-width, compatibility kana), trimmed, lower-cased."""
+    return unicodedata.normalize("NFKC", text or "").strip().lower()[:100]
+
+
+def published():
+    """The condition for a proposal to be public: consent and approval."""
+    return sa.and_(Proposal.consent_publish, Proposal.publication_approved, Proposal.state != State.DRAFT)
+
+
+def internal_states(public: PublicState) -> list[State]:
+    return [state for state, shown in PUBLIC_STATE_OF.items() if shown == public]
+
+
+@dataclass
+class CatalogueFilters:
+    q: str = ""
+    ward: str = ""
+    theme: str = ""
+    status: str = ""
+    fy: int | None = None
+    kind: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "CatalogueFilters":
+        """Whatever is typed in the URL: unknown values are ignored, never a 500."""
+        def text(name):
+            return normalise_query(args.get(name))
+
+        fy_raw = text("fy")
+        page_raw = text("page")
+        status = text("status")
+        kind = text("kind")
+        return cls(
+            q=text("q"),
+            ward=text("ward"),
+            theme=text("theme"),
+            status=status if status in {s.value for s in CATALOGUE_STATES} else "",
+            fy=int(fy_raw) if fy_raw.isdigit() and 1990 < int(fy_raw) < 2200 else None,
+            kind=kind if kind in {k.value for k in OrganisationKind} else "",
+            page=max(1, min(int(page_raw), 10_000)) if page_raw.isdigit() else 1,
+        )
+
+    def active(self) -> bool:
+        return any([self.q, self.ward, self.theme, self.status, self.fy, self.kind])
+
+
+def catalogue_query(filters: CatalogueFilters):
+    query = sa.select(Proposal).where(published())
+    if filters.q:
+        pattern = filters.q
+        query = query.where(sa.or_(sa.func.lower(Proposal.title).contains(pattern, autoescape=True),
+                                   sa.func.lower(Proposal.summary).contains(pattern, autoescape=True)))
+    if filters.ward:
+        query = query.where(
+            sa.exists().where(ProposalWard.proposal_id == Proposal.id, ProposalWard.ward_id == Department.id,
+                              Department.code == filters.ward)
+        )
+    if filters.theme:
+        query = query.where(
+            sa.exists().where(ProposalTheme.proposal_id == Proposal.id, ProposalTheme.theme_id == Theme.id,
+                              Theme.code == filters.theme)
+        )
+    if filters.status:
+        query = query.where(Proposal.state.in_(internal_states(PublicState(filters.status))))
+    if filters.fy:
+        query = query.where(Proposal.fiscal_year == filters.fy)
+    if filters.kind:
+        query = query.where(
+            sa.exists().where(Organisation.id == Proposal.organisation_id,
+                              Organisation.kind == OrganisationKind(filters.kind))
+        )
+    return query
+
+
+def catalogue_page(filters: CatalogueFilters) -> tuple[list[Proposal], int]:
+    query = catalogue_query(filters)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),
+                      selectinload(Proposal.organisation), selectinload(Proposal.lead_department))
+        .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+        .limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
+    ).all()
+    return rows, total
+
+
+def published_proposal(reference: str) -> Proposal | None:
+    return db.session.scalar(sa.select(Proposal).where(published(), Proposal.reference == reference))
+
+
+def fiscal_years() -> list[int]:
+    return list(db.session.scalars(
+        sa.select(Proposal.fiscal_year).where(Proposal.fiscal_year.is_not(None))
+        .group_by(Proposal.fiscal_year).order_by(Proposal.fiscal_year.desc())
+    ))
+
+
+def wards() -> list[Department]:
+    return db.session.scalars(
+        sa.select(Department).where(Department.kind == DepartmentKind.WARD).order_by(Department.id)
+    ).all()
+
+
+def themes() -> list[Theme]:
+    return db.session.scalars(sa.select(Theme).where(Theme.active).order_by(Theme.position)).all()
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+def _submitted(fy: int | None):
+    conditions = [Proposal.state != State.DRAFT, Proposal.submitted_at.is_not(None)]
+    if fy:
+        conditions.append(Proposal.fiscal_year == fy)
+    return conditions
+
+
+def _adopted_count():
+    return sa.func.sum(sa.case((Proposal.state.in_(ADOPTED_STATES), 1), else_=0))
+
+
+def _decided_count():
+    return sa.func.sum(sa.case((Proposal.state.in_(DECIDED_STATES), 1), else_=0))
+
+
+def by_fiscal_year() -> list[dict]:
+    """Per fiscal year: proposals received, adopted, not adopted, adoption rate."""
+    rows = db.session.execute(
+        sa.select(Proposal.fiscal_year, sa.func.count(), _adopted_count(), _decided_count())
+        .where(*_submitted(None)).group_by(Proposal.fiscal_year).order_by(Proposal.fiscal_year)
+    ).all()
+    return [_with_rate({"fiscal_year": fy, "proposals": n, "adopted": int(a or 0), "decided": int(d or 0)})
+            for fy, n, a, d in rows]
+
+
+def _with_rate(row: dict) -> dict:
+    row["not_adopted"] = row["decided"] - row["adopted"]
+    row["adoption_rate"] = round(100.0 * row["adopted"] / row["decided"], 1) if row["decided"] else None
+    return row
+
+
+def by_ward(fy: int | None = None) -> list[dict]:
+    """Per ward where the activity takes place; city-wide proposals (no ward) apart."""
+    counts = dict(
+        (ward_id, (n, a, d)) for ward_id, n, a, d in db.session.execute(
+            sa.select(ProposalWard.ward_id, sa.func.count(), _adopted_count(), _decided_count())
+            .join(Proposal, Proposal.id == ProposalWard.proposal_id)
+            .where(*_submitted(fy)).group_by(ProposalWard.ward_id)
+        )
+    )
+    rows = []
+    for ward in wards():
+        n, a, d = counts.get(ward.id, (0, 0, 0))
+        rows.append(_with_rate({"code": ward.code, "department": ward, "proposals": n, "adopted": int(a or 0),
+                                "decided": int(d or 0)}))
+    n, a, d = db.session.execute(
+        sa.select(sa.func.count(), _adopted_count(), _decided_count())
+        .where(*_submitted(fy), ~sa.exists().where(ProposalWard.proposal_id == Proposal.id))
+    ).one()
+    rows.append(_with_rate({"code": "citywide", "department": None, "proposals": n, "adopted": int(a or 0),
+                            "decided": int(d or 0)}))
+    return rows
+
+
+def by_theme(fy: int | None = None) -> list[dict]:
+    counts = dict(
+        (theme_id, (n, a, d)) for theme_id, n, a, d in db.session.execute(
+            sa.select(ProposalTheme.theme_id, sa.func.count(), _adopted_count(), _decided_count())
+            .join(Proposal, Proposal.id == ProposalTheme.proposal_id)
+            .where(*_submitted(fy)).group_by(ProposalTheme.theme_id)
+        )
+    )
+    rows = []
+    for theme in themes():
+        n, a, d = counts.get(theme.id, (0, 0, 0))
+        rows.append(_with_rate({"code": theme.code, "theme": theme, "proposals": n, "adopted": int(a or 0),
+                                "decided": int(d or 0)}))
+    return rows
+
+
+def by_organisation_kind(fy: int | None = None) -> list[dict]:
+    counts = {
+        kind: (n, a, d) for kind, n, a, d in db.session.execute(
+            sa.select(Organisation.kind, sa.func.count(), _adopted_count(), _decided_count())
+            .join(Proposal, Proposal.organisation_id == Organisation.id)
+            .where(*_submitted(fy)).group_by(Organisation.kind)
+        )
+    }
+    rows = []
+    for kind in OrganisationKind:
+        n, a, d = counts.get(kind, (0, 0, 0))
+        rows.append(_with_rate({"code": kind.value, "proposals": n, "adopted": int(a or 0),
+                                "decided": int(d or 0)}))
+    return rows
+
+
+def totals(fy: int | None = None) -> dict:
+    n, a, d = db.session.execute(
+        sa.select(sa.func.count(), _adopted_count(), _decided_count()).where(*_submitted(fy))
+    ).one()
+    return _with_rate({"proposals": n, "adopted": int(a or 0), "decided": int(d or 0)})
+
+
+def _days_between(start, end):
+    """Elapsed days (fractional) between two timestamps, in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.extract("epoch", end - start) / 86400.0
+    return sa.func.julianday(end) - sa.func.julianday(start)
+
+
+def _local_date(moment):
+    """The Asia/Tokyo calendar date of a UTC timestamp, in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.timezone("Asia/Tokyo", moment), sa.Date)
+    return sa.func.date(moment, "+9 hours")
+
+
+def _percentiles(end_column, fy: int | None) -> dict[int, dict]:
+    """Per department: count, median and 90th percentile of the days from
+    assignment to `end_column`, by the nearest-rank method, computed with
+    window functions (ROW_NUMBER / COUNT OVER) so no rows reach Python."""
+    days = _days_between(Assignment.assigned_at, end_column)
+    conditions = [end_column.is_not(None), end_column >= Assignment.assigned_at]
+    source = sa.select(
+        Assignment.department_id.label("department_id"),
+        days.label("days"),
+        sa.func.row_number().over(partition_by=Assignment.department_id, order_by=days).label("rn"),
+        sa.func.count().over(partition_by=Assignment.department_id).label("n"),
+    ).where(*conditions)
+    if fy:
+        source = source.join(Proposal, Proposal.id == Assignment.proposal_id).where(Proposal.fiscal_year == fy)
+    ranked = source.subquery()
+    # Nearest rank: the ceil(p * n)-th value; in integers ceil(n/2) = (n+1)/2, ceil(9n/10) = (9n+9)/10.
+    rows = db.session.execute(
+        sa.select(
+            ranked.c.department_id,
+            sa.func.max(ranked.c.n),
+            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n + 1) / 2, ranked.c.days))),
+            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n * 9 + 9) / 10, ranked.c.days))),
+        ).group_by(ranked.c.department_id)
+    ).all()
+    return {dept: {"n": int(n), "median": float(p50), "p90": float(p90)} for dept, n, p50, p90 in rows}
+
+
+def _within_deadline(fy: int | None) -> dict[int, tuple[int, int]]:
+    answered_on = _local_date(Assignment.answered_at)
+    query = sa.select(
+        Assignment.department_id,
+        sa.func.count(),
+        sa.func.sum(sa.case((answered_on <= Assignment.answer_due_on, 1), else_=0)),
+    ).where(Assignment.answered_at.is_not(None), Assignment.answer_due_on.is_not(None))
+    if fy:
+        query = query.join(Proposal, Proposal.id == Assignment.proposal_id).where(Proposal.fiscal_year == fy)
+    return {dept: (int(n), int(ok or 0)) for dept, n, ok in db.session.execute(query.group_by(Assignment.department_id))}
+
+
+def by_department(fy: int | None = None) -> list[dict]:
+    """Each department's time to acknowledgement and to answer (days,
+    median and 90th percentile) and its share answered by the deadline."""
+    ack = _percentiles(Assignment.acknowledged_at, fy)
+    answer = _percentiles(Assignment.answered_at, fy)
+    deadline = _within_deadline(fy)
+    ids = set(ack) | set(answer) | set(deadline)
+    departments = {d.id: d for d in db.session.scalars(sa.select(Department).where(Department.id.in_(ids)))}
+    rows = []
+    for dept_id in sorted(ids, key=lambda i: (departments[i].kind != DepartmentKind.TRIAGE, departments[i].id)):
+        answered, on_time = deadline.get(dept_id, (0, 0))
+        a, b = ack.get(dept_id), answer.get(dept_id)
+        rows.append({
+            "code": departments[dept_id].code,
+            "department": departments[dept_id],
+            "ack_n": a["n"] if a else 0,
+            "ack_median": round(a["median"], 1) if a else None,
+            "ack_p90": round(a["p90"], 1) if a else None,
+            "answer_n": b["n"] if b else 0,
+            "answer_median": round(b["median"], 1) if b else None,
+            "answer_p90": round(b["p90"], 1) if b else None,
+            "answered_with_deadline": answered,
+            "on_time": on_time,
+            "on_time_rate": round(100.0 * on_time / answered, 1) if answered else None,
+        })
+    return rows
