@@ -217,5 +217,8 @@ def seed_all(with_demo: bool = True) -> dict[str, int]:
     if with_demo:
         result["staff"] = seed_demo_users()
         result["proposals"] = seed_demo_proposals()
+        from public.demo import seed_public_demo  # the public room's demo set: catalogue, statistics
+
+        result["public_demo"] = seed_public_demo()
     db.session.commit()
     return result

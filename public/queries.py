@@ -264,8 +264,8 @@ def _percentiles(end_column, fy: int | None) -> dict[int, dict]:
         sa.select(
             ranked.c.department_id,
             sa.func.max(ranked.c.n),
-            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n + 1) / 2, ranked.c.days))),
-            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n * 9 + 9) / 10, ranked.c.days))),
+            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.days))),
+            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n * 9 + 9) // 10, ranked.c.days))),
         ).group_by(ranked.c.department_id)
     ).all()
     return {dept: {"n": int(n), "median": float(p50), "p90": float(p90)} for dept, n, p50, p90 in rows}
