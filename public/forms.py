@@ -8,6 +8,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from core.forms import normalise_email
@@ -30,6 +31,10 @@ class JaDateField(DateField):
         except (ValueError, TypeError):
             self.data = None
             raise ValueError(_l("%(label)sは 2025-04-01 のように、年-月-日で入力してください。", label=self.label.text)) from None
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def nfkc(value):
@@ -104,7 +109,7 @@ class InterestForm(FlaskForm):
         filters=[nfkc], validators=[DataRequired(_l("団体名を入力してください。")),
                                     Length(max=200, message=_l("団体名は200文字以内で入力してください。"))])
     organisation_kind = SelectField(
-        _l("団体の種類"), choices=list(ORGANISATION_KIND_LABELS.items()),
+        _l("団体の種類"), choices=_choices(ORGANISATION_KIND_LABELS.items()),
         validators=[DataRequired(_l("団体の種類を選んでください。"))])
     offer = TextAreaField(
         _l("協力できること"),
@@ -129,12 +134,12 @@ class InterestForm(FlaskForm):
 
 
 class InterestResponseForm(FlaskForm):
-    decision = RadioField(_l("回答"), choices=[("accept", _l("連絡先を交換する")), ("decline", _l("お断りする"))],
+    decision = RadioField(_l("回答"), choices=_choices([("accept", _l("連絡先を交換する")), ("decline", _l("お断りする"))]),
                           validators=[DataRequired(_l("回答を選んでください。"))])
 
 
 class PublicationForm(FlaskForm):
-    approve = RadioField(_l("公開"), choices=[("1", _l("公開する")), ("0", _l("公開をやめる"))],
+    approve = RadioField(_l("公開"), choices=_choices([("1", _l("公開する")), ("0", _l("公開をやめる"))]),
                          validators=[DataRequired(_l("公開するかどうかを選んでください。"))])
     reason = StringField(_l("メモ"), filters=[nfkc],
                          validators=[Optional(), Length(max=500, message=_l("メモは500文字以内で入力してください。"))])
@@ -149,14 +154,14 @@ class EvaluationForm(FlaskForm):
     )
     exit_reached = RadioField(
         _l("出口戦略の達成"), description=_l("提案時の出口戦略（制度化、事業化など）に到達したかどうか。"),
-        choices=list(EXIT_REACHED_LABELS.items()), default="undecided",
+        choices=_choices(EXIT_REACHED_LABELS.items()), default="undecided",
         validators=[DataRequired(_l("出口戦略の達成状況を選んでください。"))])
     exit_note = TextAreaField(
         _l("出口戦略についての説明"), filters=[nfkc],
         validators=[Optional(), Length(max=2000, message=_l("説明は2000文字以内で入力してください。"))])
     review_decision = RadioField(
         _l("3年目の検証の結論"), description=_l("検証がまだの場合は「未定」のままにしてください。"),
-        choices=[("", _l("未定")), *REVIEW_DECISION_LABELS.items()], default="",
+        choices=_choices([("", _l("未定")), *REVIEW_DECISION_LABELS.items()]), default="",
         validate_choice=True, validators=[Optional()])
     reviewed_on = JaDateField(_l("検証日"), description=_l("結論を選んだ場合は必須です。例: 2027-03-15"),
                             validators=[Optional()])
