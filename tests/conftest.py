@@ -9,6 +9,7 @@ drive a live server in Chromium.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import tempfile
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from core import create_app
@@ -77,11 +79,26 @@ def _reset_schema(app) -> None:
         upgrade()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production (the test
+    itself holds one open for db.session); afterwards the test's session
+    forgets what it had loaded, so it sees what the request committed."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        try:
+            db.session.expire_all()
+        except RuntimeError:  # no app context in this test
+            pass
+        return response
+
+
 @pytest.fixture(scope="session")
 def app():
     if IS_POSTGRES:
         _ensure_postgres_database(DATABASE_URL)
     application = create_app(app_config())
+    application.test_client_class = IsolatedClient
     _reset_schema(application)
     return application
 
