@@ -53,7 +53,8 @@ def _init_extensions(app: Flask) -> None:
     from core.outbox import install_outbox_hooks
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True,
+                     render_item=core.models.render_migration_item)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

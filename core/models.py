@@ -37,7 +37,35 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
 
 # JSON that is JSONB on PostgreSQL (indexable) and JSON text elsewhere.
 JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
-UTCDateTime = sa.DateTime(timezone=True)
+
+
+class UTCDateTimeType(sa.types.TypeDecorator):
+    """Timestamps are aware and in UTC on every database (SQLite forgets the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+UTCDateTime = UTCDateTimeType()
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Alembic renders our column types as plain SQLAlchemy types."""
+    if type_ == "type" and isinstance(obj, UTCDateTimeType):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 class DepartmentKind(enum.StrEnum):

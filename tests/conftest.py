@@ -9,6 +9,7 @@ drive a live server in Chromium.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import tempfile
@@ -64,6 +65,20 @@ def app_config(**extra) -> dict:
     return config
 
 
+@contextlib.contextmanager
+def other_app(**overrides):
+    """A second app with other settings, on the same database, inside its
+    own app context; its connections are closed afterwards."""
+    application = create_app(app_config(**overrides))
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        try:
+            yield application
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 def _reset_schema(app) -> None:
     """Drop everything and run the real migrations from the first revision."""
     from flask_migrate import upgrade
@@ -100,7 +115,9 @@ def app():
     application = create_app(app_config())
     application.test_client_class = IsolatedClient
     _reset_schema(application)
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter does
 
 
 def _empty_tables(app) -> None:
