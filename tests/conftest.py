@@ -51,7 +51,12 @@ IS_POSTGRES = DATABASE_URL.startswith("postgres")
 
 
 def app_config(**extra) -> dict:
+    from core.config import load_config
+
+    # Tasks run in-process in tests unless a test asks for the real broker.
+    celery = {**load_config(Path(tempfile.gettempdir()))["CELERY"], "task_always_eager": True}
     config = {
+        "CELERY": celery,
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1),
         "WTF_CSRF_ENABLED": False,
