@@ -140,6 +140,9 @@ def _register_template_helpers(app: Flask) -> None:
         def dept_name(department):
             return department.name(locale) if department is not None else ""
 
+        def ward_name(department):
+            return department.area_name(locale) if department is not None else ""
+
         def state_label(state):
             return STATE_LABELS.get(state, state)
 
@@ -153,6 +156,7 @@ def _register_template_helpers(app: Flask) -> None:
             "admin_links": lambda: app.extensions.get("admin_links", []),
             "current_locale": locale,
             "dept_name": dept_name,
+            "ward_name": ward_name,
             "theme_name": dept_name,
             "state_label": state_label,
             "public_state_label": public_state_label,

@@ -110,6 +110,12 @@ class Department(db.Model):
     def name(self, locale: str = "ja") -> str:
         return self.name_en if locale == "en" else self.name_ja
 
+    def area_name(self, locale: str = "ja") -> str:
+        """A ward office's area: 宮前区役所 -> 宮前区, Miyamae Ward Office -> Miyamae Ward."""
+        if self.kind != DepartmentKind.WARD:
+            return self.name(locale)
+        return self.name_en.removesuffix(" Office") if locale == "en" else self.name_ja.removesuffix("役所")
+
     def __repr__(self) -> str:
         return f"<Department {self.code}>"
 
