@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import get_locale
@@ -453,8 +452,8 @@ def _open_data_headers(extension: str) -> dict:
 
 @bp.route("/open-data/proposals.csv")
 def open_data_csv():
-    return Response(stream_with_context(exports.csv_lines(exports.published_records())),
-                    mimetype="text/csv", headers=_open_data_headers("csv"))
+    body = "".join(exports.csv_lines(exports.published_records()))
+    return Response(body, mimetype="text/csv", headers=_open_data_headers("csv"))
 
 
 @bp.route("/open-data/proposals.json")
