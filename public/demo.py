@@ -418,7 +418,7 @@ class _Builder:
         lead_user = self.department_user(lead)
         pace = self.pace[lead.code]
         submitted = proposal.submitted_at
-        moment = submitted
+        moment = last = submitted - timedelta(minutes=1)
         previous = State.DRAFT
         path = self.path(final)
         lead_assignment = None
@@ -431,7 +431,9 @@ class _Builder:
             elif step == State.TRIAGE:
                 moment, actor, comment, data = submitted + timedelta(minutes=1), None, None, {}
             elif step == State.ASSIGNED:
-                moment = self.business_day_after(submitted.astimezone(TOKYO).date(), rng.uniform(0.5, 4))
+                moment = max(self.business_day_after(submitted.astimezone(TOKYO).date(), rng.uniform(0.5, 4)),
+                             submitted + timedelta(hours=rng.uniform(1, 30)))
+                moment = min(moment, horizon - timedelta(hours=1))
                 actor, comment = self.window_user, None
                 co = self._co_department(chosen, lead)
                 data = {"lead": lead.id, "co": [co.id] if co else []}
@@ -487,7 +489,16 @@ class _Builder:
                 moment = moment + timedelta(days=rng.uniform(1, 5))
                 actor, data = self.window_user, {"merged_into": proposal._merge_target.reference}
                 comment = "同じ地域で同様の取り組みを提案している団体があるため、統合して検討します。"
-            moment = min(moment, horizon)
+            # Each move after the one before, never in the future.
+            moment = min(max(moment, last + timedelta(minutes=1)), max(horizon, last + timedelta(seconds=1)))
+            if step in (State.ADOPTED, State.NOT_ADOPTED):
+                lead_assignment.answered_at = proposal.decided_at = decision_at = moment
+                if lead_assignment.status == AssignmentStatus.CLOSED:
+                    lead_assignment.closed_at = moment
+            if step == State.IN_PROGRESS and moment.astimezone(TOKYO).date() > proposal.period_start:
+                proposal.period_start = moment.astimezone(TOKYO).date()
+                proposal.period_end = max(proposal.period_end, proposal.period_start + timedelta(days=60))
+            last = moment
             move = find_transition(previous, step)
             assert move is not None, (previous, step)
             self.event(proposal, moment, "state_changed", actor, public=move.public, from_state=previous,

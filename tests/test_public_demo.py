@@ -1,0 +1,73 @@
+"""The demo data behind the public pages: wide, consistent and idempotent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.models import Department, DepartmentKind, Event, Organisation, OrganisationKind, Theme, User, utcnow
+from core.seed import seed_all
+from proposals.lifecycle import find_transition
+from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
+from public import queries
+from public.models import Evaluation
+
+TABLES = (Proposal, Event, Assignment, Evaluation, Organisation, User, ProposalTheme, ProposalWard)
+
+
+def _counts():
+    return {model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model)) for model in TABLES}
+
+
+def test_demo_data_is_wide_consistent_and_idempotent():
+    result = seed_all(with_demo=True)
+    assert result["public_demo"] >= 300
+    before = _counts()
+    again = seed_all(with_demo=True)
+    assert again["public_demo"] == 0 and _counts() == before
+
+    submitted = sa.select(Proposal).where(Proposal.state != State.DRAFT)
+    proposals = db.session.scalars(submitted).all()
+    assert {p.state for p in db.session.scalars(sa.select(Proposal))} == set(State)
+    assert len({p.fiscal_year for p in proposals}) == 3
+    ward_ids = {d.id for d in db.session.scalars(sa.select(Department).where(Department.kind == DepartmentKind.WARD))}
+    assert set(db.session.scalars(sa.select(ProposalWard.ward_id).distinct())) == ward_ids
+    assert set(db.session.scalars(sa.select(ProposalTheme.theme_id).distinct())) == set(
+        db.session.scalars(sa.select(Theme.id)))
+    assert set(db.session.scalars(sa.select(Organisation.kind).distinct())) == set(OrganisationKind)
+
+    # Every submitted proposal's timeline is a chain of moves from the lifecycle table, in time order,
+    # ending in its current state.
+    timelines = defaultdict(list)
+    for event in db.session.scalars(sa.select(Event).where(Event.kind == "state_changed")
+                                    .order_by(Event.created_at, Event.id)):
+        timelines[event.proposal_id].append(event)
+    now = utcnow()
+    for proposal in proposals:
+        chain = timelines[proposal.id]
+        assert chain, proposal.reference
+        assert chain[0].from_state == "draft" and chain[-1].to_state == proposal.state.value, proposal.reference
+        for before_event, after_event in zip(chain, chain[1:], strict=False):
+            assert before_event.to_state == after_event.from_state, proposal.reference
+        for event in chain:
+            move = find_transition(State(event.from_state), State(event.to_state))
+            assert move is not None and move.public == event.public
+            assert event.created_at <= now
+            assert not move.comment_required or event.comment
+        assert proposal.lock_version == len(chain) + 1
+        assert proposal.submitted_at <= chain[0].created_at + timedelta(seconds=1)
+    for assignment in db.session.scalars(sa.select(Assignment)):
+        if assignment.acknowledged_at:
+            assert assignment.assigned_at <= assignment.acknowledged_at <= now
+        if assignment.answered_at:
+            assert assignment.acknowledged_at <= assignment.answered_at <= now
+
+    # The public pages have something to show.
+    published = db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(queries.published()))
+    assert published >= 150
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Evaluation)) >= 50
+    assert all(row["ack_n"] for row in queries.by_department())
+    assert len(queries.by_fiscal_year()) == 3
