@@ -155,6 +155,11 @@ def main() -> None:
               repeat=2)
         timed("GET /open-data/proposals.csv (~half published)", lambda: client.get("/open-data/proposals.csv").close(),
               repeat=1)
+        app.config["PUBLIC_STATS_CACHE_SECONDS"] = 300  # as in production: later requests are served from the cache
+        client.get("/stats").close()
+        client.get("/open-data/proposals.csv").close()
+        timed("GET /stats (cached, within 5 minutes)", lambda: client.get("/stats").close(), repeat=3)
+        timed("GET /open-data/proposals.csv (cached)", lambda: client.get("/open-data/proposals.csv").close(), repeat=3)
         print(f"   e.g. {rows[0]['code']}: ack median {rows[0]['ack_median']} d, p90 {rows[0]['ack_p90']} d, "
               f"on time {rows[0]['on_time_rate']} %")
         db.session.remove()

@@ -17,12 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
 
 from core.calendar import to_local
 from core.extensions import db
+from core.models import Department, Organisation, Theme
 from proposals.lifecycle import public_state
-from proposals.models import Proposal
+from proposals.models import Proposal, ProposalTheme, ProposalWard
 from public.models import Evaluation
 from public.queries import published
 
@@ -83,39 +83,87 @@ def _enum(value) -> str | None:
     return str(value.value if hasattr(value, "value") else value) if value is not None else None
 
 
-def public_record(proposal: Proposal, evaluation: Evaluation | None) -> dict[str, Any]:
-    lead = proposal.lead_department
-    record: dict[str, Any] = {
-        "reference": proposal.reference,
-        "url": f"{current_app.config['BASE_URL']}/catalogue/{proposal.reference}",
-        "fiscal_year": proposal.fiscal_year,
-        "submitted_on": _day(proposal.submitted_at),
-        "status": public_state(proposal.state).value,
-        "title": proposal.title,
-        "summary": proposal.summary,
-        "issue": proposal.issue,
-        "activities": proposal.activities,
-        "outcomes": proposal.outcomes,
-        "themes": [link.theme.code for link in proposal.theme_links],
-        "wards": [link.ward.code for link in proposal.ward_links],
-        "scope": _enum(proposal.scope),
-        "stage": _enum(proposal.stage),
-        "organisation_name": proposal.organisation.name if proposal.organisation else None,
-        "organisation_kind": _enum(proposal.organisation.kind) if proposal.organisation else None,
-        "support_requested": list(proposal.support_requested or []),
-        "partners_wanted": list(proposal.partners_wanted or []),
-        "budget_total_yen": proposal.budget_total_yen,
-        "budget_requested_yen": proposal.budget_requested_yen,
-        "period_start": _day(proposal.period_start),
-        "period_end": _day(proposal.period_end),
-        "exit_strategy": _enum(proposal.exit_strategy),
-        "exit_note": proposal.exit_note,
-        "lead_department": lead.code if lead else None,
-        "lead_department_name": lead.name_ja if lead else None,
-        "decided_on": _day(proposal.decided_at),
-        "decision_reason": proposal.decision_reason,
+def _records(condition, *, after_id: int = 0, limit: int | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """Public records of the proposals matching `condition`, read with plain
+    column selects (no ORM objects), in id order. The only place that
+    decides which columns are public."""
+    lead = sa.orm.aliased(Department)
+    query = (
+        sa.select(
+            Proposal.id, Proposal.reference, Proposal.fiscal_year, Proposal.submitted_at, Proposal.state,
+            Proposal.title, Proposal.summary, Proposal.issue, Proposal.activities, Proposal.outcomes,
+            Proposal.scope, Proposal.stage, Proposal.support_requested, Proposal.partners_wanted,
+            Proposal.budget_total_yen, Proposal.budget_requested_yen, Proposal.period_start, Proposal.period_end,
+            Proposal.exit_strategy, Proposal.exit_note, Proposal.decided_at, Proposal.decision_reason,
+            Organisation.name.label("organisation_name"), Organisation.kind.label("organisation_kind"),
+            lead.code.label("lead_code"), lead.name_ja.label("lead_name"),
+        )
+        .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
+        .outerjoin(lead, lead.id == Proposal.lead_department_id)
+        .where(condition, Proposal.id > after_id)
+        .order_by(Proposal.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    rows = db.session.execute(query).all()
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    themes: dict[int, list[str]] = {}
+    for proposal_id, code in db.session.execute(
+        sa.select(ProposalTheme.proposal_id, Theme.code).join(Theme, Theme.id == ProposalTheme.theme_id)
+        .where(ProposalTheme.proposal_id.in_(ids)).order_by(ProposalTheme.proposal_id, ProposalTheme.position)
+    ):
+        themes.setdefault(proposal_id, []).append(code)
+    wards: dict[int, list[str]] = {}
+    for proposal_id, code in db.session.execute(
+        sa.select(ProposalWard.proposal_id, Department.code).join(Department, Department.id == ProposalWard.ward_id)
+        .where(ProposalWard.proposal_id.in_(ids)).order_by(ProposalWard.proposal_id, Department.id)
+    ):
+        wards.setdefault(proposal_id, []).append(code)
+    evaluations = {
+        row.proposal_id: row for row in db.session.execute(
+            sa.select(Evaluation.proposal_id, Evaluation.implementation_start, Evaluation.implementation_end,
+                      Evaluation.indicators, Evaluation.exit_reached, Evaluation.exit_note,
+                      Evaluation.review_decision, Evaluation.reviewed_on, Evaluation.summary)
+            .where(Evaluation.proposal_id.in_(ids))
+        )
     }
-    evaluation_fields = {
+    base_url = current_app.config["BASE_URL"]
+    return [(row.id, _record(row, themes.get(row.id, []), wards.get(row.id, []), evaluations.get(row.id), base_url))
+            for row in rows]
+
+
+def _record(row, themes: list[str], wards: list[str], evaluation, base_url: str) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "reference": row.reference,
+        "url": f"{base_url}/catalogue/{row.reference}",
+        "fiscal_year": row.fiscal_year,
+        "submitted_on": _day(row.submitted_at),
+        "status": public_state(row.state).value,
+        "title": row.title,
+        "summary": row.summary,
+        "issue": row.issue,
+        "activities": row.activities,
+        "outcomes": row.outcomes,
+        "themes": themes,
+        "wards": wards,
+        "scope": _enum(row.scope),
+        "stage": _enum(row.stage),
+        "organisation_name": row.organisation_name,
+        "organisation_kind": _enum(row.organisation_kind),
+        "support_requested": list(row.support_requested or []),
+        "partners_wanted": list(row.partners_wanted or []),
+        "budget_total_yen": row.budget_total_yen,
+        "budget_requested_yen": row.budget_requested_yen,
+        "period_start": _day(row.period_start),
+        "period_end": _day(row.period_end),
+        "exit_strategy": _enum(row.exit_strategy),
+        "exit_note": row.exit_note,
+        "lead_department": row.lead_code,
+        "lead_department_name": row.lead_name,
+        "decided_on": _day(row.decided_at),
+        "decision_reason": row.decision_reason,
         "evaluation_implementation_start": _day(evaluation.implementation_start) if evaluation else None,
         "evaluation_implementation_end": _day(evaluation.implementation_end) if evaluation else None,
         "evaluation_indicators": [
@@ -128,33 +176,28 @@ def public_record(proposal: Proposal, evaluation: Evaluation | None) -> dict[str
         "evaluation_reviewed_on": _day(evaluation.reviewed_on) if evaluation else None,
         "evaluation_summary": evaluation.summary if evaluation else None,
     }
-    record.update(evaluation_fields)
     return record
+
+
+def public_record(proposal: Proposal) -> dict[str, Any]:
+    """The public record of one (published) proposal, for its catalogue page."""
+    return _records(Proposal.id == proposal.id)[0][1]
 
 
 def evaluation_of(proposal_id: int) -> Evaluation | None:
     return db.session.scalar(sa.select(Evaluation).where(Evaluation.proposal_id == proposal_id))
 
 
-def published_records(batch: int = 500) -> Iterator[dict[str, Any]]:
+def published_records(batch: int = 2000) -> Iterator[dict[str, Any]]:
     """Every published proposal as a public record, oldest first, read in batches."""
     last_id = 0
     while True:
-        proposals = db.session.scalars(
-            sa.select(Proposal).where(published(), Proposal.id > last_id).order_by(Proposal.id).limit(batch)
-            .options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),
-                     selectinload(Proposal.organisation), selectinload(Proposal.lead_department))
-        ).all()
-        if not proposals:
+        records = _records(published(), after_id=last_id, limit=batch)
+        if not records:
             return
-        evaluations = {
-            e.proposal_id: e for e in db.session.scalars(
-                sa.select(Evaluation).where(Evaluation.proposal_id.in_([p.id for p in proposals]))
-            )
-        }
-        for proposal in proposals:
-            yield public_record(proposal, evaluations.get(proposal.id))
-        last_id = proposals[-1].id
+        for _, record in records:
+            yield record
+        last_id = records[-1][0]
 
 
 def _csv_value(name: str, value: Any) -> Any:

@@ -8,10 +8,12 @@ as rows; statistics are counts over every submitted proposal.
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
@@ -137,6 +139,39 @@ def themes() -> list[Theme]:
 
 # --- statistics -------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Named:
+    """A department or theme as the statistics show it: plain data, safe to cache."""
+
+    code: str
+    name_ja: str
+    name_en: str
+
+    @classmethod
+    def of(cls, thing) -> "Named":
+        return cls(thing.code, thing.name_ja, thing.name_en)
+
+    def name(self, locale: str = "ja") -> str:
+        return self.name_en if locale == "en" else self.name_ja
+
+
+def cached(name: str, fy: int | None, compute):
+    """Statistics are recomputed at most every PUBLIC_STATS_CACHE_SECONDS
+    (default 300; 0 under TESTING) per process: at a hundred thousand
+    proposals a full recount takes seconds on SQLite."""
+    seconds = current_app.config.get("PUBLIC_STATS_CACHE_SECONDS", 0 if current_app.testing else 300)
+    if not seconds:
+        return compute()
+    store = current_app.extensions.setdefault("public_stats_cache", {})
+    key = (name, fy)
+    hit = store.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute()
+    store[key] = (now + seconds, value)
+    return value
+
 def _submitted(fy: int | None):
     conditions = [Proposal.state != State.DRAFT, Proposal.submitted_at.is_not(None)]
     if fy:
@@ -180,7 +215,7 @@ def by_ward(fy: int | None = None) -> list[dict]:
     rows = []
     for ward in wards():
         n, a, d = counts.get(ward.id, (0, 0, 0))
-        rows.append(_with_rate({"code": ward.code, "department": ward, "proposals": n, "adopted": int(a or 0),
+        rows.append(_with_rate({"code": ward.code, "department": Named.of(ward), "proposals": n, "adopted": int(a or 0),
                                 "decided": int(d or 0)}))
     n, a, d = db.session.execute(
         sa.select(sa.func.count(), _adopted_count(), _decided_count())
@@ -202,7 +237,7 @@ def by_theme(fy: int | None = None) -> list[dict]:
     rows = []
     for theme in themes():
         n, a, d = counts.get(theme.id, (0, 0, 0))
-        rows.append(_with_rate({"code": theme.code, "theme": theme, "proposals": n, "adopted": int(a or 0),
+        rows.append(_with_rate({"code": theme.code, "theme": Named.of(theme), "proposals": n, "adopted": int(a or 0),
                                 "decided": int(d or 0)}))
     return rows
 
@@ -297,7 +332,7 @@ def by_department(fy: int | None = None) -> list[dict]:
         a, b = ack.get(dept_id), answer.get(dept_id)
         rows.append({
             "code": departments[dept_id].code,
-            "department": departments[dept_id],
+            "department": Named.of(departments[dept_id]),
             "ack_n": a["n"] if a else 0,
             "ack_median": round(a["median"], 1) if a else None,
             "ack_p90": round(a["p90"], 1) if a else None,

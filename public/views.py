@@ -117,8 +117,8 @@ def proposal(reference: str):
     proposal = queries.published_proposal(reference)
     if proposal is None:
         abort(404)
-    evaluation = exports.evaluation_of(proposal.id)
-    record = exports.public_record(proposal, evaluation)
+    record = exports.public_record(proposal)
+    evaluation = record["evaluation_summary"] is not None
     interest_open = open_for_partners(proposal)
     return render_template("public/proposal.html", proposal=proposal, record=record, evaluation=evaluation,
                            interest_open=interest_open)
@@ -385,9 +385,13 @@ def _fy_arg() -> int | None:
 def stats():
     fy = _fy_arg()
     return render_template(
-        "public/stats.html", fy=fy, years=queries.fiscal_years(), totals=queries.totals(fy),
-        by_year=queries.by_fiscal_year(), by_ward=queries.by_ward(fy), by_theme=queries.by_theme(fy),
-        by_kind=queries.by_organisation_kind(fy), by_department=queries.by_department(fy),
+        "public/stats.html", fy=fy, years=queries.cached("years_list", None, queries.fiscal_years),
+        totals=queries.cached("totals", fy, lambda: queries.totals(fy)),
+        by_year=queries.cached("years", None, queries.by_fiscal_year),
+        by_ward=queries.cached("wards", fy, lambda: queries.by_ward(fy)),
+        by_theme=queries.cached("themes", fy, lambda: queries.by_theme(fy)),
+        by_kind=queries.cached("kinds", fy, lambda: queries.by_organisation_kind(fy)),
+        by_department=queries.cached("departments", fy, lambda: queries.by_department(fy)),
     )
 
 
@@ -399,26 +403,26 @@ def _stats_table(name: str, fy: int | None, locale: str) -> tuple[list[str], lis
     if name == "years":
         return ["fiscal_year", *counts], [
             [r["fiscal_year"], r["proposals"], r["adopted"], r["not_adopted"], r["adoption_rate"]]
-            for r in queries.by_fiscal_year()]
+            for r in queries.cached("years", None, queries.by_fiscal_year)]
     if name == "wards":
         return ["ward_code", "ward", *counts], [
             [r["code"], dept_name(r["department"]), r["proposals"], r["adopted"], r["not_adopted"], r["adoption_rate"]]
-            for r in queries.by_ward(fy)]
+            for r in queries.cached("wards", fy, lambda: queries.by_ward(fy))]
     if name == "themes":
         return ["theme_code", "theme", *counts], [
             [r["code"], r["theme"].name(locale), r["proposals"], r["adopted"], r["not_adopted"], r["adoption_rate"]]
-            for r in queries.by_theme(fy)]
+            for r in queries.cached("themes", fy, lambda: queries.by_theme(fy))]
     if name == "kinds":
         return ["organisation_kind", "label", *counts], [
             [r["code"], str(ORGANISATION_KIND_LABELS[r["code"]]), r["proposals"], r["adopted"], r["not_adopted"],
-             r["adoption_rate"]] for r in queries.by_organisation_kind(fy)]
+             r["adoption_rate"]] for r in queries.cached("kinds", fy, lambda: queries.by_organisation_kind(fy))]
     if name == "departments":
         return ["department_code", "department", "acknowledged", "ack_median_days", "ack_p90_days", "answered",
                 "answer_median_days", "answer_p90_days", "answered_with_deadline", "answered_on_time",
                 "on_time_percent"], [
             [r["code"], dept_name(r["department"]), r["ack_n"], r["ack_median"], r["ack_p90"], r["answer_n"],
              r["answer_median"], r["answer_p90"], r["answered_with_deadline"], r["on_time"], r["on_time_rate"]]
-            for r in queries.by_department(fy)]
+            for r in queries.cached("departments", fy, lambda: queries.by_department(fy))]
     abort(404)
 
 
@@ -452,11 +456,12 @@ def _open_data_headers(extension: str) -> dict:
 
 @bp.route("/open-data/proposals.csv")
 def open_data_csv():
-    body = "".join(exports.csv_lines(exports.published_records()))
+    body = queries.cached("open-data-csv", None, lambda: "".join(exports.csv_lines(exports.published_records())))
     return Response(body, mimetype="text/csv", headers=_open_data_headers("csv"))
 
 
 @bp.route("/open-data/proposals.json")
 def open_data_json():
-    body = json.dumps(exports.json_document(exports.published_records()), ensure_ascii=False, indent=1)
+    body = queries.cached("open-data-json", None, lambda: json.dumps(
+        exports.json_document(exports.published_records()), ensure_ascii=False, indent=1))
     return Response(body, mimetype="application/json", headers=_open_data_headers("json"))
