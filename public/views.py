@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -83,6 +83,11 @@ def labels():
 def dept_label(thing, fallback=""):
     """The localised name of a department or theme (fallback when None)."""
     return thing.name(str(get_locale() or "ja")) if thing is not None else str(fallback)
+
+
+@bp.app_template_filter("fy_label")
+def fy_label(year):
+    return gettext("%(year)s年度", year=year)
 
 
 @bp.app_template_filter("kind_label")

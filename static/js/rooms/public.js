@@ -24,8 +24,8 @@
         animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? false : { duration: 300 },
         plugins: { legend: { position: "bottom" } },
         scales: {
-          x: { beginAtZero: true, ticks: { autoSkip: false } },
-          y: { beginAtZero: true, ticks: { autoSkip: false } }
+          x: { beginAtZero: true, ticks: data.horizontal ? { precision: data.integer ? 0 : 1 } : { autoSkip: false } },
+          y: { beginAtZero: true, ticks: data.horizontal ? { autoSkip: false } : { precision: data.integer ? 0 : 1 } }
         }
       }
     });
