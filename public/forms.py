@@ -38,7 +38,11 @@ def _choices(pairs) -> list[SelectChoice]:
 
 
 def nfkc(value):
-    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+    """NFKC, trimmed, without NUL and other control characters (line breaks and tabs stay)."""
+    if not isinstance(value, str):
+        return value
+    value = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in value if ch in "\n\r\t" or unicodedata.category(ch) != "Cc").strip()
 
 
 ORGANISATION_KIND_LABELS = {

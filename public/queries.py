@@ -29,8 +29,11 @@ PAGE_SIZE = 20
 
 
 def normalise_query(text: str | None) -> str:
-    """NFKC (full-width to half-width, compatibility kana), trimmed, lower-cased."""
-    return unicodedata.normalize("NFKC", text or "").strip().lower()[:100]
+    """NFKC (full-width to half-width, compatibility kana), without control
+    characters (PostgreSQL refuses NUL), trimmed, lower-cased."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+    return text.strip().lower()[:100]
 
 
 def published():

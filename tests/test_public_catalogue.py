@@ -75,7 +75,8 @@ def test_search_is_nfkc_normalised_substring(client, make_proposal):
 
 
 @pytest.mark.parametrize("query", ["?page=abc", "?page=999999999", "?fy=abcd", "?status=bogus", "?kind=x",
-                                   "?ward=%00", "?q=" + "あ" * 500, "?fy=99999999999999999999"])
+                                   "?ward=%00", "?q=%00%01", "?theme=%00", "?q=" + "あ" * 500,
+                                   "?fy=99999999999999999999"])
 def test_bad_filter_values_never_break_the_page(client, query):
     assert client.get("/catalogue" + query).status_code == 200
 

@@ -117,8 +117,9 @@ def test_own_proposal_and_withdrawal(app, client, make_user, make_proposal):
     bad = client.post(f"/partners/{proposal.reference}/interest", data={**OFFER, "offer": "", "contact_email": "x"})
     page = bad.get_data(as_text=True)
     assert "協力できることを入力してください。" in page and "メールアドレスの形式が正しくありません" in page
-    client.post(f"/partners/{proposal.reference}/interest", data=OFFER)
+    client.post(f"/partners/{proposal.reference}/interest", data={**OFFER, "offer": "協力\x00します\n2行目"})
     interest = db.session.scalars(sa.select(PartnerInterest)).one()
+    assert interest.offer == "協力します\n2行目"  # NUL dropped (PostgreSQL refuses it), line breaks kept
     client.post(f"/partners/interests/{interest.id}/withdraw")
     db.session.refresh(interest)
     assert interest.status == InterestStatus.WITHDRAWN
