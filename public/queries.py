@@ -218,7 +218,8 @@ def by_ward(fy: int | None = None) -> list[dict]:
     rows = []
     for ward in wards():
         n, a, d = counts.get(ward.id, (0, 0, 0))
-        rows.append(_with_rate({"code": ward.code, "department": Named.of(ward), "proposals": n, "adopted": int(a or 0),
+        area = Named(ward.code, ward.area_name("ja"), ward.area_name("en"))  # 麻生区, not 麻生区役所
+        rows.append(_with_rate({"code": ward.code, "department": area, "proposals": n, "adopted": int(a or 0),
                                 "decided": int(d or 0)}))
     n, a, d = db.session.execute(
         sa.select(sa.func.count(), _adopted_count(), _decided_count())

@@ -42,7 +42,7 @@ def test_public_finds_an_adopted_proposal_from_another_ward_and_sees_it_in_stati
                                                                                       catalogue_data):
     page.goto(live_server.url + "/")
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="公開提案").click()
-    page.get_by_label("区", exact=True).select_option(label="麻生区役所")
+    page.get_by_label("区", exact=True).select_option(label="麻生区")
     page.get_by_label("状況", exact=True).select_option(label="実施中")
     page.get_by_role("button", name="この条件で探す").click()
     page.wait_for_url("**/catalogue?**")
@@ -75,4 +75,4 @@ def test_public_finds_an_adopted_proposal_from_another_ward_and_sees_it_in_stati
     assert asao_times[:3] == ["1", "2.0", "2.0"] and asao_times[-1].startswith("100.0%")
     screenshot(page, "public-03-stats")
     download = page.request.get(live_server.url + "/stats/wards.csv?fy=2025")
-    assert "ward-asao,麻生区役所,2,2,0,100.0" in download.text()
+    assert "ward-asao,麻生区,2,2,0,100.0" in download.text()
