@@ -46,7 +46,7 @@ def test_demo_data_has_staff_of_each_kind_and_proposals_in_several_states(app):
     states = set(db.session.scalars(sa.select(Proposal.state)))
     assert {State.TRIAGE, State.ASSIGNED, State.INFO_REQUESTED, State.ADOPTED, State.NOT_ADOPTED} <= states
     # Each demo proposal has a timeline that explains its state.
-    for proposal in db.session.scalars(sa.select(Proposal)):
+    for proposal in db.session.scalars(sa.select(Proposal).where(Proposal.state != State.DRAFT)):  # drafts: no move yet
         last = db.session.scalars(sa.select(Event).where(Event.proposal_id == proposal.id,
                                                          Event.kind == "state_changed").order_by(Event.id.desc())).first()
         assert last.to_state == proposal.state
