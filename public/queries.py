@@ -285,10 +285,21 @@ def _local_date(moment):
 
 def _percentiles(end_column, fy: int | None) -> dict[int, dict]:
     """Per department: count, median and 90th percentile of the days from
-    assignment to `end_column`, by the nearest-rank method, computed with
-    window functions (ROW_NUMBER / COUNT OVER) so no rows reach Python."""
+    assignment to `end_column`, by the nearest-rank method: percentile_disc
+    on PostgreSQL, window functions (ROW_NUMBER / COUNT OVER) on SQLite; no
+    rows reach Python either way."""
     days = _days_between(Assignment.assigned_at, end_column)
     conditions = [end_column.is_not(None), end_column >= Assignment.assigned_at]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # percentile_disc(p) is the nearest-rank value: the first whose cumulative share reaches p.
+        query = sa.select(
+            Assignment.department_id, sa.func.count(),
+            sa.func.percentile_disc(0.5).within_group(days), sa.func.percentile_disc(0.9).within_group(days),
+        ).where(*conditions)
+        if fy:
+            query = query.join(Proposal, Proposal.id == Assignment.proposal_id).where(Proposal.fiscal_year == fy)
+        rows = db.session.execute(query.group_by(Assignment.department_id)).all()
+        return {dept: {"n": int(n), "median": float(p50), "p90": float(p90)} for dept, n, p50, p90 in rows}
     source = sa.select(
         Assignment.department_id.label("department_id"),
         days.label("days"),
