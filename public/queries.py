@@ -300,15 +300,17 @@ def _percentiles(end_column, fy: int | None) -> dict[int, dict]:
             query = query.join(Proposal, Proposal.id == Assignment.proposal_id).where(Proposal.fiscal_year == fy)
         rows = db.session.execute(query.group_by(Assignment.department_id)).all()
         return {dept: {"n": int(n), "median": float(p50), "p90": float(p90)} for dept, n, p50, p90 in rows}
-    source = sa.select(
-        Assignment.department_id.label("department_id"),
-        days.label("days"),
-        sa.func.row_number().over(partition_by=Assignment.department_id, order_by=days).label("rn"),
-        sa.func.count().over(partition_by=Assignment.department_id).label("n"),
-    ).where(*conditions)
+    # The durations are computed once (a materialised CTE), then ranked per department.
+    base = sa.select(Assignment.department_id.label("department_id"), days.label("days")).where(*conditions)
     if fy:
-        source = source.join(Proposal, Proposal.id == Assignment.proposal_id).where(Proposal.fiscal_year == fy)
-    ranked = source.subquery()
+        base = base.join(Proposal, Proposal.id == Assignment.proposal_id).where(Proposal.fiscal_year == fy)
+    durations = base.cte("durations").prefix_with("MATERIALIZED")
+    ranked = sa.select(
+        durations.c.department_id,
+        durations.c.days,
+        sa.func.row_number().over(partition_by=durations.c.department_id, order_by=durations.c.days).label("rn"),
+        sa.func.count().over(partition_by=durations.c.department_id).label("n"),
+    ).subquery()
     # Nearest rank: the ceil(p * n)-th value; in integers ceil(n/2) = (n+1)/2, ceil(9n/10) = (9n+9)/10.
     rows = db.session.execute(
         sa.select(
