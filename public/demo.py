@@ -299,7 +299,8 @@ class _Builder:
         place = WARDS[ward_code][0] if ward_code else "市内"
         town = rng.choice(WARDS[ward_code][1]) if ward_code else rng.choice(["各区", "駅周辺", "市内全域"])
         title = f"{place}{'・' + town if ward_code and rng.random() < 0.4 else ''}の{subject}{rng.choice(ACTIVITIES)}"
-        summary = (f"{town}を中心に、{subject}に取り組みます。地域の住民や関係団体と協力し、"
+        where = f"{town}を中心に" if ward_code else "市内の各地で"
+        summary = (f"{where}、{subject}に取り組みます。地域の住民や関係団体と協力し、"
                    f"{rng.choice(['月2回', '毎週', '年4回', '毎月'])}の活動を通じて、"
                    f"{rng.choice(['身近な場所での参加の機会', '世代をこえたつながり', '困りごとの早期発見', '新しい担い手'])}をつくります。")
         issue = (f"{place}では{rng.choice(['高齢化が進み', '子育て世帯が増え', '外国人住民が増え', '空き店舗が増え'])}、"

@@ -3,6 +3,7 @@ another ward in the catalogue and sees it in the statistics."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -76,3 +77,98 @@ def test_public_finds_an_adopted_proposal_from_another_ward_and_sees_it_in_stati
     screenshot(page, "public-03-stats")
     download = page.request.get(live_server.url + "/stats/wards.csv?fy=2025")
     assert "ward-asao,麻生区,2,2,0,100.0" in download.text()
+
+
+def _sign_in_staff(page, base, user, password):
+    page.goto(base + "/staff/login")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="サインイン").click()
+
+
+def test_lead_department_enters_an_evaluation_in_the_browser(live_server, page, make_user, make_proposal):
+    proposal = place(make_proposal, "in_progress", title="宮前区の多世代交流サロン", wards=("ward-miyamae",),
+                     lead="ward-miyamae")
+    staff = make_user("department_staff", "ward-miyamae", password="eval-pass-2026")
+    _sign_in_staff(page, live_server.url, staff, "eval-pass-2026")
+    page.goto(live_server.url + "/evaluations")
+    page.get_by_role("link", name="宮前区の多世代交流サロン").click()
+    page.fill("#implementation_start", "2026-04-01")
+    page.fill("#indicator_1_name", "延べ参加者数")
+    page.fill("#indicator_1_target", "５００人")  # full-width digits are fine
+    page.fill("#indicator_1_actual", "６２０人")
+    page.get_by_label("委託へ移行する").check()
+    page.get_by_role("button", name="評価を保存する").click()
+    summary = page.get_by_role("alert")
+    assert "検証日" in summary.inner_text() and "評価の概要" in summary.inner_text()
+    assert page.locator("#indicator_1_actual").input_value() == "620人"  # kept (NFKC)
+    screenshot(page, "public-04-evaluation-errors")
+    summary.get_by_role("link", name=re.compile("評価の概要")).click()
+    assert page.evaluate("document.activeElement.id") == "summary"
+    page.fill("#summary", "参加者が目標を上回り、運営を地域の団体へ委託する準備が整いました。")
+    page.fill("#reviewed_on", "2027-03-15")
+    page.get_by_role("button", name="評価を保存する").click()
+    assert "評価を保存しました" in page.locator(".notice-success").inner_text()
+    screenshot(page, "public-05-evaluation-saved")
+    page.goto(f"{live_server.url}/catalogue/{proposal.reference}")
+    evaluation = page.get_by_role("region", name="評価・検証").inner_text()
+    assert "620人" in evaluation and "委託へ移行する" in evaluation and "2027-03-15" in evaluation
+
+
+def test_partner_interest_and_acceptance_in_the_browser(app, live_server, browser, page, make_user, make_proposal):
+    from core.auth import issue_signin_link
+
+    seeker = make_user("applicant", email="seeker-b@example.org")
+    place(make_proposal, "in_progress", applicant=seeker, title="高津区の防災キャンプ", wards=("ward-takatsu",),
+          themes=("disaster",), partners_wanted=["university", "company"], contact_email="seeker-b@example.org",
+          contact_name="防災 花子")
+    partner = make_user("applicant", email="lab@example.ac.jp", name="研究 一郎")
+
+    def sign_in(p, email):
+        with app.test_request_context():
+            token = issue_signin_link(email)
+            db.session.commit()
+        p.goto(f"{live_server.url}/signin/link/{token}")
+        p.get_by_role("button", name="サインインする").click()
+
+    sign_in(page, partner.email)
+    page.goto(live_server.url + "/partners")
+    page.get_by_label("区", exact=True).select_option(label="高津区")
+    page.get_by_label("求めているパートナー").select_option(label="大学・研究機関")
+    page.get_by_role("button", name="この条件で探す").click()
+    screenshot(page, "public-06-partners")
+    page.get_by_role("link", name=re.compile("関心を伝える")).first.click()
+    assert "防災 花子" not in page.content() and "seeker-b@example.org" not in page.content()
+    page.fill("#organisation_name", "たかつ工科大学 防災研究室")
+    page.select_option("#organisation_kind", "university")
+    page.fill("#offer", "学生と一緒に避難所の運営訓練を企画できます。")
+    page.fill("#contact_name", "研究 一郎")
+    screenshot(page, "public-07-interest-form")
+    page.get_by_role("button", name="関心を伝える").click()
+    assert "関心を伝えました" in page.locator(".notice-success").inner_text()
+
+    seeker_context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    home = seeker_context.new_page()
+    sign_in(home, seeker.email)
+    home.goto(live_server.url + "/partners/interests")
+    assert "学生と一緒に避難所の運営訓練を企画できます。" in home.content()
+    assert "lab@example.ac.jp" not in home.content()
+    home.get_by_label("連絡先を交換する").check()
+    home.get_by_role("button", name="回答する").click()
+    assert "連絡先を交換しました" in home.locator(".notice-success").inner_text()
+    assert "lab@example.ac.jp" in home.content()
+    screenshot(home, "public-08-interest-accepted")
+    page.goto(live_server.url + "/partners/interests")
+    assert "seeker-b@example.org" in page.content()
+    seeker_context.close()
+
+
+def test_public_pages_on_a_phone(live_server, browser, catalogue_data):
+    context = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    for path, name in (("/catalogue", "public-09-phone-catalogue"), ("/stats", "public-10-phone-stats")):
+        phone.goto(live_server.url + path)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways ({width}px)"
+        screenshot(phone, name)
+    context.close()
