@@ -7,9 +7,19 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.forms import normalise_email
 
@@ -135,6 +145,22 @@ class InterestForm(FlaskForm):
         _l("電話番号"), description=_l("半角・全角どちらでも入力できます。例: 044-200-0000"),
         filters=[nfkc], validators=[Optional(), Regexp(r"^[0-9+\-() ]{6,20}$",
                                                       message=_l("電話番号は数字とハイフンで入力してください。例: 044-200-0000"))])
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        allowed = {choice.value for choice in self.choices}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError(_l("一覧にある選択肢から選んでください。"))
+
+
+class PartnersWantedForm(FlaskForm):
+    kinds = CheckboxesField(
+        _l("求めているパートナー"), description=_l("当てはまるものをすべて選んでください。選ばなければ募集しません。"),
+        choices=_choices(PARTNER_KIND_LABELS.items()))
 
 
 class InterestResponseForm(FlaskForm):

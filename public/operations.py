@@ -227,6 +227,21 @@ def respond_to_interest(interest: PartnerInterest, accept: bool, actor: Actor) -
     return interest
 
 
+def set_partners_wanted(proposal: Proposal, kinds: list[str], actor: Actor) -> None:
+    """The proposing organisation marks which partners it seeks (shown on /partners once published)."""
+    from proposals.models import PARTNER_KINDS
+
+    if actor.user is None or not is_proposer(actor.user, proposal):
+        raise PublicError(_l("募集するパートナーを変更できるのは提案団体のメンバーだけです。"))
+    wanted = [kind for kind in PARTNER_KINDS if kind in set(kinds)]
+    before = list(proposal.partners_wanted or [])
+    if before == wanted:
+        return
+    proposal.partners_wanted = wanted
+    db.session.flush()
+    record_event(actor, "partners_wanted_changed", proposal_id=proposal.id, data={"from": before, "to": wanted})
+
+
 def withdraw_interest(interest: PartnerInterest, actor: Actor) -> PartnerInterest:
     if actor.user is None or interest.user_id != actor.user.id:
         raise PublicError(_l("この関心表明を取り下げられるのは送った本人だけです。"))

@@ -45,6 +45,7 @@ from public.forms import (
     EvaluationForm,
     InterestForm,
     InterestResponseForm,
+    PartnersWantedForm,
     PublicationForm,
 )
 from public.models import Evaluation, ExitReached, InterestStatus, PartnerInterest, ReviewDecision
@@ -58,6 +59,7 @@ from public.operations import (
     open_for_partners,
     record_evaluation,
     respond_to_interest,
+    set_partners_wanted,
     set_publication,
     withdraw_interest,
 )
@@ -330,7 +332,29 @@ def interests():
         .options(selectinload(PartnerInterest.proposal))
         .order_by(PartnerInterest.created_at.desc())
     ).all()
-    return render_template("public/interests.html", received=received, sent=sent, form=InterestResponseForm())
+    own = db.session.scalars(
+        sa.select(Proposal).where(mine, Proposal.state.in_(PARTNER_STATES)).order_by(Proposal.submitted_at.desc())
+    ).all()
+    return render_template("public/interests.html", received=received, sent=sent, own=own,
+                           form=InterestResponseForm())
+
+
+@bp.route("/partners/wanted/<reference>", methods=["GET", "POST"])
+@applicant_required
+def partners_wanted(reference: str):
+    proposal = db.session.scalar(sa.select(Proposal).where(Proposal.reference == reference,
+                                                           Proposal.state.in_(PARTNER_STATES)))
+    if proposal is None or not is_proposer(current_user, proposal):
+        abort(404)
+    form = PartnersWantedForm()
+    if request.method == "GET":
+        form.kinds.data = list(proposal.partners_wanted or [])
+    if form.validate_on_submit():
+        set_partners_wanted(proposal, form.kinds.data or [], Actor.of_user(current_user))
+        db.session.commit()
+        flash(_l("募集するパートナーを保存しました。"), "success")
+        return redirect(url_for("public.interests"))
+    return render_template("public/partners_wanted.html", proposal=proposal, form=form)
 
 
 def _interest_for_proposer(interest_id: int) -> PartnerInterest:

@@ -127,3 +127,25 @@ def test_own_proposal_and_withdrawal(app, client, make_user, make_proposal):
     assert client.post(f"/partners/{proposal.reference}/interest", data=OFFER).status_code == 302
     unpublished = place(make_proposal, "assigned", partners_wanted=["company"], published=False)
     assert client.get(f"/partners/{unpublished.reference}/interest").status_code == 404
+
+
+def test_the_proposing_organisation_marks_the_partners_it_seeks(app, client, make_user, make_proposal):
+    proposal = _seeker(make_user, make_proposal, partners_wanted=[])
+    assert "麻生の里山で環境学習" not in client.get("/partners").get_data(as_text=True)
+    stranger = make_user("applicant", email="stranger@example.org")
+    sign_in_applicant(app, client, stranger.email)
+    assert client.get(f"/partners/wanted/{proposal.reference}").status_code == 404
+    client.post("/signout")
+    sign_in_applicant(app, client, "seeker@example.org")
+    assert "変更する" in client.get("/partners/interests").get_data(as_text=True)
+    page = client.get(f"/partners/wanted/{proposal.reference}").get_data(as_text=True)
+    assert 'value="school"' in page
+    response = client.post(f"/partners/wanted/{proposal.reference}", data={"kinds": ["school", "company"]})
+    assert response.status_code == 302
+    db.session.refresh(proposal)
+    assert proposal.partners_wanted == ["company", "school"]  # in the reference order
+    event = db.session.scalar(sa.select(Event).where(Event.kind == "partners_wanted_changed"))
+    assert event.data == {"from": [], "to": ["company", "school"]}
+    assert "麻生の里山で環境学習" in client.get("/partners?kind=school").get_data(as_text=True)
+    bad = client.post(f"/partners/wanted/{proposal.reference}", data={"kinds": ["aliens"]})
+    assert bad.status_code == 200 and "一覧にある選択肢から選んでください。" in bad.get_data(as_text=True)
