@@ -119,6 +119,31 @@ def catalogue_page(filters: CatalogueFilters) -> tuple[list[Proposal], int]:
     return rows, total
 
 
+def partners_page(*, theme: str, ward: str, kind: str, page: int) -> tuple[list[Proposal], int]:
+    """Published proposals still going somewhere that seek partners (of `kind`)."""
+    from public.operations import PARTNER_STATES
+
+    query = sa.select(Proposal).where(published(), Proposal.state.in_(PARTNER_STATES))
+    # partners_wanted is a JSON list; a non-empty one serialises to more than "[]".
+    wanted_text = sa.cast(Proposal.partners_wanted, sa.Text)
+    query = query.where(sa.func.length(wanted_text) > 2)
+    if theme:
+        query = query.where(sa.exists().where(ProposalTheme.proposal_id == Proposal.id,
+                                              ProposalTheme.theme_id == Theme.id, Theme.code == theme))
+    if ward:
+        query = query.where(sa.exists().where(ProposalWard.proposal_id == Proposal.id,
+                                              ProposalWard.ward_id == Department.id, Department.code == ward))
+    if kind:
+        query = query.where(wanted_text.contains(f'"{kind}"', autoescape=True))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),
+                      selectinload(Proposal.organisation))
+        .order_by(Proposal.submitted_at.desc(), Proposal.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return rows, total
+
+
 def published_proposal(reference: str) -> Proposal | None:
     return db.session.scalar(sa.select(Proposal).where(published(), Proposal.reference == reference))
 

@@ -27,9 +27,9 @@ from sqlalchemy.orm import selectinload
 from core.audit import Actor
 from core.auth import applicant_required, staff_required
 from core.extensions import db
-from core.models import Department, OrganisationKind, Role, Theme
+from core.models import OrganisationKind, Role
 from proposals.lifecycle import PUBLIC_STATE_LABELS
-from proposals.models import Proposal, ProposalTheme, ProposalWard, State
+from proposals.models import Proposal, State
 from proposals.operations import TransitionError
 from public import exports, queries
 from public.forms import (
@@ -254,25 +254,8 @@ def partners():
     kind = queries.normalise_query(request.args.get("kind"))
     page = request.args.get("page", "1")
     page = max(1, min(int(page), 10_000)) if page.isdigit() else 1
-    query = sa.select(Proposal).where(queries.published(), Proposal.state.in_(PARTNER_STATES))
-    # partners_wanted is a JSON list; a non-empty one serialises to more than "[]".
-    query = query.where(sa.func.length(sa.cast(Proposal.partners_wanted, sa.Text)) > 2)
-    if theme:
-        query = query.where(sa.exists().where(ProposalTheme.proposal_id == Proposal.id,
-                                              ProposalTheme.theme_id == Theme.id, Theme.code == theme))
-    if ward:
-        query = query.where(sa.exists().where(ProposalWard.proposal_id == Proposal.id,
-                                              ProposalWard.ward_id == Department.id, Department.code == ward))
-    if kind in PARTNER_KIND_LABELS:
-        query = query.where(sa.cast(Proposal.partners_wanted, sa.Text).contains(f'"{kind}"'))
-    else:
-        kind = ""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    proposals = db.session.scalars(
-        query.options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),
-                      selectinload(Proposal.organisation))
-        .order_by(Proposal.submitted_at.desc()).limit(queries.PAGE_SIZE).offset((page - 1) * queries.PAGE_SIZE)
-    ).all()
+    kind = kind if kind in PARTNER_KIND_LABELS else ""
+    proposals, total = queries.partners_page(theme=theme, ward=ward, kind=kind, page=page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("public/partners.html", proposals=proposals, total=total, theme=theme, ward=ward,
                            kind=kind, page=page, pages=max(1, math.ceil(total / queries.PAGE_SIZE)), args=args,
