@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -110,11 +110,18 @@ def queue():
     page = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=PAGE_SIZE, error_out=False)
     wards, themes, departments = _filter_choices()
     cutoff = overdue_cutoff()
+
+    def is_overdue(proposal: Proposal) -> bool:
+        when = proposal.submitted_at
+        if when is None or proposal.state not in operations.TRIAGE_STATES:
+            return False
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)) < cutoff
+
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "routing/queue.html", page=page, wards=wards, themes=themes, departments=departments,
         states=list(State)[1:], kinds=list(OrganisationKind), ages=AGES, sort=sort, args=request.args,
-        filters=filters, cutoff=cutoff, now_local=to_local, OPEN=OPEN,
+        filters=filters, is_overdue=is_overdue, now_local=to_local, OPEN=OPEN,
     )
 
 
