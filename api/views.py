@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from api.models import ApiToken, new_token, token_digest
@@ -100,7 +101,8 @@ def revoke_token(row: ApiToken, actor: Actor) -> None:
 def tokens():
     form = TokenForm()
     staff = db.session.scalars(sa.select(User).where(User.role != Role.APPLICANT, User.active).order_by(User.id)).all()
-    form.user.choices = [(0, _l("選んでください"))] + [(u.id, f"{u.name} <{u.email}>") for u in staff]
+    form.user.choices = [SelectChoice(0, _l("選んでください"))] + [SelectChoice(u.id, f"{u.name} <{u.email}>")
+                                                                    for u in staff]
     created = None
     status = 200
     if request.method == "POST":

@@ -17,6 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms import widgets as w
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
@@ -96,8 +97,8 @@ class RuleForm(FlaskForm):
     priority = IntegerField(_l("評価順"), validators=[InputRequired(_l("評価順を数字で入力してください。")),
                                                    NumberRange(min=0, max=10000, message=_l("0〜10000の数字で入力してください。"))],
                             description=_l("小さい数字のルールから順に評価します。"))
-    combinator = SelectField(_l("条件の組み合わせ"), choices=[("all", _l("すべての条件を満たす（かつ）")),
-                                                       ("any", _l("いずれかの条件を満たす（または）"))])
+    combinator = SelectField(_l("条件の組み合わせ"), choices=[SelectChoice("all", _l("すべての条件を満たす（かつ）")),
+                                                       SelectChoice("any", _l("いずれかの条件を満たす（または）"))])
     stop = BooleanField(_l("このルールが成立したら、後のルールを評価しない"))
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from core.audit import Actor
 from core.auth import staff_required
@@ -413,10 +414,10 @@ def _keyword_targets():
     themes = db.session.scalars(sa.select(Theme).where(Theme.active).order_by(Theme.position)).all()
     wards = db.session.scalars(sa.select(Department).where(Department.kind == DepartmentKind.WARD)
                                .order_by(Department.id)).all()
-    choices = [("", _l("選んでください"))]
-    choices += [(f"theme:{t.code}", f"{_l('テーマ')}: {t.name_ja}") for t in themes]
-    choices += [(f"ward:{w.code}", f"{_l('地名')}: {w.name_ja}") for w in wards]
-    choices += [("city", _l("市全体を表す語（区として数えない）"))]
+    choices = [SelectChoice("", _l("選んでください"))]
+    choices += [SelectChoice(f"theme:{t.code}", f"{_l('テーマ')}: {t.name_ja}") for t in themes]
+    choices += [SelectChoice(f"ward:{w.code}", f"{_l('地名')}: {w.name_ja}") for w in wards]
+    choices += [SelectChoice("city", _l("市全体を表す語（区として数えない）"))]
     return choices
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from core.audit import Actor
 from core.auth import staff_required
@@ -134,7 +135,7 @@ def _load(reference: str) -> Proposal:
 def _department_choices():
     rows = db.session.scalars(sa.select(Department).where(Department.active).order_by(Department.id)).all()
     locale = "en" if getattr(current_user, "locale", "ja") == "en" else "ja"
-    return [(d.id, d.name(locale)) for d in rows]
+    return [SelectChoice(d.id, d.name(locale)) for d in rows]
 
 
 def _forms(proposal: Proposal, formdata=None):
