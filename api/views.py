@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length
 from api.models import ApiToken, new_token, token_digest
 from core.audit import Actor, record_event
 from core.auth import staff_required
+from core.calendar import to_local
 from core.extensions import db
 from core.models import Role, User, utcnow
 
@@ -115,7 +116,7 @@ def tokens():
                 form.user.errors.append(_l("職員を選んでください。"))
             status = 400
     rows = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.id.desc())).all()
-    return render_template("api/tokens.html", form=form, rows=rows, created=created), status
+    return render_template("api/tokens.html", form=form, rows=rows, created=created, local=to_local), status
 
 
 @admin_bp.route("/<int:token_id>/revoke", methods=["POST"])

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from core.audit import Actor
 from core.auth import staff_required
+from core.calendar import to_local
 from core.extensions import db
 from core.models import Department, DepartmentKind, OrganisationKind, Role, Theme
 from proposals.models import SUPPORT_TYPES, Proposal, Scope, Stage, State
@@ -238,7 +239,7 @@ def index():
     misroutes = db.session.scalars(sa.select(Misroute).order_by(Misroute.id.desc()).limit(20)).all()
     return render_template("routing/admin_index.html", versions=versions, published=get_version("published"),
                            draft=get_version("draft"), counts=operations.misroute_counts(), misroutes=misroutes,
-                           describe=describe, describe_action=describe_action)
+                           describe=describe, describe_action=describe_action, local=to_local)
 
 
 @bp.route("/draft", methods=["POST"])
