@@ -74,6 +74,14 @@ def _list(values) -> str:
     return "、".join(values) if values else "なし"
 
 
+def _n(facts, codes) -> str:
+    """Codes as the names of their themes or departments."""
+    return _list([facts.label(c) for c in codes])
+
+
+SOURCES = {"pick+text": "選択と本文が一致", "pick": "申請者の選択", "text": "本文から", "none": "判定なし"}
+
+
 @condition("always", _l("常に（最後の受け皿）"), "none")
 def _always(facts, value):
     return True, "常に成立"
@@ -84,8 +92,8 @@ def _picked_theme(facts, value):
     wanted = _codes(value)
     hits = [t for t in facts.picked if t in wanted]
     if hits:
-        return True, f"申請者の選択テーマ {_list(hits)}"
-    return False, f"申請者の選択テーマ（{_list(facts.picked)}）に {_list(wanted)} がない"
+        return True, f"申請者の選択テーマ {_n(facts, hits)}"
+    return False, f"申請者の選択テーマ（{_n(facts, facts.picked)}）に {_n(facts, wanted)} がない"
 
 
 @condition("inferred_theme", _l("本文から読み取ったテーマ"), "themes")
@@ -94,30 +102,30 @@ def _inferred_theme(facts, value):
     hits = [t for t in wanted if facts.scores.get(t, 0) > 0]
     if hits:
         words = [w for t in hits for w in facts.words.get(t, [])][:5]
-        return True, f"本文に {_list(hits)} の語（{_list(words)}）"
-    return False, f"本文に {_list(wanted)} の語がない"
+        return True, f"本文に {_n(facts, hits)} の語（{_list(words)}）"
+    return False, f"本文に {_n(facts, wanted)} の語がない"
 
 
 @condition("primary_theme", _l("主テーマ（判定結果）"), "themes")
 def _primary_theme(facts, value):
     wanted = _codes(value)
     if facts.primary in wanted:
-        return True, f"主テーマが {facts.primary}"
-    return False, f"主テーマ（{facts.primary or '不明'}）が {_list(wanted)} でない"
+        return True, f"主テーマが {facts.label(facts.primary)}"
+    return False, f"主テーマ（{facts.label(facts.primary) if facts.primary else '不明'}）が {_n(facts, wanted)} でない"
 
 
 @condition("theme_determined", _l("主テーマが判定できた"), "bool")
 def _theme_determined(facts, value):
     result = facts.primary is not None
     if result:
-        return result == bool(value), f"主テーマ {facts.primary}（{facts.primary_source}）"
+        return result == bool(value), f"主テーマ {facts.label(facts.primary)}（{SOURCES.get(facts.primary_source, facts.primary_source)}）"
     return result == bool(value), "選択テーマが「その他」または空で、本文からも明確なテーマが読み取れない"
 
 
 @condition("theme_conflict", _l("選択テーマと本文が食い違い、どちらとも決めきれない"), "bool")
 def _theme_conflict(facts, value):
     if facts.conflict:
-        return bool(value), f"選択 {facts.picked[0] if facts.picked else '-'} と本文 {facts.conflict_theme} が食い違う"
+        return bool(value), f"選択 {facts.label(facts.picked[0]) if facts.picked else '-'} と本文 {facts.label(facts.conflict_theme)} が食い違う"
     return not bool(value), "選択テーマと本文の食い違いなし"
 
 
@@ -125,20 +133,20 @@ def _theme_conflict(facts, value):
 def _primary_ward_level(facts, value):
     info = facts.theme_info(facts.primary)
     level = bool(info and info.ward_level)
-    return level == bool(value), f"主テーマ {facts.primary or '不明'} は" + ("区レベル" if level else "局レベル")
+    return level == bool(value), f"主テーマ {facts.label(facts.primary) if facts.primary else '不明'} は" + ("区レベル" if level else "局レベル")
 
 
 @condition("primary_has_owner", _l("主テーマに所管局がある"), "bool")
 def _primary_has_owner(facts, value):
     owner = facts.primary_owner
-    return (owner is not None) == bool(value), (f"主テーマの所管 {owner}" if owner else "主テーマの所管局がない")
+    return (owner is not None) == bool(value), (f"主テーマの所管 {facts.label(owner)}" if owner else "主テーマの所管局がない")
 
 
 @condition("bureau_count", _l("関係するテーマの所管局の数"), "range",
            help=_l("本文と選択で裏付けのあるテーマの所管局が何局にまたがるか"))
 def _bureau_count(facts, value):
     owners = facts.supported_owners
-    return _in_range(len(owners), value), f"関係局 {len(owners)}局（{_list(owners)}）"
+    return _in_range(len(owners), value), f"関係局 {len(owners)}局（{_n(facts, owners)}）"
 
 
 @condition("scope", _l("活動範囲"), "scopes")
@@ -151,14 +159,14 @@ def _scope(facts, value):
 def _ward(facts, value):
     wanted = _codes(value)
     hits = [w for w in facts.wards if w in wanted]
-    return bool(hits), f"区 {_list(facts.wards)}"
+    return bool(hits), f"区 {_n(facts, facts.wards)}"
 
 
 @condition("ward_count", _l("活動する区の数"), "range",
            help=_l("区の欄が空のときは本文中の区名・地名から数えます"))
 def _ward_count(facts, value):
     source = {"fields": "区の欄", "text": "本文の地名", "none": "記載なし"}[facts.ward_source]
-    return _in_range(len(facts.wards), value), f"区 {len(facts.wards)}件（{source}: {_list(facts.wards)}）"
+    return _in_range(len(facts.wards), value), f"区 {len(facts.wards)}件（{source}: {_n(facts, facts.wards)}）"
 
 
 @condition("organisation_kind", _l("団体の種類"), "org_kinds")

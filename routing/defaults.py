@@ -32,4 +32,7 @@ def file_ruleset(version: int | None = 1) -> RulesetData:
     rules = [RuleData(id=i + 1, key=f"default-{i + 1}", name=row["name"], priority=int(row["priority"]),
                       condition=row["condition"], actions=row["actions"], stop=bool(row.get("stop")))
              for i, row in enumerate(spec["rules"])]
-    return RulesetData(version=version, rules=rules, themes=themes, matcher=Matcher(entries), ward_codes=wards)
+    labels = {row["code"]: row["ja"] for name in ("themes.yaml", "departments.yaml")
+              for row in _yaml(PROJECT_ROOT / "core" / "data" / name)}
+    return RulesetData(version=version, rules=rules, themes=themes, matcher=Matcher(entries), ward_codes=wards,
+                       labels=labels)

@@ -54,6 +54,8 @@ class RulesetData:
     window: str = "jichi"
     ward_codes: frozenset[str] = frozenset()
     status: str = "published"
+    # Names of themes and departments, for the reasons shown to staff.
+    labels: dict[str, str] = field(default_factory=dict)
 
     def sorted_rules(self) -> list[RuleData]:
         return sorted(self.rules, key=lambda r: (r.priority, r.id or 0))
@@ -83,6 +85,10 @@ class Facts:
     conflict_theme: str | None
     supported: list[str]
     themes: dict[str, ThemeInfo]
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, code: str | None) -> str:
+        return self.labels.get(code, code) if code else ""
 
     def theme_info(self, code: str | None) -> ThemeInfo | None:
         return self.themes.get(code) if code else None
@@ -223,7 +229,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         organisation_kind=organisation.get("kind") or None,
         support_requested=_as_list(data.get("support_requested"), "support_requested"),
         budget_requested=requested, primary=primary, primary_source=source, conflict=conflict,
-        conflict_theme=conflict_theme, supported=supported, themes=ruleset.themes,
+        conflict_theme=conflict_theme, supported=supported, themes=ruleset.themes, labels=ruleset.labels,
     )
 
 
@@ -333,12 +339,14 @@ def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
                     if targets:
                         lead = targets[0]
                         lead_rule = {"id": rule.id, "key": rule.key, "name": rule.name}
-                        applied.append(f"主担当 {lead}")
+                        applied.append(f"主担当 {facts.label(lead)}")
                 elif kind == "add_co":
-                    for target in _resolve(action.get("target", ""), facts, ruleset, lead):
+                    targets = _resolve(action.get("target", ""), facts, ruleset, lead)
+                    for target in targets:
                         if target not in co:
                             co.append(target)
-                    applied.append(f"関係 {action.get('target')}")
+                    if targets:
+                        applied.append("関係 " + "、".join(facts.label(t) for t in targets))
                 elif kind == "require_triage":
                     needs_triage = True
                     applied.append("要確認")

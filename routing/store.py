@@ -49,8 +49,14 @@ def ruleset_data(version: RulesetVersion, matcher: Matcher | None = None,
         rules=[rule_data(r) for r in version.rules if r.active],
         themes=themes if themes is not None else theme_infos(),
         matcher=matcher if matcher is not None else build_matcher(),
-        window=WINDOW_CODE, ward_codes=wards,
+        window=WINDOW_CODE, ward_codes=wards, labels=labels(),
     )
+
+
+def labels() -> dict[str, str]:
+    names = dict(db.session.execute(sa.select(Theme.code, Theme.name_ja)).all())
+    names.update(db.session.execute(sa.select(Department.code, Department.name_ja)).all())
+    return names
 
 
 def get_version(which: str | int | None) -> RulesetVersion | None:
