@@ -100,3 +100,17 @@ def test_admin_builds_a_rule_previews_and_publishes(live_server, page, make_user
     page.get_by_role("button", name="この下書きを公開する").click()
     assert "v2 を公開しました" in page.locator(".notice-success").inner_text()
     screenshot(page, "routing-11-published")
+
+
+def test_triage_detail_on_a_phone(live_server, browser, make_user, make_proposal):
+    seed_routing()
+    db.session.commit()
+    proposal = make_proposal()
+    window = make_user("window", password=PASSWORD)
+    context = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, live_server, window)
+    page.goto(f"{live_server.url}/triage/{proposal.reference}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways on a phone"
+    screenshot(page, "routing-12-detail-phone")
+    context.close()
