@@ -40,6 +40,20 @@ def main(n: int = 20000) -> None:
         json.dumps(evaluate(rows[i % len(rows)], ruleset).to_json(), ensure_ascii=False)
     elapsed = time.perf_counter() - started
     print(f"preview with JSON output: {(n // 4) / elapsed:,.0f} proposals/s")
+    # Full-length proposals: the form allows long texts; make each about 2,000 characters.
+    long_rows = []
+    for row in rows:
+        long_row = dict(row)
+        long_row["issue"] = (row["issue"] + row["summary"]) * 12
+        long_row["activities"] = (row["activities"] + row["summary"]) * 12
+        long_rows.append(long_row)
+    chars = sum(len(r["title"] + r["summary"] + r["issue"] + r["activities"]) for r in long_rows) / len(long_rows)
+    m = max(1, n // 10)
+    started = time.perf_counter()
+    for i in range(m):
+        evaluate(long_rows[i % len(long_rows)], ruleset)
+    elapsed = time.perf_counter() - started
+    print(f"preview, long texts (average {chars:,.0f} chars): {m / elapsed:,.0f} proposals/s")
 
 
 if __name__ == "__main__":

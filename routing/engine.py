@@ -197,7 +197,8 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     scores: dict[str, float] = {}
     words: dict[str, list[str]] = {}
     text_wards: list[str] = []
-    for _key, entries in ruleset.matcher.find(text):
+    normalised = normalise(text)
+    for _key, entries in ruleset.matcher.find_normalised(normalised):
         for entry in entries:
             if entry.theme and entry.theme in ruleset.themes:
                 scores[entry.theme] = scores.get(entry.theme, 0.0) + entry.weight
@@ -224,7 +225,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     except (TypeError, ValueError) as error:
         raise InputError("budget.requested_yen must be a number") from error
     return Facts(
-        text=normalise(text), picked=picked, picked_other=picked_other, scores=scores, words=words,
+        text=normalised, picked=picked, picked_other=picked_other, scores=scores, words=words,
         wards=wards, ward_source=ward_source, scope=scope, stage=data.get("stage") or None,
         organisation_kind=organisation.get("kind") or None,
         support_requested=_as_list(data.get("support_requested"), "support_requested"),

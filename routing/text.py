@@ -39,8 +39,11 @@ def _variants() -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+_KATA_TO_HIRA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+
+
 def _kata_to_hira(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+    return text.translate(_KATA_TO_HIRA)
 
 
 def _basic(text: str) -> str:
@@ -89,17 +92,20 @@ class Matcher:
 
     def find(self, text: str) -> list[tuple[str, list[Entry]]]:
         """(matched normalised phrase, entries) for every match, in text order."""
-        text = normalise(text)
+        return self.find_normalised(normalise(text))
+
+    def find_normalised(self, text: str) -> list[tuple[str, list[Entry]]]:
         found = []
+        by_key, lengths_by_first = self._by_key, self._lengths_by_first
         i, n = 0, len(text)
         while i < n:
-            lengths = self._lengths_by_first.get(text[i])
+            lengths = lengths_by_first.get(text[i])
             matched = 0
             if lengths:
                 for length in lengths:
                     if i + length <= n:
                         key = text[i:i + length]
-                        entries = self._by_key.get(key)
+                        entries = by_key.get(key)
                         if entries:
                             found.append((key, entries))
                             matched = length
