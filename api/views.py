@@ -71,6 +71,15 @@ def routing_preview():
     return decision.to_json()
 
 
+@bp.route("/openapi.json")
+def openapi():
+    from flask import current_app
+
+    from api.openapi import document
+
+    return document(current_app.config["BASE_URL"])
+
+
 # --- administration of tokens ------------------------------------------------------------------
 
 class TokenForm(FlaskForm):

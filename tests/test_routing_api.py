@@ -99,3 +99,8 @@ def test_seed_and_backtest_commands(app, make_proposal, make_user):
     db.session.commit()
     result = runner.invoke(args=["routing", "backtest", "--last", "10"])
     assert result.exit_code == 0 and "0 of 1 proposals would change lead" in result.output
+
+
+def test_openapi_document_describes_the_preview(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.") and "/routing/preview" in doc["paths"]
