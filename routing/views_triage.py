@@ -20,7 +20,7 @@ from proposals import operations as proposal_ops
 from proposals.models import Proposal, ProposalTheme, ProposalWard, State
 from routing import operations
 from routing.forms import ChangeRoutingForm, ConfirmForm, InfoRequestForm, LinkForm, MergeForm
-from routing.models import RoutingRecord
+from routing.models import Misroute, RoutingRecord
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 PAGE_SIZE = 25
@@ -119,10 +119,13 @@ def queue():
         return (when if when.tzinfo else when.replace(tzinfo=UTC)) < cutoff
 
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    ids = [p.id for p in page.items]
+    sent_back = set(db.session.scalars(sa.select(Misroute.proposal_id).where(Misroute.proposal_id.in_(ids)))) if ids \
+        else set()
     return render_template(
         "routing/queue.html", page=page, wards=wards, themes=themes, departments=departments,
         states=list(State)[1:], kinds=list(OrganisationKind), ages=AGES, sort=sort, args=request.args,
-        filters=filters, is_overdue=is_overdue, now_local=to_local, OPEN=OPEN,
+        filters=filters, is_overdue=is_overdue, sent_back=sent_back, now_local=to_local, OPEN=OPEN,
     )
 
 
@@ -170,8 +173,10 @@ def _render_detail(proposal: Proposal, forms=None, status: int = 200):
                                 .order_by(Event.created_at, Event.id)).all()
     records = db.session.scalars(sa.select(RoutingRecord).where(RoutingRecord.proposal_id == proposal.id)
                                  .order_by(RoutingRecord.id)).all()
+    sent_back = db.session.scalar(sa.select(Misroute).where(Misroute.proposal_id == proposal.id)
+                                  .order_by(Misroute.id.desc()).limit(1))
     return render_template(
-        "routing/detail.html", proposal=proposal, forms=forms, decision=proposal.routing_decision or {},
+        "routing/detail.html", sent_back=sent_back if proposal.state in operations.TRIAGE_STATES else None, proposal=proposal, forms=forms, decision=proposal.routing_decision or {},
         lead=departments.get(lead_id), co=[departments[c] for c in co_ids if c in departments],
         by_code=by_code, themes=themes, events=events, records=records, event_labels=EVENT_LABELS,
         related=operations.related_proposals(proposal), open_states=operations.TRIAGE_STATES,

@@ -90,6 +90,22 @@ def test_a_department_sending_back_charges_the_rule(seeded, make_proposal, make_
     assert db.session.get(Proposal, proposal.id).needs_triage
 
 
+def test_the_desk_shows_who_sent_it_back_and_why(seeded, client, make_proposal, make_user):
+    from routing import operations as routing_ops
+
+    proposal = make_proposal()
+    routing_ops.confirm(proposal, Actor.of_user(make_user("window")), expected_version=proposal.lock_version)
+    db.session.commit()
+    operations.transition(proposal, State.TRIAGE, Actor.of_user(make_user("department_staff", "ward-miyamae")),
+                          comment="健康福祉局の事業です")
+    db.session.commit()
+    window = make_user("window")
+    client.post("/staff/login", data={"email": window.email, "password": "correct horse battery"})
+    page = client.get(f"/triage/{proposal.reference}").get_data(as_text=True)
+    assert "宮前区役所から差し戻されました" in page and "健康福祉局の事業です" in page
+    assert "差し戻し</span>" in client.get("/triage/").get_data(as_text=True)
+
+
 def test_window_sending_back_is_not_a_misroute_and_overrides_are_not_charged_to_rules(
         seeded, make_proposal, make_user):
     from routing import operations as routing_ops

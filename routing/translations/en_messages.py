@@ -322,3 +322,7 @@ EN = {
 '無効': 'Revoked',
 'トークンはありません。': 'No tokens.',
 }
+EN.update({
+    '%(dept)sから差し戻されました。': 'Sent back by %(dept)s.',
+    '差し戻しは、主担当を決めたルール（%(rule)s）の誤りとして数えています。': 'The send-back is counted as a misroute of the rule that chose the lead (%(rule)s).',
+})
