@@ -19,5 +19,6 @@ def init_app(app: Flask) -> None:
     add_nav(app, "triage.queue", _l("振り分け"), "window", order=20)
     add_admin_link(app, "routing_admin.index", _l("振り分けルール"))
     add_admin_link(app, "routing_admin.keywords", _l("テーマ辞書（キーワード・地名）"))
+    add_admin_link(app, "routing_admin.themes", _l("テーマの所管局と区レベル"))
     proposal_submitted.connect(operations.on_submitted)
     proposal_transitioned.connect(operations.on_transitioned)

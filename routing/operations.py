@@ -368,6 +368,18 @@ def remove_keyword(actor: Actor, keyword: Keyword) -> None:
     record_event(actor, "keyword_removed", data={"phrase": keyword.phrase, "id": keyword.id})
 
 
+def set_theme_owner(theme: Theme, owner: Department | None, ward_level: bool, actor: Actor) -> None:
+    """Who owns a theme, and whether a ward office may lead one-ward proposals
+    on it: data the rules read (ROUTING_POLICY.md), changed by administrators."""
+    before = {"owner": theme.owner.code if theme.owner else None, "ward_level": theme.ward_level}
+    theme.owner_id = owner.id if owner else None
+    theme.ward_level = bool(ward_level)
+    db.session.flush()
+    after = {"owner": owner.code if owner else None, "ward_level": theme.ward_level}
+    if before != after:
+        record_event(actor, "theme_owner_changed", data={"theme": theme.code, "from": before, "to": after})
+
+
 # --- backtest ----------------------------------------------------------------------------------------
 
 def backtest(version: RulesetVersion, last: int = 200) -> dict:

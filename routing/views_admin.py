@@ -471,3 +471,25 @@ def remove_keyword(keyword_id: int):
     flash(_l("「%(phrase)s」を辞書から外しました。", phrase=keyword.phrase), "success")
     return redirect(url_for("routing_admin.keywords"))
 
+
+
+# --- theme owners ------------------------------------------------------------------------------
+
+@bp.route("/themes", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def themes():
+    rows = db.session.scalars(sa.select(Theme).order_by(Theme.position)).all()
+    bureaus = db.session.scalars(sa.select(Department).where(
+        Department.active, Department.kind != DepartmentKind.WARD).order_by(Department.id)).all()
+    if request.method == "POST":
+        theme = db.session.scalar(sa.select(Theme).where(Theme.code == request.form.get("theme", ""))) or abort(404)
+        owner_code = request.form.get("owner", "")
+        owner = next((b for b in bureaus if b.code == owner_code), None)
+        if owner_code and owner is None:
+            flash(_l("所管局を選び直してください。"), "error")
+            return redirect(url_for("routing_admin.themes"))
+        operations.set_theme_owner(theme, owner, bool(request.form.get("ward_level")), _actor())
+        db.session.commit()
+        flash(_l("「%(theme)s」の所管を保存しました。次に提出される提案から使われます。", theme=theme.name_ja), "success")
+        return redirect(url_for("routing_admin.themes") + f"#theme-{theme.code}")
+    return render_template("routing/admin_themes.html", themes=rows, bureaus=bureaus)

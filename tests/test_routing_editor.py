@@ -142,3 +142,16 @@ def test_keywords_are_editable_and_used_at_once(admin, make_proposal):
     db.session.refresh(keyword)
     assert not keyword.active
     assert seed_routing()["keywords"] == 0  # a removed shipped word stays removed after seeding again
+
+
+def test_theme_owners_are_data_the_rules_read(admin, make_proposal):
+    page = admin.get("/admin/routing/themes").get_data(as_text=True)
+    assert "高齢者福祉・介護" in page
+    admin.post("/admin/routing/themes", data={"theme": "welfare-elderly", "owner": "kenko-fukushi"})  # ward_level off
+    proposal = make_proposal()
+    assert proposal.routing_decision["lead"] == "kenko-fukushi"
+    assert proposal.routing_decision["co"] == ["ward-miyamae"]
+    assert admin.post("/admin/routing/themes", data={"theme": "welfare-elderly", "owner": "nope"}).status_code == 302
+    assert admin.post("/admin/routing/themes", data={"theme": "nope"}).status_code == 404
+    event = db.session.scalar(sa.select(Event).where(Event.kind == "theme_owner_changed"))
+    assert event.data["from"]["ward_level"] is True and event.data["to"]["ward_level"] is False

@@ -326,3 +326,16 @@ EN.update({
     '%(dept)sから差し戻されました。': 'Sent back by %(dept)s.',
     '差し戻しは、主担当を決めたルール（%(rule)s）の誤りとして数えています。': 'The send-back is counted as a misroute of the rule that chose the lead (%(rule)s).',
 })
+EN.update({
+    'テーマの所管局と区レベル': 'Theme owners and ward level',
+    '所管局を選び直してください。': 'Choose the owning bureau again.',
+    '「%(theme)s」の所管を保存しました。次に提出される提案から使われます。': 'Ownership of “%(theme)s” saved. It applies to proposals submitted from now on.',
+    'ルールは、テーマを所管する局と、1区で完結する提案を区役所が担えるか（区レベル）を参照します。組織改正のときはここを変更してください。': 'The rules read which bureau owns each theme and whether a ward office may lead a proposal that stays inside one ward (ward level). Change them here when the city reorganises.',
+    'テーマの所管': 'Theme ownership',
+    '所管局': 'Owning bureau',
+    '区レベル': 'Ward level',
+    '%(theme)sの所管局': 'Owning bureau of %(theme)s',
+    '所管局なし（窓口が扱う）': 'No owning bureau (the window handles it)',
+    '区役所が主担当になれる': 'A ward office may lead',
+    '保存': 'Save',
+})
