@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms import widgets as w
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 
 def nfkc(value):
@@ -35,7 +35,13 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class VersionedForm(FlaskForm):
-    lock_version = HiddenField()
+    lock_version = HiddenField(_l("画面の版"))
+
+    def validate_lock_version(self, field):
+        try:
+            int(field.data)
+        except (TypeError, ValueError):
+            raise ValidationError(_l("画面が古くなっています。ページを読み込み直してから操作してください。")) from None
 
     def expected_version(self) -> int | None:
         try:
@@ -50,8 +56,12 @@ class ConfirmForm(VersionedForm):
 
 class ChangeRoutingForm(VersionedForm):
     lead = SelectField(_l("主担当部署"), coerce=int, validators=[InputRequired(_l("主担当部署を選んでください。"))],
+                       invalid_choice_message=_l("主担当部署を一覧から選んでください。"),
+                       invalid_value_message=_l("主担当部署を一覧から選んでください。"),
                        description=_l("提案を主に担当する部署を1つ選びます。"))
     co = MultiCheckboxField(_l("関係部署"), coerce=int, validators=[Optional()],
+                            invalid_choice_message=_l("関係部署を一覧から選んでください。"),
+                            invalid_value_message=_l("関係部署を一覧から選んでください。"),
                             description=_l("一緒に検討する部署を選びます（複数可、なしでも可）。"))
     reason = TextAreaField(
         _l("変更の理由"), filters=[nfkc],

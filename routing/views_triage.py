@@ -141,22 +141,28 @@ def _department_choices():
     return [SelectChoice(d.id, d.name(locale)) for d in rows]
 
 
-def _forms(proposal: Proposal, formdata=None):
+def _forms(proposal: Proposal, formdata=None, acting: str | None = None):
+    """The desk's forms; only the one being submitted (`acting`) reads the request."""
     version = str(proposal.lock_version)
     lead_id, co_ids = operations.proposed_routing(proposal)
-    change = ChangeRoutingForm(formdata=formdata if formdata is not None and request.form.get("form") == "change" else None,
-                               prefix="change", lead=lead_id, co=co_ids, lock_version=version)
+
+    def data(name):
+        return formdata if formdata is not None and acting == name else None
+
+    def seen(name):
+        # The submitted form keeps the version it was rendered with (missing = stale), never the current one.
+        return {} if data(name) is not None else {"lock_version": version}
+
+    change = ChangeRoutingForm(formdata=data("change"), prefix="change", lead=lead_id, co=co_ids, **seen("change"))
     choices = _department_choices()
     change.lead.choices = choices
     change.co.choices = choices
     forms = {
-        "confirm": ConfirmForm(prefix="confirm", lock_version=version, formdata=None),
+        "confirm": ConfirmForm(prefix="confirm", formdata=data("confirm"), **seen("confirm")),
         "change": change,
-        "info": InfoRequestForm(prefix="info", lock_version=version,
-                                formdata=formdata if request.form.get("form") == "info" else None),
-        "link": LinkForm(prefix="link", formdata=formdata if request.form.get("form") == "link" else None),
-        "merge": MergeForm(prefix="merge", lock_version=version,
-                           formdata=formdata if request.form.get("form") == "merge" else None),
+        "info": InfoRequestForm(prefix="info", formdata=data("info"), **seen("info")),
+        "link": LinkForm(prefix="link", formdata=data("link")),
+        "merge": MergeForm(prefix="merge", formdata=data("merge"), **seen("merge")),
     }
     return forms, lead_id, co_ids
 
@@ -212,7 +218,7 @@ def _what_happened(proposal_id: int) -> str:
 
 def _act(reference: str, form_name: str, run):
     proposal = _load(reference)
-    forms, *_ = _forms(proposal, formdata=request.form)
+    forms, *_ = _forms(proposal, formdata=request.form, acting=form_name)
     form = forms[form_name]
     if not form.validate_on_submit():
         flash(_l("入力内容を確認してください。"), "error")

@@ -94,7 +94,7 @@ def test_detail_shows_the_text_beside_why_here(seeded, window_client, make_propo
 def test_confirm_assigns_the_proposed_departments(seeded, window_client, make_proposal):
     proposal = make_proposal()
     response = window_client.post(f"/triage/{proposal.reference}/confirm",
-                                  data={"confirm-lock_version": proposal.lock_version})
+                                  data={"form": "confirm", "confirm-lock_version": proposal.lock_version})
     assert response.status_code == 302
     proposal = db.session.get(Proposal, proposal.id)
     db.session.refresh(proposal)
@@ -133,7 +133,7 @@ def test_change_can_be_saved_without_assigning(seeded, window_client, make_propo
     proposal = db.session.get(Proposal, proposal.id)
     db.session.refresh(proposal)
     assert proposal.state == State.TRIAGE and proposal.lead_department_id == department_id("kodomo-mirai")
-    window_client.post(f"/triage/{proposal.reference}/confirm", data={"confirm-lock_version": proposal.lock_version})
+    window_client.post(f"/triage/{proposal.reference}/confirm", data={"form": "confirm", "confirm-lock_version": proposal.lock_version})
     db.session.refresh(proposal)
     lead = next(a for a in proposal.assignments if a.role.value == "lead")
     assert lead.department_id == department_id("kodomo-mirai")
@@ -144,7 +144,7 @@ def test_second_staff_member_sees_what_happened_and_nothing_is_assigned_twice(
     proposal = make_proposal()
     seen = proposal.lock_version
     other = login(app.test_client(), make_user("window", name="窓口 次郎"))
-    assert other.post(f"/triage/{proposal.reference}/confirm", data={"confirm-lock_version": seen}).status_code == 302
+    assert other.post(f"/triage/{proposal.reference}/confirm", data={"form": "confirm", "confirm-lock_version": seen}).status_code == 302
     response = window_client.post(f"/triage/{proposal.reference}/change", data={
         "form": "change", "change-lock_version": seen, "change-lead": department_id("kenko-fukushi"),
         "change-reason": "局へ", "do": "assign"}, follow_redirects=True)
@@ -225,3 +225,26 @@ def test_link_and_merge_related_proposals(seeded, window_client, make_proposal):
     b = db.session.get(Proposal, b.id)
     db.session.refresh(b)
     assert b.state == State.MERGED and b.merged_into_id == a.id
+
+
+def test_bad_input_never_gives_a_server_error(seeded, window_client, make_proposal):
+    proposal = make_proposal()
+    ref = proposal.reference
+    posts = [
+        (f"/triage/{ref}/change", {"form": "change", "change-lead": "abc", "change-co": ["x", "9999"],
+                                   "change-reason": "理由", "change-lock_version": "abc"}),
+        (f"/triage/{ref}/change", {"form": "change", "change-lead": "9999", "change-reason": "理由"}),
+        (f"/triage/{ref}/confirm", {"form": "confirm", "confirm-lock_version": "\x00"}),
+        (f"/triage/{ref}/confirm", {}),
+        (f"/triage/{ref}/link", {"form": "link", "link-related": "K" * 500}),
+        (f"/triage/{ref}/merge", {"form": "merge", "merge-into": ref, "merge-reason": "同じ"}),
+        (f"/triage/{ref}/request-info", {"form": "info", "info-comment": "x" * 5000}),
+        ("/triage/KW-0-0/confirm", {}),
+    ]
+    for url, data in posts:
+        response = window_client.post(url, data=data)
+        assert response.status_code in (302, 400, 404), (url, response.status_code)
+    page = window_client.post(f"/triage/{ref}/change", data=posts[1][1]).get_data(as_text=True)
+    assert "主担当部署" in page
+    db.session.refresh(db.session.get(Proposal, proposal.id))
+    assert db.session.get(Proposal, proposal.id).state == State.TRIAGE

@@ -339,3 +339,9 @@ EN.update({
     '区役所が主担当になれる': 'A ward office may lead',
     '保存': 'Save',
 })
+EN.update({
+    '画面の版': 'Page version',
+    '画面が古くなっています。ページを読み込み直してから操作してください。': 'This page is out of date. Reload it, then try again.',
+    '主担当部署を一覧から選んでください。': 'Choose the lead department from the list.',
+    '関係部署を一覧から選んでください。': 'Choose co-departments from the list.',
+})
