@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from core.audit import Actor, record_event
 from core.extensions import db
@@ -387,6 +388,8 @@ def backtest(version: RulesetVersion, last: int = 200) -> dict:
     lead would change (compared with their current lead), with counts."""
     proposals = db.session.scalars(
         sa.select(Proposal).where(Proposal.submitted_at.is_not(None))
+        .options(selectinload(Proposal.organisation), selectinload(Proposal.theme_links),
+                 selectinload(Proposal.ward_links))
         .order_by(Proposal.submitted_at.desc(), Proposal.id.desc()).limit(max(1, min(last, 5000)))
     ).all()
     data = ruleset_data(version)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from core.audit import Actor
@@ -89,6 +90,8 @@ def _queue_query(args):
     if lead:
         query = query.where(Proposal.lead_department_id.in_(sa.select(Department.id).where(Department.code == lead)))
     sort = args.get("sort") if args.get("sort") in SORTS else "oldest"
+    query = query.options(selectinload(Proposal.organisation), selectinload(Proposal.ward_links),
+                          selectinload(Proposal.lead_department))
     return query.order_by(*SORTS[sort]), sort
 
 

@@ -155,3 +155,30 @@ def test_theme_owners_are_data_the_rules_read(admin, make_proposal):
     assert admin.post("/admin/routing/themes", data={"theme": "nope"}).status_code == 404
     event = db.session.scalar(sa.select(Event).where(Event.kind == "theme_owner_changed"))
     assert event.data["from"]["ward_level"] is True and event.data["to"]["ward_level"] is False
+
+
+def test_editor_bad_input_never_gives_a_server_error(admin):
+    admin.post("/admin/routing/draft")
+    posts = [
+        ("/admin/routing/versions/2/rules/new", _new_rule_form(priority="abc")),
+        ("/admin/routing/versions/2/rules/new", _new_rule_form(**{"cond-0-type": "no-such-type"})),
+        ("/admin/routing/versions/2/rules/new", _new_rule_form(**{"cond-0-type": "ward_count", "cond-0-min": "x"})),
+        ("/admin/routing/versions/2/rules/new", _new_rule_form(**{"act-0-type": "set_lead", "act-0-target": "mars"})),
+        ("/admin/routing/versions/2/rules/new", _new_rule_form(**{"act-0-type": "", "act-1-type": ""})),
+        ("/admin/routing/versions/2/rules/new", _new_rule_form(**{"act-1-type": "set_priority", "act-1-value": "urgent"})),
+        ("/admin/routing/versions/2/rules/99999", _new_rule_form()),
+        ("/admin/routing/versions/99/publish", {"note": "x"}),
+        ("/admin/routing/versions/1/rollback", {}),
+        ("/admin/routing/versions/2/preview", {"reference": "ＫＷ-nothing"}),
+        ("/admin/routing/keywords", {"phrase": "x", "target": "theme:nope", "weight": "0"}),
+        ("/admin/routing/keywords/99999/remove", {}),
+        ("/admin/routing/draft", {"from": "abc"}),
+    ]
+    for url, data in posts:
+        response = admin.post(url, data=data)
+        assert response.status_code in (302, 400, 404), (url, response.status_code)
+    page = admin.post("/admin/routing/versions/2/rules/new",
+                      data=_new_rule_form(**{"cond-0-type": "ward_count", "cond-0-min": "x"})).get_data(as_text=True)
+    assert "条件1: 最小・最大は数字で入力してください" in page and "宮前区の高齢者は健康福祉局へ" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Rule).join(RulesetVersion)
+                             .where(RulesetVersion.version == 2)) == 8
