@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -239,7 +239,8 @@ def index():
     misroutes = db.session.scalars(sa.select(Misroute).order_by(Misroute.id.desc()).limit(20)).all()
     return render_template("routing/admin_index.html", versions=versions, published=get_version("published"),
                            draft=get_version("draft"), counts=operations.misroute_counts(), misroutes=misroutes,
-                           describe=describe, describe_action=describe_action, local=to_local)
+                           describe=describe, describe_action=describe_action, local=to_local,
+                           auto_route=current_app.config.get("AUTO_ROUTE_CONFIDENCE"))
 
 
 @bp.route("/draft", methods=["POST"])

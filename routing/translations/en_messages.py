@@ -345,3 +345,8 @@ EN.update({
     '主担当部署を一覧から選んでください。': 'Choose the lead department from the list.',
     '関係部署を一覧から選んでください。': 'Choose co-departments from the list.',
 })
+EN.update({
+    '自動振り分けはオフです。すべての提案は窓口が確認してから担当部署に割り当てます。': 'Auto-routing is off: the window confirms every proposal before it is assigned.',
+    '自動振り分けはオンです。確信度が%(t)sを超え、窓口の確認が不要な提案はルールが直接割り当てます。': 'Auto-routing is on: proposals with a confidence above %(t)s that need no triage are assigned by the rules directly.',
+    '（設定 AUTO_ROUTE_CONFIDENCE）': '(setting AUTO_ROUTE_CONFIDENCE)',
+})
