@@ -119,8 +119,18 @@ class PublishForm(FlaskForm):
 
 
 class PreviewForm(FlaskForm):
-    reference = StringField(_l("受付番号"), filters=[reference_filter],
-                            validators=[DataRequired(_l("受付番号を入力してください。")), Length(max=32)])
+    reference = StringField(_l("受付番号"), filters=[reference_filter], validators=[Optional(), Length(max=32)],
+                            description=_l("提出済みの提案で試すときは受付番号を入力します。"))
+    proposal_json = TextAreaField(_l("提案のJSON"), validators=[Optional(), Length(max=50000)],
+                                  description=_l("まだない提案で試すときは、提案のJSON（proposal.md の形）を貼り付けます。"))
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not (self.reference.data or (self.proposal_json.data or "").strip()):
+            self.reference.errors.append(_l("受付番号を入力するか、提案のJSONを貼り付けてください。"))
+            return False
+        return True
 
 
 class BacktestForm(FlaskForm):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -16,7 +18,7 @@ from core.models import Department, DepartmentKind, OrganisationKind, Role, Them
 from proposals.models import SUPPORT_TYPES, Proposal, Scope, Stage, State
 from routing import operations
 from routing.conditions import ACTIONS, CONDITIONS, PRIORITIES, SYMBOLIC_TARGETS
-from routing.engine import evaluate
+from routing.engine import InputError, evaluate
 from routing.forms import ACTION_ROWS, CONDITION_ROWS, BacktestForm, KeywordForm, PreviewForm, PublishForm, RuleForm
 from routing.models import Keyword, Misroute, Rule, RulesetVersion
 from routing.store import get_version, proposal_input, ruleset_data
@@ -387,12 +389,19 @@ def preview(number: int):
     form = PreviewForm()
     result = proposal = None
     if form.validate_on_submit():
-        proposal = db.session.scalar(sa.select(Proposal).where(Proposal.reference == form.reference.data,
-                                                               Proposal.state != State.DRAFT))
-        if proposal is None:
-            form.reference.errors.append(_l("この受付番号の提案は見つかりません。"))
+        if form.reference.data:
+            proposal = db.session.scalar(sa.select(Proposal).where(Proposal.reference == form.reference.data,
+                                                                   Proposal.state != State.DRAFT))
+            if proposal is None:
+                form.reference.errors.append(_l("この受付番号の提案は見つかりません。"))
+            else:
+                result = evaluate(proposal_input(proposal), ruleset_data(row)).to_json()
         else:
-            result = evaluate(proposal_input(proposal), ruleset_data(row)).to_json()
+            try:
+                result = evaluate(json.loads(form.proposal_json.data), ruleset_data(row)).to_json()
+            except (ValueError, InputError) as error:
+                form.proposal_json.errors.append(_l("JSONとして読めません（%(error)s）。proposal.md の形で貼り付けてください。",
+                                                    error=str(error)[:200]))
     departments = {d.code: d for d in db.session.scalars(sa.select(Department))}
     themes = {t.code: t for t in db.session.scalars(sa.select(Theme))}
     return render_template("routing/admin_preview.html", version=row, form=form, result=result, proposal=proposal,

@@ -3,6 +3,8 @@ backtest, publish, history and roll back; published versions never change."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -73,6 +75,13 @@ def test_draft_edit_preview_backtest_publish_and_roll_back(admin, make_proposal)
     preview = admin.post("/admin/routing/versions/2/preview", data={"reference": proposal.reference})
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "この版での判定" in text and "健康福祉局" in text
+    pasted = admin.post("/admin/routing/versions/2/preview", data={"proposal_json": json.dumps(
+        {"title": "宮前平の高齢者の見守り", "themes": ["welfare-elderly"], "area": {"scope": "ward", "wards": []}},
+        ensure_ascii=False)})
+    assert pasted.status_code == 200 and "健康福祉局" in pasted.get_data(as_text=True)
+    broken = admin.post("/admin/routing/versions/2/preview", data={"proposal_json": "{oops"})
+    assert broken.status_code == 400 and "JSONとして読めません" in broken.get_data(as_text=True)
+    assert admin.post("/admin/routing/versions/2/preview", data={}).status_code == 400
     backtest = admin.post("/admin/routing/versions/2/backtest", data={"last": "50"}).get_data(as_text=True)
     assert "直近1件のうち1件で主担当が変わります" in backtest and proposal.reference in backtest
     assert admin.post("/admin/routing/versions/2/backtest", data={"last": "abc"}).status_code == 400

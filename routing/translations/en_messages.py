@@ -350,3 +350,11 @@ EN.update({
     '自動振り分けはオンです。確信度が%(t)sを超え、窓口の確認が不要な提案はルールが直接割り当てます。': 'Auto-routing is on: proposals with a confidence above %(t)s that need no triage are assigned by the rules directly.',
     '（設定 AUTO_ROUTE_CONFIDENCE）': '(setting AUTO_ROUTE_CONFIDENCE)',
 })
+EN.update({
+    '提出済みの提案で試すときは受付番号を入力します。': 'To try a submitted proposal, enter its reference.',
+    '提案のJSON': 'Proposal JSON',
+    'まだない提案で試すときは、提案のJSON（proposal.md の形）を貼り付けます。': 'To try a proposal that does not exist yet, paste it as JSON (the shape of proposal.md).',
+    '受付番号を入力するか、提案のJSONを貼り付けてください。': 'Enter a reference or paste a proposal as JSON.',
+    'JSONとして読めません（%(error)s）。proposal.md の形で貼り付けてください。': 'This cannot be read as JSON (%(error)s). Paste it in the shape of proposal.md.',
+    'まだない提案をJSONで試す': 'Try a proposal that does not exist yet (JSON)',
+})
