@@ -287,7 +287,8 @@ def eval_tree(node: dict, facts: Facts, reasons: list[str]) -> bool:
     if "not" in node:
         inner: list[str] = []
         result = not eval_tree(node["not"], facts, inner)
-        reasons.extend(f"否定: {r}" for r in inner)
+        detail = "、".join(inner)
+        reasons.append(f"否定（{detail}）→ " + ("成立" if result else "不成立"))
         return result
     kind = CONDITIONS.get(node.get("type"))
     if kind is None:
