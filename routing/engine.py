@@ -24,6 +24,9 @@ CLEAR = 2.0
 DOMINANT = 5.0
 # An unpicked theme joins the supported themes (co-departments) only with strong support.
 STRONG = 4.0
+# … and at least this share of the best theme's score, so long texts do not
+# collect bureaus from passing mentions.
+RELATIVE = 0.5
 
 
 @dataclass(frozen=True)
@@ -269,8 +272,10 @@ def _supported(primary, picked, scores, words, conflict_theme) -> list[str]:
     for code in picked:
         if code not in supported and (scores.get(code, 0) > 0 or text_silent):
             supported.append(code)
+    top = max(scores.values(), default=0.0)
     for code, score in sorted(scores.items(), key=lambda kv: -kv[1]):
-        if code not in supported and code != conflict_theme and score >= STRONG and len(words.get(code, ())) >= 2:
+        strong = score >= STRONG and score >= RELATIVE * top and len(words.get(code, ())) >= 2
+        if code not in supported and code != conflict_theme and strong:
             supported.append(code)
     return supported[:4]
 
