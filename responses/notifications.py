@@ -6,12 +6,26 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
 
 from core.extensions import db
 from core.models import Department, Role, User
-from core.outbox import queue_templated_email
+from core.outbox import queue_email
 from proposals.models import Assignment, AssignmentRole, Proposal
 from responses.models import DeadlineKind, EscalationLevel
+
+
+def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context):
+    """core.outbox.queue_templated_email for this room's templates
+    (templates/responses/email/<name>.txt, first line `Subject: …`), so the
+    room's messages stay in the room's own catalogue."""
+    with force_locale(locale):
+        rendered = render_template(f"responses/email/{template}.txt", base_url=current_app.config["BASE_URL"],
+                                   **context)
+    first_line, _, body = rendered.lstrip().partition("\n")
+    subject = first_line.removeprefix("Subject:").strip()
+    return queue_email(to, subject, body.lstrip("\n"), key=key, locale=locale, proposal_id=proposal_id)
 
 
 def _department_staff(department_id: int) -> list[User]:
@@ -37,8 +51,8 @@ def notify_assigned(assignment: Assignment) -> int:
     context = _context(assignment)
     sent = 0
     for user in _department_staff(assignment.department_id):
-        queue_templated_email(
-            user.email, "responses_assigned", key=f"responses:assigned:{assignment.id}:{user.id}",
+        queue_room_email(
+            user.email, "assigned", key=f"responses:assigned:{assignment.id}:{user.id}",
             locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user, **context,
         )
         sent += 1
@@ -50,8 +64,8 @@ def notify_applicant_replied(assignment: Assignment, event_id: int) -> int:
     context = _context(assignment)
     sent = 0
     for user in _department_staff(assignment.department_id):
-        queue_templated_email(
-            user.email, "responses_applicant_replied", key=f"responses:replied:{event_id}:{user.id}",
+        queue_room_email(
+            user.email, "applicant_replied", key=f"responses:replied:{event_id}:{user.id}",
             locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user, **context,
         )
         sent += 1
@@ -65,8 +79,8 @@ def notify_escalation(assignment: Assignment, kind: DeadlineKind, due_on: date, 
     context = _context(assignment)
     sent = 0
     for user in recipients_for(assignment, level):
-        queue_templated_email(
-            user.email, "responses_deadline", key=f"responses:escalation:{escalation_id}:{user.id}",
+        queue_room_email(
+            user.email, "deadline", key=f"responses:escalation:{escalation_id}:{user.id}",
             locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user,
             level=level.value, kind=kind.value, due_on=due_on, **context,
         )
