@@ -16,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from responses.models import AnswerKind
 
@@ -91,9 +91,13 @@ class AdoptForm(_Versioned):
     next_steps = TextAreaField(_l("次の手順"), description=_l("誰が、いつまでに、何をするかを書いてください。"),
                                filters=[nfkc_keep_lines], validators=[Optional(), Length(max=4000)])
 
-    def validate_agreement_note(self, field):
-        if self.agreement.data and not field.data:
-            raise ValidationError(_l("協定を締結する場合は、協定の内容を入力してください。"))
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.agreement.data and not self.agreement_note.data:
+            self.agreement_note.errors = [*self.agreement_note.errors,
+                                          _l("協定を締結する場合は、協定の内容を入力してください。")]
+            valid = False
+        return valid
 
 
 class NotAdoptForm(_Versioned):

@@ -283,7 +283,8 @@ def answer(proposal_id: int, action: str):
     if not form.validate_on_submit():
         return _render_detail(proposal, assignment, forms, open_action=action, status=400)
     actor = Actor.of_user(current_user)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = str(form.version.data or "")
+    version = int(version) if version.isdigit() else None
     try:
         if action == "acknowledge":
             ops.acknowledge(assignment, actor, form.note.data)
