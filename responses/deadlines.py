@@ -322,7 +322,17 @@ def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResu
     actor = Actor.scheduler(SWEEP_ACTOR_LABEL)
     from responses.notifications import notify_escalation
 
-    for assignment in db.session.scalars(query).all():
+    candidates = db.session.scalars(query).all()
+    # Keys already fired, read in one query so that a daily sweep does not
+    # try thousands of inserts; the insert below still decides under concurrency.
+    fired: set[tuple] = set()
+    for chunk_start in range(0, len(candidates), 500):
+        ids = [a.id for a in candidates[chunk_start:chunk_start + 500]]
+        fired.update(db.session.execute(
+            sa.select(Escalation.assignment_id, Escalation.deadline_kind, Escalation.due_on, Escalation.level)
+            .where(Escalation.assignment_id.in_(ids))
+        ).tuples())
+    for assignment in candidates:
         result.candidates += 1
         owed = []
         if assignment.acknowledged_at is None and assignment.ack_due_on:
@@ -331,6 +341,8 @@ def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResu
             owed.append((DeadlineKind.ANSWER, assignment.answer_due_on))
         for kind, due_on in owed:
             for level in levels_due(due_on, today, cal):
+                if (assignment.id, kind, due_on, level) in fired:
+                    continue
                 escalation_id = _insert_once(assignment.id, kind, due_on, level, now)
                 if escalation_id is None:
                     continue

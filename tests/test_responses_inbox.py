@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 import sqlalchemy as sa
 from conftest import department_id
+from flask import g
+from flask.testing import FlaskClient
 
 from core.audit import Actor
 from core.extensions import db
