@@ -295,6 +295,16 @@ def _insert_once(assignment_id: int, kind: DeadlineKind, due_on: date, level: Es
     return db.session.execute(statement).scalar()
 
 
+def _last_rung_fired(kind: DeadlineKind, due_column):
+    """The whole ladder has fired for this deadline: nothing left to do."""
+    return (
+        sa.select(Escalation.id)
+        .where(Escalation.assignment_id == Assignment.id, Escalation.deadline_kind == kind,
+               Escalation.due_on == due_column, Escalation.level == EscalationLevel.SECOND)
+        .exists()
+    )
+
+
 def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResult:
     """Fire every rung of the ladder that is due and has not fired yet.
     Flushes; the caller commits once."""
@@ -311,8 +321,10 @@ def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResu
             Assignment.paused_since.is_(None),
             Proposal.state.in_(RUNNING_STATES),
             sa.or_(
-                sa.and_(Assignment.acknowledged_at.is_(None), Assignment.ack_due_on <= horizon),
-                sa.and_(Assignment.answered_at.is_(None), Assignment.answer_due_on <= horizon),
+                sa.and_(Assignment.acknowledged_at.is_(None), Assignment.ack_due_on <= horizon,
+                        ~_last_rung_fired(DeadlineKind.ACK, Assignment.ack_due_on)),
+                sa.and_(Assignment.answered_at.is_(None), Assignment.answer_due_on <= horizon,
+                        ~_last_rung_fired(DeadlineKind.ANSWER, Assignment.answer_due_on)),
             ),
         )
         .order_by(Assignment.id)

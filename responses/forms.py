@@ -17,6 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 from responses.models import AnswerKind
 
@@ -35,7 +36,13 @@ def nfkc_keep_lines(value):
 
 
 class NormalisedIntegerField(IntegerField):
-    """Accepts 「２０２７」 as 2027."""
+    """Accepts 「２０２７」 as 2027 (a text input: type=number refuses full-width digits)."""
+
+    widget = TextInput()
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("inputmode", "numeric")
+        return super().__call__(**kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist:

@@ -74,7 +74,8 @@ def propose_meeting(assignment: Assignment, actor: Actor, options: list[str], me
     message_row = proposal_ops.post_message(proposal, actor, text, department_id=assignment.department_id)
     data = {"meeting_options": options, "message_id": message_row.id, "department_id": assignment.department_id}
     if proposal.state == State.ASSIGNED:
-        return proposal_ops.transition(proposal, State.IN_CONSULTATION, actor, comment=body or None,
+        # The message carries the text and the options; the event points at it.
+        return proposal_ops.transition(proposal, State.IN_CONSULTATION, actor,
                                        expected_version=expected_version, data=data)
     if proposal.state != State.IN_CONSULTATION:
         raise AnswerError(_l("この状態では協議を提案できません。"))
@@ -90,11 +91,10 @@ def request_information(assignment: Assignment, actor: Actor, question: str, *, 
     if not question:
         raise proposal_ops.CommentRequired(_l("提案者への質問を入力してください。"))
     _mark_acknowledged(assignment, clock.now())
-    proposal = proposal_ops.lock_proposal(assignment.proposal_id)
-    message_row = proposal_ops.post_message(proposal, actor, question, department_id=assignment.department_id)
-    return proposal_ops.transition(proposal, State.INFO_REQUESTED, actor, comment=question,
+    # The question is the transition's comment: the applicant's page shows it with the request.
+    return proposal_ops.transition(assignment.proposal_id, State.INFO_REQUESTED, actor, comment=question,
                                    expected_version=expected_version,
-                                   data={"message_id": message_row.id, "department_id": assignment.department_id})
+                                   data={"department_id": assignment.department_id})
 
 
 def not_ours(assignment: Assignment, actor: Actor, reason: str, suggested_department_id: int | None = None, *,

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import department_id
-from flask import g
-from flask.testing import FlaskClient
 
 from core.audit import Actor
 from core.extensions import db
@@ -44,20 +42,8 @@ def proposal(make_proposal, staff):
     return proposal
 
 
-class _Client(FlaskClient):
-    """Tests run inside one app context, so `g` (where Flask-Login caches
-    the user) is shared by every client; forget it before each request so
-    each client is its own signed-in person."""
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
 def login(app, user):
-    app.test_client_class = _Client
     client = app.test_client()
-    app.test_client_class = None
     response = client.post("/staff/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302
     return client
