@@ -337,13 +337,13 @@ def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResu
     candidates = db.session.scalars(query).all()
     # Keys already fired, read in one query so that a daily sweep does not
     # try thousands of inserts; the insert below still decides under concurrency.
-    fired: set[tuple] = set()
+    fired: set[tuple] = set()  # (assignment id, deadline kind, due date, level)
     for chunk_start in range(0, len(candidates), 500):
         ids = [a.id for a in candidates[chunk_start:chunk_start + 500]]
-        fired.update(db.session.execute(
+        fired.update(tuple(row) for row in db.session.execute(
             sa.select(Escalation.assignment_id, Escalation.deadline_kind, Escalation.due_on, Escalation.level)
             .where(Escalation.assignment_id.in_(ids))
-        ).tuples())
+        ).all())
     for assignment in candidates:
         result.candidates += 1
         owed = []
