@@ -65,7 +65,7 @@ class Report:
 
 
 def run_simulation(*, proposals: int, seed: int, start: date, days: int, database_url: str | None = None,
-                   echo=print) -> Report:
+                   echo=print, tail_days: int = TAIL_DAYS) -> Report:
     from flask_migrate import upgrade
 
     from core import create_app
@@ -89,16 +89,18 @@ def run_simulation(*, proposals: int, seed: int, start: date, days: int, databas
 
             db.engine.dispose()
         upgrade()
-        _Simulation(app, report, random.Random(seed), start, days, proposals, echo).run()
+        _Simulation(app, report, random.Random(seed), start, days, proposals, echo, tail_days).run()
         db.session.remove()
     report.seconds = time.perf_counter() - began
     return report
 
 
 class _Simulation:
-    def __init__(self, app, report: Report, rng: random.Random, start: date, days: int, proposals: int, echo):
+    def __init__(self, app, report: Report, rng: random.Random, start: date, days: int, proposals: int, echo,
+                 tail_days: int = TAIL_DAYS):
         self.app, self.report, self.rng, self.start, self.days, self.count, self.echo = (
             app, report, rng, start, days, proposals, echo)
+        self.tail_days = tail_days
         self.todo: dict[date, list[tuple]] = defaultdict(list)
 
     # --- set-up -----------------------------------------------------------------------------
@@ -141,7 +143,7 @@ class _Simulation:
         self.setup()
         cal = calendar()
         arrivals = Counter(self.rng.randrange(self.days) for _ in range(self.count))
-        total_days = self.days + TAIL_DAYS
+        total_days = self.days + self.tail_days
         self.report.days = total_days
         for offset in range(total_days):
             day = self.start + timedelta(days=offset)

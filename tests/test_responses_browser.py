@@ -121,3 +121,38 @@ def test_request_information_reply_and_adopt_in_the_browser(app, live_server, br
     screenshot(home, "responses-09-applicant-timeline")
     staff_context.close()
     applicant_context.close()
+
+
+@pytest.mark.browser
+def test_window_dashboard_and_admin_pages_in_the_browser(app, live_server, page, make_user, make_proposal):
+    from datetime import date
+
+    from responses.deadlines import clock, tokyo_moment
+
+    window = make_user("window", "jichi", password=PASSWORD, name="窓口 花子")
+    admin = make_user("admin", password=PASSWORD)
+    actor = Actor.of_user(window)
+    with clock.frozen(tokyo_moment(date(2026, 4, 28), 10)):
+        for title, lead in (("多摩川河川敷の清掃", "kankyo"), ("こども食堂のネットワーク", "kodomo-mirai"),
+                            ("防災マップづくり", "ward-asao")):
+            operations.assign(make_proposal(title=title), department_id(lead), [department_id("ward-miyamae")], actor)
+        db.session.commit()
+    page.goto(f"{live_server.url}/staff/login")
+    page.fill("input[name=email]", window.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="サインイン").click()
+    page.goto(f"{live_server.url}/window/dashboard")
+    assert page.get_by_role("heading", name="期限の状況").is_visible()
+    assert page.get_by_role("link", name="多摩川河川敷の清掃").first.is_visible()  # overdue (lead and co)
+    screenshot(page, "responses-10-window-dashboard")
+    page.get_by_role("button", name="サインアウト").click()
+    page.goto(f"{live_server.url}/staff/login")
+    page.fill("input[name=email]", admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="サインイン").click()
+    page.goto(f"{live_server.url}/admin/deadlines/")
+    page.fill("#closed-day", "2026-12-28")
+    page.fill("#closed-reason", "庁舎の電気設備点検")
+    page.get_by_role("button", name="追加する").click()
+    assert page.get_by_text("閉庁日を追加しました").is_visible()
+    screenshot(page, "responses-11-closed-days")

@@ -177,3 +177,19 @@ def test_two_concurrent_sweeps_send_each_escalation_once(app, make_proposal, peo
     assert events == 48
     co = db.session.scalars(sa.select(Assignment).where(Assignment.role == AssignmentRole.CO)).all()
     assert len(co) == 12
+
+
+def test_flask_deadlines_sweep_command_and_the_beat_task(app, assigned, people):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["deadlines", "sweep", "--today", "2026-05-12"])
+    assert result.exit_code == 0, result.output
+    assert "overdue=1" in result.output
+    again = runner.invoke(args=["deadlines", "sweep", "--today", "2026-05-12"])
+    assert "overdue=0" in again.output and "reminder=0" in again.output
+    assert app.extensions["celery"].conf.beat_schedule["deadline-sweep"]["task"] == "deadlines.sweep"
+    from responses.tasks import sweep_deadlines
+
+    with clock.frozen(tokyo_moment(date(2026, 5, 19), 9)):
+        assert sweep_deadlines.delay() is not None  # eager without Redis: runs here, fires the second level
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 2
