@@ -231,10 +231,13 @@ class Standing:
 
 
 def open_deadline(assignment: Assignment, today: date, cal: BusinessCalendar | None = None) -> Standing | None:
-    """The deadline the department owes next (acknowledgement first)."""
+    """The deadline the department owes next (acknowledgement first), or
+    None when nothing runs: met, paused, or the proposal has moved on."""
     cal = cal or calendar()
-    if assignment.status != AssignmentStatus.ACTIVE:
+    if assignment.status != AssignmentStatus.ACTIVE or assignment.paused_since is not None:
         return None
+    if assignment.proposal is not None and assignment.proposal.state not in RUNNING_STATES:
+        return None  # decided, or paused: nothing is owed on a clock right now
     if assignment.acknowledged_at is None and assignment.ack_due_on:
         kind, due = DeadlineKind.ACK, assignment.ack_due_on
     elif assignment.answered_at is None and assignment.answer_due_on:

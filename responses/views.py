@@ -155,7 +155,7 @@ def _load(proposal_id: int) -> tuple[Proposal, Assignment | None]:
         .order_by((Assignment.status == AssignmentStatus.ACTIVE).desc(), Assignment.id.desc())
         .limit(1)
     ) if current_user.department_id is not None else None
-    if assignment is None and not current_user.is_window:
+    if assignment is None and not is_window_member(current_user):
         abort(404)
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.state == State.DRAFT:

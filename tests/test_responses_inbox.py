@@ -235,7 +235,7 @@ def test_answer_templates_fill_the_form(app, proposal, staff):
     assert "会場と日時" not in other.get(f"/inbox/proposals/{proposal.id}?template={template.id}").get_data(as_text=True)
 
 
-def test_window_dashboard_shows_overdue_by_department_and_response_times(app, proposal, staff, make_proposal):
+def test_window_dashboard_shows_overdue_by_department_and_response_times(app, proposal, staff, make_user):
     lead_client = login(app, staff["lead"])
     with clock.frozen(tokyo_moment(date(2026, 9, 16), 10)):
         lead_client.post(f"/inbox/proposals/{proposal.id}/acknowledge", data={})
@@ -244,6 +244,10 @@ def test_window_dashboard_shows_overdue_by_department_and_response_times(app, pr
         page = window.get("/window/dashboard").get_data(as_text=True)
     assert "宮前区役所" in page and "健康福祉局" in page and "宮前区の高齢者サロン" in page
     assert lead_client.get("/window/dashboard").status_code == 403
+    # The window's manager (told at the second level) opens the dashboard and the proposal from the email link.
+    window_manager = login(app, make_user("department_manager", "jichi", password=PASSWORD))
+    assert window_manager.get("/window/dashboard").status_code == 200
+    assert window_manager.get(f"/inbox/proposals/{proposal.id}").status_code == 200
     assert login(app, staff["other"]).get("/window/dashboard").status_code == 403
 
 
