@@ -18,7 +18,7 @@ from proposals.models import Proposal, State
 
 PASSWORD = "pw-browser-2026"
 QUESTION = "会場の広さと、想定している参加者の人数を教えてください。"
-REPLY = "地区会館の大広間（40人まで）で、毎回20人ほどを想定しています。"
+REPLY = "地区会館の大広間で、毎回20人ほどを想定しています。"
 ADOPTION = "採択します。宮前区の地域活動支援として来年度から一緒に進めましょう。"
 
 
