@@ -115,6 +115,13 @@ def subtract_business_days(cal: BusinessCalendar, end: date, count: int) -> date
     return day
 
 
+def previous_business_day(cal: BusinessCalendar, day: date) -> date:
+    day -= timedelta(days=1)
+    while not cal.is_business_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 # --- computing and moving deadlines -----------------------------------------------------------
 
 def set_initial_deadlines(assignment: Assignment, now: datetime, cal: BusinessCalendar | None = None) -> None:
@@ -213,7 +220,7 @@ def shift_for_closed_day(day: date, added: bool, now: datetime) -> int:
             if added:
                 setattr(assignment, column, cal.add_business_days(due, 1))
             else:
-                setattr(assignment, column, subtract_business_days(cal, due, 1) if cal.is_business_day(day) else due)
+                setattr(assignment, column, previous_business_day(cal, due) if cal.is_business_day(day) else due)
             moved += 1
     db.session.flush()
     return moved

@@ -46,8 +46,11 @@ class NormalisedIntegerField(IntegerField):
 
     def process_formdata(self, valuelist):
         if valuelist:
-            valuelist = [nfkc(valuelist[0])]
-        super().process_formdata(valuelist)
+            valuelist = [nfkc(valuelist[0]).replace(",", "")]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("%(label)sは数字で入力してください（例: 2027）。", label=self.label.text)) from error
 
 
 class _Versioned(FlaskForm):

@@ -111,6 +111,22 @@ def test_adding_a_closed_day_moves_open_deadlines(app, client, make_user, assign
     assert db.session.get(Assignment, lead.id).ack_due_on == date(2026, 9, 30)
 
 
+def test_removing_a_closed_day_brings_a_monday_deadline_back_to_friday(app, assign_on):
+    from responses.deadlines import shift_for_closed_day
+
+    db.session.add(ClosedDay(day=date(2026, 9, 29), reason="臨時"))
+    db.session.commit()
+    _, lead = assign_on(date(2026, 9, 18))
+    assert lead.ack_due_on == date(2026, 10, 1)  # 9/24, 9/25, 9/28, (9/29 closed), 9/30, 10/1
+    db.session.delete(db.session.get(ClosedDay, date(2026, 9, 29)))
+    db.session.flush()
+    shift_for_closed_day(date(2026, 9, 29), False, tokyo_moment(date(2026, 9, 18), 12))
+    assert lead.ack_due_on == date(2026, 9, 30)
+    lead.ack_due_on = date(2026, 10, 5)  # a Monday
+    shift_for_closed_day(date(2026, 10, 5), False, tokyo_moment(date(2026, 9, 18), 12))
+    assert lead.ack_due_on == date(2026, 10, 2)  # the Friday before, not Sunday
+
+
 def test_information_request_pauses_the_clock_and_the_reply_extends_it(make_user, assign_on):
     proposal, lead = assign_on(date(2026, 9, 14))  # Mon
     assert lead.ack_due_on == date(2026, 9, 24)

@@ -257,3 +257,60 @@ def test_dashboard_percentiles():
     values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert median(values) == 5.5 and percentile(values, 0.9) == 9
     assert median([]) is None and percentile([4], 0.9) == 4
+
+
+def test_a_stale_form_gets_a_clear_conflict_not_a_double_decision(app, proposal, staff):
+    client = login(app, staff["lead"])
+    version = db.session.get(Proposal, proposal.id).lock_version
+    client.post(f"/inbox/proposals/{proposal.id}/meeting", data={
+        "meeting-version": str(version), "meeting-message": "お話しましょう", "meeting-option1": "10月1日"})
+    response = client.post(f"/inbox/proposals/{proposal.id}/not_adopt", data={
+        "notadopt-version": str(version), "notadopt-reason": "予算がない", "notadopt-applicant_text": "見送ります"})
+    assert response.status_code == 409
+    assert "他の職員によって更新されました" in response.get_data(as_text=True)
+    assert "見送ります" in response.get_data(as_text=True)  # what was typed is kept
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).state == State.IN_CONSULTATION
+
+
+def test_heads_of_bureaus_and_wards_are_kept_by_the_administrator(app, make_user, staff):
+    from responses.models import DepartmentHead
+
+    admin = make_user("admin", password=PASSWORD)
+    head = make_user("department_manager", "ward-miyamae", email="kucho@city.example.jp", password=PASSWORD)
+    client = login(app, admin)
+    response = client.post("/admin/deadlines/heads", data={
+        "action": "add", "department": str(department_id("ward-miyamae")), "email": "ＫＵＣＨＯ@city.example.jp"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(DepartmentHead.user_id)) == head.id
+    unknown = client.post("/admin/deadlines/heads", data={
+        "action": "add", "department": str(department_id("ward-miyamae")), "email": "nobody@example.jp"})
+    assert unknown.status_code == 200 and "職員が見つかりません" in unknown.get_data(as_text=True)
+    client.post("/admin/deadlines/heads", data={"action": "remove", "department_id": str(department_id("ward-miyamae")),
+                                                "user_id": str(head.id)})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DepartmentHead)) == 0
+    assert login(app, staff["lead"]).get("/admin/deadlines/heads").status_code == 403
+
+
+def test_department_settings_bad_input_is_explained_not_a_500(app, make_user):
+    from core.models import Department
+
+    admin = make_user("admin", password=PASSWORD)
+    client = login(app, admin)
+    dept = department_id("kankyo")
+    response = client.post("/admin/deadlines/", data={"action": "days", "department_id": str(dept),
+                                                      f"d{dept}-ack_days": "abc", f"d{dept}-answer_days": "３０"})
+    assert response.status_code == 200 and "受領・検討開始までの開庁日数は数字で入力してください" in response.get_data(as_text=True)
+    client.post("/admin/deadlines/", data={"action": "days", "department_id": str(dept),
+                                           f"d{dept}-ack_days": "３", f"d{dept}-answer_days": "３０"})
+    db.session.expire_all()
+    assert (db.session.get(Department, dept).ack_business_days, db.session.get(Department, dept).answer_business_days) == (3, 30)
+    assert client.post("/admin/deadlines/", data={"action": "days", "department_id": "99999"}).status_code == 404
+    assert client.post("/admin/deadlines/", data={"action": "remove", "day": "not-a-day"}).status_code == 404
+
+
+def test_inbox_in_english(app, proposal, staff):
+    client = login(app, staff["lead"])
+    client.get("/lang/en")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "Inbox" in page and "Lead" in page and "Overdue (" in page and "Acknowledge" in page
