@@ -286,7 +286,8 @@ def levels_due(due_on: date, today: date, cal: BusinessCalendar) -> list[Escalat
     return levels
 
 
-def _insert_once(assignment_id: int, kind: DeadlineKind, due_on: date, level: EscalationLevel, now: datetime):
+def _insert_once(assignment_id: int, kind: DeadlineKind, due_on: date, level: EscalationLevel, now: datetime,
+                 recipients: int = 0):
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the id when this call
     fired the level, None when someone (another sweep) already had. On
     PostgreSQL a concurrent insert of the same key waits for the other
@@ -298,7 +299,8 @@ def _insert_once(assignment_id: int, kind: DeadlineKind, due_on: date, level: Es
         from sqlalchemy.dialects.sqlite import insert
     statement = (
         insert(Escalation)
-        .values(assignment_id=assignment_id, deadline_kind=kind, due_on=due_on, level=level, fired_at=now)
+        .values(assignment_id=assignment_id, deadline_kind=kind, due_on=due_on, level=level, fired_at=now,
+                recipients=recipients)
         .on_conflict_do_nothing(index_elements=["assignment_id", "deadline_kind", "due_on", "level"])
         .returning(Escalation.id)
     )
@@ -354,6 +356,7 @@ def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResu
             sa.select(Escalation.assignment_id, Escalation.deadline_kind, Escalation.due_on, Escalation.level)
             .where(Escalation.assignment_id.in_(ids))
         ).all())
+    people: dict[tuple[int, EscalationLevel], list[User]] = {}
     for assignment in candidates:
         result.candidates += 1
         owed = []
@@ -365,11 +368,13 @@ def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResu
             for level in levels_due(due_on, today, cal):
                 if (assignment.id, kind, due_on, level) in fired:
                     continue
-                escalation_id = _insert_once(assignment.id, kind, due_on, level, now)
+                key = (assignment.department_id, level)
+                if key not in people:  # the same people for a department and level throughout one sweep
+                    people[key] = recipients_for(assignment, level)
+                escalation_id = _insert_once(assignment.id, kind, due_on, level, now, len(people[key]))
                 if escalation_id is None:
-                    continue
-                sent = notify_escalation(assignment, kind, due_on, level, escalation_id)
-                db.session.execute(sa.update(Escalation).where(Escalation.id == escalation_id).values(recipients=sent))
+                    continue  # another sweep fired it first
+                sent = notify_escalation(assignment, kind, due_on, level, escalation_id, people[key])
                 record_event(
                     actor, f"deadline_{level.value}", proposal_id=assignment.proposal_id,
                     department_id=assignment.department_id, public=False,

@@ -73,12 +73,12 @@ def notify_applicant_replied(assignment: Assignment, event_id: int) -> int:
 
 
 def notify_escalation(assignment: Assignment, kind: DeadlineKind, due_on: date, level: EscalationLevel,
-                      escalation_id: int) -> int:
+                      escalation_id: int, recipients: list[User] | None = None) -> int:
     from responses.deadlines import recipients_for
 
     context = _context(assignment)
     sent = 0
-    for user in recipients_for(assignment, level):
+    for user in recipients if recipients is not None else recipients_for(assignment, level):
         queue_room_email(
             user.email, "deadline", key=f"responses:escalation:{escalation_id}:{user.id}",
             locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user,
