@@ -1,7 +1,7 @@
 """responses: escalations, answer templates, department heads
 
 Revision ID: 697103f9d9e7
-Revises: 8edf319e7057
+Revises: 7887cbb569b7
 Create Date: 2026-11-28 16:24:25.240007
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB columns render astext_type=Tex
 
 # revision identifiers, used by Alembic.
 revision = '697103f9d9e7'
-down_revision = '8edf319e7057'
+down_revision = '7887cbb569b7'
 branch_labels = None
 depends_on = None
 
