@@ -39,6 +39,11 @@ class Report:
     stuck: int = 0
     stuck_daily_max: int = 0
     late_answers: int = 0
+    decisions: int = 0
+    ack_median: float | None = None
+    ack_p90: float | None = None
+    answer_median: float | None = None
+    answer_p90: float | None = None
     behaviour: Counter = field(default_factory=Counter)
     stuck_examples: list[str] = field(default_factory=list)
     database_url: str = ""
@@ -54,6 +59,9 @@ class Report:
             block("assignments", self.assignments),
             block("escalations fired (each once)", self.escalations),
             block("department behaviour drawn", self.behaviour),
+            f"decisions sent: {self.decisions}, of which after the answer deadline: {self.late_answers}",
+            f"business days to acknowledge (all departments): median {self.ack_median}, 90th percentile {self.ack_p90}",
+            f"business days to the lead's answer: median {self.answer_median}, 90th percentile {self.answer_p90}",
             f"emails queued in the outbox: {self.emails}",
             f"events written: {self.events}",
             f"open assignments past a due date without their escalation (checked after every sweep): "
@@ -290,6 +298,7 @@ class _Simulation:
                     answers.adopt(assignment, actor, "採択します。", answers.NextSteps(budget_year=2027))
                 else:
                     answers.not_adopt(assignment, actor, "予算がありません。", "今回は見送ります。")
+                self.report.decisions += 1
                 if assignment.answer_due_on and day > assignment.answer_due_on:
                     self.report.late_answers += 1
         except operations.TransitionError as error:
@@ -328,6 +337,15 @@ class _Simulation:
             else:
                 report.classification[proposal.state.value] += 1
         report.stuck = self.stuck_count(last_day + timedelta(days=1), collect=True)
+        from responses.dashboard import department_figures, median, percentile
+        from responses.deadlines import tokyo_moment
+
+        ack_days, answer_days = [], []
+        for figures in department_figures(tokyo_moment(last_day), window_days=10_000):
+            ack_days += figures.ack_days
+            answer_days += figures.answer_days
+        report.ack_median, report.ack_p90 = median(ack_days), percentile(ack_days, 0.9)
+        report.answer_median, report.answer_p90 = median(answer_days), percentile(answer_days, 0.9)
 
     def stuck_count(self, today: date, collect: bool = False) -> int:
         """Open, running assignments past a due date whose overdue notice
