@@ -4,6 +4,8 @@ See docs/deadlines.md."""
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
@@ -13,8 +15,9 @@ def init_app(app: Flask) -> None:
     from proposals.operations import proposal_assigned, proposal_transitioned
     from responses import cli, deadlines, models, tasks, views  # noqa: F401  (models: tables for Alembic)
 
+    # City-wide defaults, overridable from the environment (DEADLINE_ACK_BUSINESS_DAYS=5 …).
     for name, value in deadlines.DEFAULTS.items():
-        app.config.setdefault(name, value)
+        app.config.setdefault(name, int(os.environ.get(name) or value))
     # The sweep every five minutes (one beat process runs it; it is safe to run twice).
     app.config.setdefault("EXTRA_BEAT_SCHEDULE", {})
     app.config["EXTRA_BEAT_SCHEDULE"].setdefault(
