@@ -59,7 +59,7 @@ class _Versioned(FlaskForm):
 
 
 class AcknowledgeForm(_Versioned):
-    note = TextAreaField(_l("担当部署内のメモ"), description=_l("提案者にも見える受付の一言です（例: 担当者が内容を確認しています）。空欄でもかまいません。"),
+    note = TextAreaField(_l("提案者への一言"), description=_l("提案者にも見える受付の一言です（例: 担当者が内容を確認しています）。空欄でもかまいません。"),
                          filters=[nfkc_keep_lines], validators=[Optional(), Length(max=2000)])
 
 
