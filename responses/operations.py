@@ -148,7 +148,7 @@ def adopt(assignment: Assignment, actor: Actor, text: str, steps: NextSteps, *, 
     assignment.answered_at = now
     data = {"department_id": assignment.department_id, "budget_year": steps.budget_year,
             "agreement": steps.agreement, "agreement_note": steps.agreement_note.strip(),
-            "next_steps": steps.next_steps.strip()}
+            "next_steps": steps.next_steps.strip(), "co_opinions": _folded_opinions(assignment.proposal_id)}
     return proposal_ops.transition(assignment.proposal_id, State.ADOPTED, actor, comment=text,
                                    expected_version=expected_version, data=data)
 
@@ -170,7 +170,8 @@ def not_adopt(assignment: Assignment, actor: Actor, reason: str, applicant_text:
     note = proposal_ops.post_message(proposal, actor, reason, internal=True, department_id=assignment.department_id)
     return proposal_ops.transition(proposal, State.NOT_ADOPTED, actor, comment=applicant_text,
                                    expected_version=expected_version,
-                                   data={"department_id": assignment.department_id, "internal_note_id": note.id})
+                                   data={"department_id": assignment.department_id, "internal_note_id": note.id,
+                                         "co_opinions": _folded_opinions(proposal.id)})
 
 
 def co_opinion(assignment: Assignment, actor: Actor, body: str):
@@ -187,6 +188,24 @@ def co_opinion(assignment: Assignment, actor: Actor, body: str):
     return record_event(actor, "co_opinion", proposal_id=proposal.id, public=False,
                         department_id=assignment.department_id, data={"message_id": message.id,
                                                                        "assignment_id": assignment.id})
+
+
+def co_opinions(proposal_id: int) -> list:
+    """The co-departments' opinions on the proposal (staff-only messages),
+    oldest first: what the lead folds into its answer."""
+    from proposals.models import Message
+
+    co_departments = sa.select(Assignment.department_id).where(
+        Assignment.proposal_id == proposal_id, Assignment.role == AssignmentRole.CO)
+    return db.session.scalars(
+        sa.select(Message).where(Message.proposal_id == proposal_id, Message.internal,
+                                 Message.department_id.in_(co_departments))
+        .order_by(Message.created_at, Message.id)
+    ).all()
+
+
+def _folded_opinions(proposal_id: int) -> list[dict]:
+    return [{"department_id": m.department_id, "message_id": m.id} for m in co_opinions(proposal_id)]
 
 
 def lead_assignment(proposal_id: int) -> Assignment | None:

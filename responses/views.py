@@ -237,6 +237,7 @@ def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dic
         standing=deadlines.open_deadline(assignment, today) if assignment else None, today=today,
         templates=templates, kind_labels=ANSWER_KIND_LABELS, open_action=open_action,
         is_lead=assignment is not None and assignment.role == AssignmentRole.LEAD,
+        opinions=ops.co_opinions(proposal.id),
         department_names={d.id: d for d in db.session.scalars(sa.select(Department))},
     ), status
 

@@ -215,8 +215,12 @@ def test_co_department_gives_an_opinion_shown_to_the_lead_only_to_staff(app, pro
     assert co_assignment.answered_at is not None and co_assignment.acknowledged_at is not None
     message = db.session.scalar(sa.select(Message))
     assert message.internal and message.department_id == department_id("kenko-fukushi")
-    page = login(app, staff["lead"]).get(f"/inbox/proposals/{proposal.id}").get_data(as_text=True)
-    assert "福祉の観点から協力できます。" in page
+    lead = login(app, staff["lead"])
+    page = lead.get(f"/inbox/proposals/{proposal.id}").get_data(as_text=True)
+    assert "福祉の観点から協力できます。" in page and "関係部署の意見" in page
+    lead.post(f"/inbox/proposals/{proposal.id}/adopt", data={"adopt-text": "採択します。"})
+    event = db.session.scalar(sa.select(Event).where(Event.to_state == "adopted"))
+    assert event.data["co_opinions"] == [{"department_id": department_id("kenko-fukushi"), "message_id": message.id}]
 
 
 def test_answer_templates_fill_the_form(app, proposal, staff):
