@@ -1,6 +1,6 @@
 """How long the deadline sweep takes with many open assignments.
 
-    .venv/bin/python bench/deadline_sweep.py [open assignments, default 20000] [database url]
+    .venv/bin/python bench/deadline_sweep.py [open assignments, default 5000] [database url]
 
 Builds a scratch database (SQLite file unless a URL is given) with that many
 open, running assignments spread over a year of due dates, then times:
@@ -86,4 +86,4 @@ def main(count: int, url: str | None) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20000, sys.argv[2] if len(sys.argv) > 2 else None)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000, sys.argv[2] if len(sys.argv) > 2 else None)
