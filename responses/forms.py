@@ -53,6 +53,19 @@ class NormalisedIntegerField(IntegerField):
             raise ValueError(_l("%(label)sは数字で入力してください（例: 2027）。", label=self.label.text)) from error
 
 
+class NormalisedDateField(DateField):
+    """Accepts 「２０２６－１２－２８」 and 2026/12/28 as 2026-12-28."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [nfkc(valuelist[0]).replace("/", "-").replace(".", "-")]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("%(label)sは年-月-日の形で入力してください（例: 2026-12-28）。",
+                                label=self.label.text)) from error
+
+
 class _Versioned(FlaskForm):
     # The proposal version the form was shown with; a stale form gets a clear conflict.
     version = HiddenField()
@@ -134,7 +147,7 @@ class AnswerTemplateForm(FlaskForm):
 
 
 class ClosedDayForm(FlaskForm):
-    day = DateField(_l("閉庁日"), description=_l("例: 2026-12-28"),
+    day = NormalisedDateField(_l("閉庁日"), description=_l("例: 2026-12-28"),
                     validators=[InputRequired(_l("閉庁日を年-月-日の形で入力してください（例: 2026-12-28）。"))])
     reason = StringField(_l("理由"), filters=[nfkc], validators=[Optional(), Length(max=200)])
 

@@ -482,8 +482,10 @@ def heads():
     form.department.choices = [(d.id, d.name(locale)) for d in departments]
     actor = Actor.of_user(current_user)
     if request.form.get("action") == "remove" and FlaskForm().validate_on_submit():
-        row = db.session.get(DepartmentHead, (request.form.get("department_id", type=int),
-                                              request.form.get("user_id", type=int))) or abort(404)
+        key = (request.form.get("department_id", type=int), request.form.get("user_id", type=int))
+        row = db.session.get(DepartmentHead, key) if None not in key else None
+        if row is None:
+            abort(404)
         record_event(actor, "department_head_removed", department_id=row.department_id, data={"user_id": row.user_id})
         db.session.delete(row)
         db.session.commit()

@@ -318,3 +318,15 @@ def test_inbox_in_english(app, proposal, staff):
     client.get("/lang/en")
     page = client.get("/inbox").get_data(as_text=True)
     assert "Inbox" in page and "Lead" in page and "Overdue (" in page and "Acknowledge" in page
+
+
+def test_closed_day_accepts_full_width_and_explains_bad_dates(app, make_user):
+    from core.models import ClosedDay
+
+    client = login(app, make_user("admin", password=PASSWORD))
+    bad = client.post("/admin/deadlines/", data={"action": "add", "closed-day": "12月28日"})
+    assert bad.status_code == 200 and "閉庁日は年-月-日の形で入力してください" in bad.get_data(as_text=True)
+    assert "12月28日" in bad.get_data(as_text=True)  # what was typed is kept
+    client.post("/admin/deadlines/", data={"action": "add", "closed-day": "２０２６／１２／２８"})
+    assert db.session.get(ClosedDay, date(2026, 12, 28)) is not None
+    assert client.post("/admin/deadlines/heads", data={"action": "remove", "department_id": "x"}).status_code == 404
