@@ -122,7 +122,7 @@ def inbox():
     return render_template(
         "responses/inbox.html", page=page, rows=rows, counts=counts, today=today,
         filters={"status": status, "role": role, "due": due, "sort": sort, "q": text},
-        department=db.session.get(Department, department_id),
+        department=db.session.get(Department, department_id), window_member=is_window_member(current_user),
     )
 
 

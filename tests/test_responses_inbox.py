@@ -250,6 +250,7 @@ def test_window_dashboard_shows_overdue_by_department_and_response_times(app, pr
     assert lead_client.get("/window/dashboard").status_code == 403
     # The window's manager (told at the second level) opens the dashboard and the proposal from the email link.
     window_manager = login(app, make_user("department_manager", "jichi", password=PASSWORD))
+    assert "/window/dashboard" in window_manager.get("/inbox").get_data(as_text=True)
     assert window_manager.get("/window/dashboard").status_code == 200
     assert window_manager.get(f"/inbox/proposals/{proposal.id}").status_code == 200
     assert login(app, staff["other"]).get("/window/dashboard").status_code == 403
