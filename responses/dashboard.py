@@ -84,7 +84,7 @@ def department_figures(now: datetime, window_days: int = 365) -> list[Department
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .where(Assignment.status == AssignmentStatus.ACTIVE, Proposal.state.in_(
             deadlines.RUNNING_STATES | deadlines.PAUSED_STATES))
-        .options(selectinload(Assignment.department))
+        .options(selectinload(Assignment.department), selectinload(Assignment.proposal))
     ).all()
     for assignment, state in open_rows:
         row = figures_for(assignment.department)
