@@ -148,6 +148,8 @@ def _text(label, max_length, *, required=None, multiline=False, description=None
     validators = [Required(required)] if required else []
     validators.append(LengthMessage(max=max_length))
     cls = TextAreaField if multiline else StringField
+    if multiline:
+        kwargs.setdefault("render_kw", {"rows": 6})
     return cls(label, validators=validators, filters=[n.nfkc if multiline else n.one_line],
                description=description, **kwargs)
 
@@ -179,7 +181,7 @@ class ChooseOrganisationForm(FlaskForm):
 # --- the steps ---------------------------------------------------------------------------------
 
 class OrganisationStep(FlaskForm):
-    name = _text(_l("団体名"), 200, required=_l("団体名を入力してください。"),
+    name = _text(_l("団体名"), 200, required=_l("団体名を入力してください。"), render_kw={"autocomplete": "organization"},
                  description=_l("正式名称を書いてください。例: NPO法人みやまえ寄り合い、たちばな町内会"))
     name_kana = StringField(_l("団体名のふりがな"), filters=[n.to_hiragana],
                             description=_l("ひらがな・カタカナのどちらでもかまいません。"))
@@ -195,15 +197,19 @@ class OrganisationStep(FlaskForm):
         _l("郵便番号"), parser=lambda v: n.parse_postal_code(v) if n.nfkc(v) else None,
         message=_l("郵便番号は7桁の数字で入力してください（例: 216-0001 または 2160001）。"),
         description=_l("ハイフンはあってもなくてもかまいません。"),
+        render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
     )
-    address = _text(_l("所在地"), 300, description=_l("例: 川崎市宮前区宮前平2-20-5"))
+    address = _text(_l("所在地"), 300, description=_l("例: 川崎市宮前区宮前平2-20-5"),
+                    render_kw={"autocomplete": "street-address"})
     phone = ParsedField(
         _l("団体の電話番号"), parser=lambda v: n.parse_phone(v) if n.nfkc(v) else None,
         message=_l("電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
+        render_kw={"type": "tel", "autocomplete": "tel"},
     )
     website = ParsedField(
         _l("ウェブサイト"), parser=n.parse_url,
         message=_l("ウェブサイトのアドレスを確認してください（例: https://example.jp）。"),
+        render_kw={"autocomplete": "url", "inputmode": "url"},
     )
     founded_year = ParsedField(
         _l("設立年"), parser=n.parse_year,
@@ -233,7 +239,7 @@ class ContactStep(FlaskForm):
     contact_email = EmailField(
         _l("担当者のメールアドレス"),
         description=_l("受付の確認や市からの連絡をお送りします。"),
-        filters=[normalise_email],
+        filters=[normalise_email], render_kw={"autocomplete": "email"},
         validators=[
             Required(_l("担当者のメールアドレスを入力してください。")),
             Email(_l("メールアドレスの形式が正しくありません。例: name@example.jp のように入力してください。"),
@@ -245,6 +251,7 @@ class ContactStep(FlaskForm):
         _l("担当者の電話番号"), parser=lambda v: n.parse_phone(v) if n.nfkc(v) else None,
         message=_l("電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
         description=_l("日中に連絡のつく番号。ハイフンや全角数字でもかまいません。"),
+        render_kw={"type": "tel", "autocomplete": "tel"},
     )
     past_collaboration = _text(
         _l("これまでの市との協働"), 2000, multiline=True,
@@ -310,9 +317,9 @@ class PlanStep(FlaskForm):
     )
     budget_total = _amount(_l("事業費の総額（円）"), _l("おおよそで大丈夫です。例: 800000、80万円"))
     budget_requested = _amount(_l("そのうち市に求める額（円）"), _l("資金の支援を求めない場合は空欄か0にしてください。"))
-    period_start = ParsedField(_l("実施期間（開始）"), parser=n.parse_date,
+    period_start = ParsedField(_l("実施期間（開始）"), parser=n.parse_date, render_kw={"type": "date"},
                                message=_l("開始日を「2027-04-01」のように入力してください。"))
-    period_end = ParsedField(_l("実施期間（終了）"), parser=n.parse_date,
+    period_end = ParsedField(_l("実施期間（終了）"), parser=n.parse_date, render_kw={"type": "date"},
                              message=_l("終了日を「2028-03-31」のように入力してください。"))
     exit_strategy = RadioField(
         _l("出口戦略"), choices=[(v, label) for v, label, _ in EXIT_STRATEGIES],
