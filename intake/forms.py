@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -78,6 +79,10 @@ EXIT_STRATEGIES = [
     (ExitStrategy.TIME_LIMITED.value, _l("期間限定で終了"), _l("決まった期間で目的を果たして終える")),
     (ExitStrategy.UNDECIDED.value, _l("まだ決まっていない"), _l("担当部署と相談しながら考えたい")),
 ]
+
+
+def as_choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label, *_ in pairs]
 
 
 # --- fields ------------------------------------------------------------------------------------
@@ -185,7 +190,7 @@ class OrganisationStep(FlaskForm):
                  description=_l("正式名称を書いてください。例: NPO法人みやまえ寄り合い、たちばな町内会"))
     name_kana = StringField(_l("団体名のふりがな"), filters=[n.to_hiragana],
                             description=_l("ひらがな・カタカナのどちらでもかまいません。"))
-    kind = RadioField(_l("団体の種類"), choices=ORGANISATION_KINDS,
+    kind = RadioField(_l("団体の種類"), choices=as_choices(ORGANISATION_KINDS),
                       validators=[Required(_l("団体の種類を選んでください。迷ったら「その他」を選んでください。"))])
     corporate_number = ParsedField(
         _l("法人番号"), parser=n.parse_corporate_number,
@@ -274,13 +279,13 @@ class ContentStep(FlaskForm):
 
 
 class AreaStep(FlaskForm):
-    scope = RadioField(_l("活動する地域の範囲"), choices=[(v, label) for v, label, _ in SCOPES],
+    scope = RadioField(_l("活動する地域の範囲"), choices=as_choices(SCOPES),
                        validators=[Required(_l("活動する地域の範囲を選んでください。"))])
     wards = MultiCheckboxField(_l("活動する区"), description=_l("「1つの区」なら1つ、「複数の区」なら2つ以上選んでください。"))
     themes = MultiCheckboxField(
         _l("分野"), description=_l("近いものを3つまで選んでください。分からなければ選ばなくても、「その他・わからない」でもかまいません。"),
     )
-    stage = RadioField(_l("取り組みの段階"), choices=[(v, label) for v, label, _ in STAGES],
+    stage = RadioField(_l("取り組みの段階"), choices=as_choices(STAGES),
                        validators=[Required(_l("取り組みの段階を選んでください。"))])
 
     def validate_themes(self, field):
@@ -308,11 +313,11 @@ def _amount(label, description):
 
 class PlanStep(FlaskForm):
     support_requested = MultiCheckboxField(
-        _l("市に求める支援"), choices=[(code, SUPPORT_LABELS[code][0]) for code in SUPPORT_TYPES],
+        _l("市に求める支援"), choices=as_choices((code, SUPPORT_LABELS[code][0]) for code in SUPPORT_TYPES),
         description=_l("あてはまるものをすべて選んでください。"),
     )
     partners_wanted = MultiCheckboxField(
-        _l("一緒に取り組みたい相手"), choices=[(code, PARTNER_LABELS[code]) for code in PARTNER_KINDS],
+        _l("一緒に取り組みたい相手"), choices=as_choices((code, PARTNER_LABELS[code]) for code in PARTNER_KINDS),
         description=_l("市以外にも、連携したい相手がいれば選んでください。"),
     )
     budget_total = _amount(_l("事業費の総額（円）"), _l("おおよそで大丈夫です。例: 800000、80万円"))
@@ -322,7 +327,7 @@ class PlanStep(FlaskForm):
     period_end = ParsedField(_l("実施期間（終了）"), parser=n.parse_date, render_kw={"type": "date"},
                              message=_l("終了日を「2028-03-31」のように入力してください。"))
     exit_strategy = RadioField(
-        _l("出口戦略"), choices=[(v, label) for v, label, _ in EXIT_STRATEGIES],
+        _l("出口戦略"), choices=as_choices(EXIT_STRATEGIES),
         description=_l("出口戦略とは、市の支援が終わったあとに、その取り組みをどうするかという見通しのことです。"),
         validators=[Required(_l("出口戦略を選んでください。決まっていなければ「まだ決まっていない」を選んでください。"))],
     )
@@ -398,4 +403,4 @@ class InviteForm(FlaskForm):
 class SettingsForm(FlaskForm):
     public_changes = BooleanField(_l("提案の状況が変わったときにメールで知らせる"))
     messages = BooleanField(_l("部署からメッセージが届いたときにメールで知らせる"))
-    locale = SelectField(_l("メールと画面の言語"), choices=[("ja", "日本語"), ("en", "English")])
+    locale = SelectField(_l("メールと画面の言語"), choices=as_choices([("ja", "日本語"), ("en", "English")]))

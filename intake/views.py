@@ -48,6 +48,7 @@ from intake.forms import (
     SettingsForm,
     StartForm,
     WithdrawForm,
+    as_choices,
 )
 from intake.models import Invitation
 from intake.notifications import wants
@@ -126,7 +127,8 @@ def _choices():
     wards = db.session.scalars(sa.select(Department).where(
         Department.kind == DepartmentKind.WARD, Department.active).order_by(Department.id)).all()
     themes = db.session.scalars(sa.select(Theme).where(Theme.active).order_by(Theme.position)).all()
-    return [(w.code, w.name(locale)) for w in wards], [(t.code, t.name(locale)) for t in themes]
+    return (as_choices((w.code, w.name(locale)) for w in wards),
+            as_choices((t.code, t.name(locale)) for t in themes))
 
 
 def _make_form(step: int, **kwargs):
@@ -249,7 +251,7 @@ def start():
         return _start_anonymous()
     organisations = sorted((m.organisation for m in user.memberships), key=lambda o: o.id)
     form = ChooseOrganisationForm()
-    form.organisation.choices = [(str(o.id), o.name) for o in organisations] + [("new", _l("新しい団体として提案する"))]
+    form.organisation.choices = as_choices([(o.id, o.name) for o in organisations] + [("new", _l("新しい団体として提案する"))])
     if not organisations:
         form.organisation.data = form.organisation.data or "new"
     if form.validate_on_submit():
