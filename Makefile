@@ -20,7 +20,7 @@ install: $(BIN)/activate translations
 translations: $(BIN)/activate
 	@for room in $(ROOMS); do \
 	  if [ -f $$room/translations/en/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel compile --use-fuzzy -q -d $$room/translations -l en || exit 1; \
+	    $(BIN)/pybabel compile --statistics -d $$room/translations -l en || exit 1; \
 	  fi; \
 	done
 

@@ -53,7 +53,8 @@ def _init_extensions(app: Flask) -> None:
     from core.outbox import install_outbox_hooks
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True,
+                     render_item=core.models.render_migration_item)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -139,6 +140,9 @@ def _register_template_helpers(app: Flask) -> None:
         def dept_name(department):
             return department.name(locale) if department is not None else ""
 
+        def ward_name(department):
+            return department.area_name(locale) if department is not None else ""
+
         def state_label(state):
             return STATE_LABELS.get(state, state)
 
@@ -152,6 +156,7 @@ def _register_template_helpers(app: Flask) -> None:
             "admin_links": lambda: app.extensions.get("admin_links", []),
             "current_locale": locale,
             "dept_name": dept_name,
+            "ward_name": ward_name,
             "theme_name": dept_name,
             "state_label": state_label,
             "public_state_label": public_state_label,

@@ -37,7 +37,35 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
 
 # JSON that is JSONB on PostgreSQL (indexable) and JSON text elsewhere.
 JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
-UTCDateTime = sa.DateTime(timezone=True)
+
+
+class UTCDateTimeType(sa.types.TypeDecorator):
+    """Timestamps are aware and in UTC on every database (SQLite forgets the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+UTCDateTime = UTCDateTimeType()
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Alembic renders our column types as plain SQLAlchemy types."""
+    if type_ == "type" and isinstance(obj, UTCDateTimeType):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 class DepartmentKind(enum.StrEnum):
@@ -81,6 +109,12 @@ class Department(db.Model):
 
     def name(self, locale: str = "ja") -> str:
         return self.name_en if locale == "en" else self.name_ja
+
+    def area_name(self, locale: str = "ja") -> str:
+        """A ward office's area: 宮前区役所 -> 宮前区, Miyamae Ward Office -> Miyamae Ward."""
+        if self.kind != DepartmentKind.WARD:
+            return self.name(locale)
+        return self.name_en.removesuffix(" Office") if locale == "en" else self.name_ja.removesuffix("役所")
 
     def __repr__(self) -> str:
         return f"<Department {self.code}>"

@@ -76,14 +76,19 @@ def _dispatch_after_commit(session: Session) -> None:
         log.warning("could not dispatch outbox delivery; the sweep will send it", exc_info=True)
 
 
-def install_outbox_hooks() -> None:
-    @sa_event.listens_for(db.session, "after_commit")
-    def _after_commit(session):
-        _dispatch_after_commit(session)
+def _after_commit(session: Session) -> None:
+    _dispatch_after_commit(session)
 
-    @sa_event.listens_for(db.session, "after_rollback")
-    def _after_rollback(session):
-        session.info.pop("outbox_dirty", None)
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("outbox_dirty", None)
+
+
+def install_outbox_hooks() -> None:
+    """Listen on Flask-SQLAlchemy's session (once, however many apps are made)."""
+    for name, listener in (("after_commit", _after_commit), ("after_rollback", _after_rollback)):
+        if not sa_event.contains(db.session, name, listener):
+            sa_event.listen(db.session, name, listener)
 
 
 def _claim(row_id: int) -> OutboxEmail | None:

@@ -9,6 +9,8 @@ drive a live server in Chromium.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import tempfile
 import threading
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from core import create_app
@@ -48,7 +51,12 @@ IS_POSTGRES = DATABASE_URL.startswith("postgres")
 
 
 def app_config(**extra) -> dict:
+    from core.config import load_config
+
+    # Tasks run in-process in tests unless a test asks for the real broker.
+    celery = {**load_config(Path(tempfile.gettempdir()))["CELERY"], "task_always_eager": True}
     config = {
+        "CELERY": celery,
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1),
         "WTF_CSRF_ENABLED": False,
@@ -60,6 +68,20 @@ def app_config(**extra) -> dict:
     }
     config.update(extra)
     return config
+
+
+@contextlib.contextmanager
+def other_app(**overrides):
+    """A second app with other settings, on the same database, inside its
+    own app context; its connections are closed afterwards."""
+    application = create_app(app_config(**overrides))
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        try:
+            yield application
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _reset_schema(app) -> None:
@@ -77,13 +99,30 @@ def _reset_schema(app) -> None:
         upgrade()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production (the test
+    itself holds one open for db.session); afterwards the test's session
+    forgets what it had loaded, so it sees what the request committed."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        try:
+            db.session.expire_all()
+        except RuntimeError:  # no app context in this test
+            pass
+        return response
+
+
 @pytest.fixture(scope="session")
 def app():
     if IS_POSTGRES:
         _ensure_postgres_database(DATABASE_URL)
     application = create_app(app_config())
+    application.test_client_class = IsolatedClient
     _reset_schema(application)
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter does
 
 
 def _empty_tables(app) -> None:

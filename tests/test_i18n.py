@@ -36,9 +36,10 @@ def _messages(path: Path) -> set[str]:
     else:
         found = extract_from_dir(str(path), method_map=METHODS, keywords=KEYWORDS)
     messages = set()
+    position = 1 if path.is_file() else 2  # extract_from_dir adds the file name first
     for item in found:
-        message = item[2]
-        messages.add(message[0] if isinstance(message, tuple) else message)
+        message = item[position]
+        messages.add(message[0] if isinstance(message, (tuple, list)) else message)
     return messages
 
 

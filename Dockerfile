@@ -1,0 +1,13 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 FLASK_APP=core:create_app
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN for room in core proposals intake routing responses public api; do \
+      if [ -f $room/translations/en/LC_MESSAGES/messages.po ]; then pybabel compile -d $room/translations -l en; fi; \
+    done
+RUN useradd --create-home window && mkdir -p /app/instance && chown -R window /app/instance
+USER window
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "core:create_app()"]

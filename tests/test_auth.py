@@ -1,0 +1,121 @@
+"""Sign-in: staff passwords (argon2, lockout), applicants' one-time links
+that never reveal whether an address is registered, CSRF, rate limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from conftest import other_app
+
+from core.extensions import db
+from core.models import OutboxEmail, Role, SignInToken, User, utcnow
+
+
+def _link_from_outbox(to: str) -> str:
+    email = db.session.scalars(
+        sa.select(OutboxEmail).where(OutboxEmail.to_address == to).order_by(OutboxEmail.id.desc())
+    ).first()
+    assert email is not None, f"no email to {to}"
+    line = next(line for line in email.body_text.splitlines() if "/signin/link/" in line)
+    return line[line.index("/signin/link/"):].strip()
+
+
+def test_staff_password_is_stored_with_argon2_and_signs_in(client, make_user):
+    user = make_user("window", password="a long passphrase")
+    assert user.password_hash.startswith("$argon2")
+    response = client.post("/staff/login", data={"email": user.email.upper(), "password": "a long passphrase"})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 403  # signed in, but not an administrator
+
+
+def test_wrong_password_is_refused_with_a_generic_message(client, make_user):
+    user = make_user("window", password="right one here")
+    page = client.post("/staff/login", data={"email": user.email, "password": "wrong"}).get_data(as_text=True)
+    unknown = client.post("/staff/login", data={"email": "nobody@example.jp", "password": "x"}).get_data(as_text=True)
+    assert "メールアドレスまたはパスワードが正しくありません" in page
+    assert "メールアドレスまたはパスワードが正しくありません" in unknown
+
+
+def test_lockout_after_repeated_failures(client, make_user, app):
+    user = make_user("department_staff", "kankyo", password="the right password")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        client.post("/staff/login", data={"email": user.email, "password": "wrong"})
+    locked = client.post("/staff/login", data={"email": user.email, "password": "the right password"})
+    assert "一時的にロックされています" in locked.get_data(as_text=True)
+    assert db.session.get(User, user.id).locked_until > utcnow()
+    # Once the lock expires, the right password works again.
+    db.session.get(User, user.id).locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert client.post("/staff/login", data={"email": user.email, "password": "the right password"}).status_code == 302
+
+
+def test_signin_link_answer_is_the_same_for_known_and_unknown_addresses(client, make_user):
+    known = make_user("applicant")
+    first = client.post("/signin", data={"email": known.email})
+    second = client.post("/signin", data={"email": "stranger@example.jp"})
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert client.get(first.headers["Location"]).get_data(as_text=True) == \
+        client.get(second.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 2
+
+
+def test_signin_link_works_once_and_creates_the_applicant(client):
+    client.post("/signin", data={"email": "ｎｅｗ@example.jp", "next": "/my"})  # full-width is normalised
+    link = _link_from_outbox("new@example.jp")
+    assert "サインインする" in client.get(link).get_data(as_text=True)  # GET does not use the link up
+    response = client.post(link)
+    assert response.status_code == 302 and response.headers["Location"] == "/my"
+    user = db.session.scalar(sa.select(User).where(User.email == "new@example.jp"))
+    assert user.role == Role.APPLICANT
+    assert client.post(link).status_code == 400  # used once already
+
+
+def test_expired_signin_link_is_refused(client):
+    client.post("/signin", data={"email": "late@example.jp"})
+    link = _link_from_outbox("late@example.jp")
+    db.session.execute(sa.update(SignInToken).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert client.post(link).status_code == 400
+
+
+def test_signin_never_redirects_to_another_site(client):
+    client.post("/signin", data={"email": "x@example.jp", "next": "https://evil.example/"})
+    response = client.post(_link_from_outbox("x@example.jp"))
+    assert response.headers["Location"] == "/"
+
+
+def test_honeypot_sends_nothing_but_answers_the_same(client):
+    response = client.post("/signin", data={"email": "bot@example.jp", "website": "http://spam"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 0
+
+
+def test_invalid_email_gets_a_specific_japanese_error_and_keeps_the_input(client):
+    page = client.post("/signin", data={"email": "not-an-address"}).get_data(as_text=True)
+    assert "メールアドレスの形式が正しくありません" in page
+    assert 'value="not-an-address"' in page
+
+
+def test_forms_are_protected_against_csrf():
+    with other_app(WTF_CSRF_ENABLED=True) as app:
+        client = app.test_client()
+        assert client.post("/signin", data={"email": "a@example.jp"}).status_code == 400
+        assert client.post("/staff/login", data={"email": "a@example.jp", "password": "x"}).status_code == 400
+
+
+def test_signin_links_are_rate_limited_per_address():
+    with other_app(RATELIMIT_ENABLED=True) as app:
+        client = app.test_client()
+        codes = [client.post("/signin", data={"email": "flood@example.jp"}).status_code for _ in range(6)]
+    assert codes[:5] == [302] * 5
+    assert codes[5] == 429
+
+
+def test_session_cookie_is_httponly_and_secure_in_production(monkeypatch, tmp_path):
+    from core.config import load_config
+
+    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s" * 40})
+    assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
