@@ -111,7 +111,10 @@ class ParsedField(StringField):
             self.data = self.parser(self.raw if self.raw is not None else self.data)
         except (ValueError, TypeError) as error:
             self.data = None
-            raise StopValidation(str(self.message)) from error
+            message = self.message
+            if isinstance(message, dict):  # a message per kind of mistake
+                message = message.get(error.args[0] if error.args else None, message[None])
+            raise StopValidation(str(message)) from error
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -194,7 +197,10 @@ class OrganisationStep(FlaskForm):
                       validators=[Required(_l("団体の種類を選んでください。迷ったら「その他」を選んでください。"))])
     corporate_number = ParsedField(
         _l("法人番号"), parser=n.parse_corporate_number,
-        message=_l("法人番号は13桁の数字です。国税庁法人番号公表サイトで確認した番号を、そのまま入力してください（ハイフンや全角数字でもかまいません）。"),
+        message={
+            None: _l("法人番号は13桁の数字です。国税庁法人番号公表サイトで確認した番号を、そのまま入力してください（ハイフンや全角数字でもかまいません）。"),
+            "check digit": _l("法人番号が正しくありません（先頭のチェック用の数字が合いません）。国税庁法人番号公表サイトで番号を確認してください。"),
+        },
         description=_l("法人の場合だけ入力してください。13桁の数字です。任意団体・町内会などは空欄のままで大丈夫です。"),
     )
     representative = _text(_l("代表者名"), 200, description=_l("例: 理事長 川崎 花子"))

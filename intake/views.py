@@ -127,7 +127,7 @@ def _choices():
     wards = db.session.scalars(sa.select(Department).where(
         Department.kind == DepartmentKind.WARD, Department.active).order_by(Department.id)).all()
     themes = db.session.scalars(sa.select(Theme).where(Theme.active).order_by(Theme.position)).all()
-    return (as_choices((w.code, w.name(locale)) for w in wards),
+    return (as_choices((w.code, w.area_name(locale)) for w in wards),
             as_choices((t.code, t.name(locale)) for t in themes))
 
 
