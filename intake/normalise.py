@@ -178,4 +178,4 @@ def to_hiragana(value: object) -> str:
 
 
 def is_kana(text: str) -> bool:
-    return bool(re.fullmatch(r"[\u3041-\u309f\u30fc・ 　A-Za-z0-9]+", text))
+    return bool(re.fullmatch(r"[\u3041-\u309f\u30fc・ 　0-9]+", text))
