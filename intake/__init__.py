@@ -16,9 +16,8 @@ def init_app(app: Flask) -> None:
     from intake import notifications, views
 
     # Whole request bodies: every file of one upload plus the form fields.
-    app.config.setdefault(
-        "MAX_CONTENT_LENGTH", app.config["MAX_ATTACHMENTS"] * app.config["MAX_ATTACHMENT_BYTES"] + 1024 * 1024
-    )
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_ATTACHMENTS"] * app.config["MAX_ATTACHMENT_BYTES"] + 1024 * 1024
     app.register_blueprint(views.bp)
     add_nav(app, "intake.start", _l("提案する"), "all", order=10)
     add_nav(app, "intake.my_proposals", _l("わたしの提案"), "signed_in", order=20)
