@@ -574,10 +574,11 @@ def withdraw(reference: str):
     if find_transition(proposal.state, State.WITHDRAWN) is None:
         flash(_l("この提案は現在の状況では取り下げられません。"), "error")
         return redirect(url_for("intake.status", reference=reference))
-    form = WithdrawForm(lock_version=proposal.lock_version)
+    form = WithdrawForm(lock_version=str(proposal.lock_version))
     error = None
     if form.validate_on_submit():
-        version = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
+        version = str(form.lock_version.data or "")
+        version = int(version) if version.isdigit() else None
         try:
             ops.withdraw(proposal, current_user, form.reason.data, expected_version=version)
         except TransitionError as refused:
