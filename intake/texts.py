@@ -50,7 +50,12 @@ EVENT_KINDS = {
 GENERIC_EVENT = _l("提案が更新されました。")
 
 
+RESUMED = _l("追加情報への回答を受け取り、検討を再開しました。")
+
+
 def describe_event(event) -> str:
+    if event.kind == "state_changed" and event.from_state == "info_requested" and event.to_state != "withdrawn":
+        return RESUMED
     if event.kind == "state_changed" and event.to_state in STATE_EVENTS:
         return STATE_EVENTS[event.to_state]
     return EVENT_KINDS.get(event.kind, GENERIC_EVENT)

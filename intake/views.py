@@ -421,7 +421,9 @@ def _review_context(proposal: Proposal) -> dict:
 @limiter.limit("20 per hour", methods=["POST"], key_func=_client_key)
 @limiter.limit("10 per day", methods=["POST"], key_func=_account_key)
 def review(draft_id: int):
-    proposal = access.load_editable_draft(draft_id) or abort(404)
+    proposal = access.load_editable_draft(draft_id)
+    if proposal is None:  # e.g. submitted already (a second click, the back button)
+        return resume(draft_id)
     _claim_if_possible(proposal)
     form = ReviewForm()
     context = _review_context(proposal)

@@ -119,7 +119,13 @@ def test_applicant_journey_in_japanese_with_full_width_digits(page, browser, liv
     page.get_by_role("button", name="保存して次へ").click()
     assert "/step/6" in page.url
 
-    # 7. Files: a real PDF.
+    # 7. Files: a file over 10 MB is refused on the page before it is sent; then a real PDF.
+    big = tmp_path / "大きな写真.pdf"
+    big.write_bytes(tiny_pdf() + b"%" * (10 * 1024 * 1024 + 1))
+    page.set_input_files("#files", str(big))
+    guard = page.locator("#files-error")
+    assert guard.is_visible() and "大きな写真.pdf" in guard.inner_text() and "10MB" in guard.inner_text()
+    screenshot(page, "intake-07a-file-too-large")
     pdf = tmp_path / "事業計画書.pdf"
     pdf.write_bytes(tiny_pdf())
     page.set_input_files("#files", str(pdf))
