@@ -481,9 +481,9 @@ def my_proposals():
 def _render_status(proposal: Proposal, *, message_form=None, answer_form=None, errors=None, status=200):
     locale = str(get_locale() or "ja")
     state = public_state(proposal.state)
-    assignments = db.session.scalars(sa.select(Assignment).where(
-        Assignment.proposal_id == proposal.id, Assignment.status == AssignmentStatus.ACTIVE)
-        .order_by(Assignment.role, Assignment.id)).all()
+    assignments = sorted(db.session.scalars(sa.select(Assignment).where(
+        Assignment.proposal_id == proposal.id, Assignment.status == AssignmentStatus.ACTIVE)).all(),
+        key=lambda a: (a.role != AssignmentRole.LEAD, a.id))
     lead = next((a for a in assignments if a.role == AssignmentRole.LEAD), None)
     events = db.session.scalars(sa.select(Event).where(Event.proposal_id == proposal.id, Event.public)
                                 .order_by(Event.created_at, Event.id)).all()

@@ -201,3 +201,66 @@ def test_phone_sized_viewport(app, browser, live_server, make_user, make_proposa
     screenshot(page, "intake-23-phone-status")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_status_page_messages_answer_and_withdraw(app, browser, live_server, make_user, make_proposal, tmp_path):
+    """Issue 6 point 1 in the browser: a department's question, the answer
+    with a file, a threaded reply, then withdrawal with a reason."""
+    import sqlalchemy as sa
+    from conftest import department_id
+
+    from core.audit import Actor
+    from core.auth import issue_signin_link
+    from core.extensions import db
+    from core.models import Department
+    from proposals import operations
+    from proposals.models import State
+
+    applicant = make_user("applicant", email="status@example.jp", name="寄合 一子")
+    proposal = make_proposal(applicant=applicant)
+    window = make_user("window")
+    staff = make_user("department_staff", "ward-miyamae", name="宮前 三郎")
+    miyamae = db.session.scalar(sa.select(Department).where(Department.code == "ward-miyamae"))
+    miyamae.public_contact = "宮前区役所 地域振興課（044-856-3125）"
+    operations.assign(proposal, miyamae.id, [department_id("kenko-fukushi")], Actor.of_user(window))
+    operations.post_message(proposal, Actor.of_user(staff), "会場の広さと、参加予定の人数を教えてください。",
+                            department_id=miyamae.id)
+    operations.transition(proposal, State.INFO_REQUESTED, Actor.of_user(staff),
+                          comment="昨年度の活動報告書を添付してください。")
+    db.session.commit()
+    with app.test_request_context():
+        token = issue_signin_link(applicant.email, f"/my/proposals/{proposal.reference}")
+        db.session.commit()
+
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/signin/link/{token}")
+    page.get_by_role("button", name="サインインする").click()
+    card = page.locator(".intake-status-card")
+    assert "追加情報をお待ちしています" in card.inner_text()
+    assert "宮前区役所 地域振興課" in page.locator("main").inner_text()
+    assert "宮前 三郎" not in page.content()
+    screenshot(page, "intake-30-status-info-requested")
+
+    report = tmp_path / "活動報告書.pdf"
+    report.write_bytes(tiny_pdf("report"))
+    page.fill("#answer textarea", "昨年度の報告書を添付します。")
+    page.set_input_files("#answer input[type=file]", str(report))
+    page.get_by_role("button", name="回答を送る").click()
+    assert "担当部署で検討中" in page.locator(".intake-status-card").inner_text()
+    assert "追加情報への回答を受け取り" in page.locator(".timeline").inner_text()
+
+    page.get_by_role("link", name="このメッセージに返信する").first.click()
+    page.fill("#message_body", "会場は３０人まで入れます。")
+    page.get_by_role("button", name="送信する").click()
+    thread = page.locator(".intake-thread")
+    assert "30人" in thread.inner_text()
+    screenshot(page, "intake-31-status-answered-and-replied")
+
+    page.get_by_role("link", name="提案を取り下げる").click()
+    page.fill("#reason", "会場の都合がつかなくなったため")
+    screenshot(page, "intake-32-withdraw")
+    page.get_by_role("button", name="取り下げる").click()
+    assert "取り下げ" in page.locator(".intake-status-card").inner_text()
+    screenshot(page, "intake-33-withdrawn")
+    context.close()
