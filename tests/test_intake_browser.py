@@ -200,6 +200,10 @@ def test_phone_sized_viewport(app, browser, live_server, make_user, make_proposa
     page.goto(f"{live_server.url}/my/proposals/{proposal.reference}")
     screenshot(page, "intake-23-phone-status")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.goto(f"{live_server.url}/lang/en?next=/proposals/{proposal.id + 1}/step/5")
+    assert page.locator("h1").inner_text() == "Support, budget and period"
+    screenshot(page, "intake-24-phone-english-plan")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
 
 
