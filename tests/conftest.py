@@ -74,6 +74,9 @@ def app_config(**extra) -> dict:
 def other_app(**overrides):
     """A second app with other settings, on the same database, inside its
     own app context; its connections are closed afterwards."""
+    from core.extensions import limiter
+
+    was_enabled = limiter.enabled  # the limiter is one object shared by every app
     application = create_app(app_config(**overrides))
     application.test_client_class = IsolatedClient
     with application.app_context():
@@ -82,6 +85,9 @@ def other_app(**overrides):
         finally:
             db.session.remove()
             db.engine.dispose()
+            # Decorated views check limiter.enabled on every call: leave the
+            # shared test app unlimited again.
+            limiter.enabled = was_enabled
 
 
 def _reset_schema(app) -> None:

@@ -203,7 +203,7 @@ def test_invitations_answer_the_same_for_members_staff_and_strangers(client, mak
 def limited_app():
     with other_app(RATELIMIT_ENABLED=True) as application:
         yield application
-    limiter.enabled = False  # the shared test app runs without limits
+    assert not limiter.enabled  # other_app leaves the shared test app unlimited
 
 
 def test_starting_is_rate_limited_per_address_and_per_client(limited_app):
