@@ -53,7 +53,7 @@ def on_transition(proposal: Proposal, transition=None, actor=None, event=None, *
         queue_templated_email(
             user.email, "intake_status_changed", key=f"intake:event:{event.id}:{user.id}", locale=user.locale or "ja",
             proposal_id=proposal.id, proposal=proposal, new_state=new_state, comment=event.comment, link=link,
-            state_labels=STATE_LABELS, next_steps=NEXT_STEPS,
+            state_labels=STATE_LABELS, next_steps=NEXT_STEPS, settings_link=app_path("intake.settings"),
         )
 
 
@@ -70,6 +70,7 @@ def on_message(proposal: Proposal, message=None, actor=None, event=None, **_):
         queue_templated_email(
             user.email, "intake_message", key=f"intake:message:{message.id}:{user.id}", locale=user.locale or "ja",
             proposal_id=proposal.id, proposal=proposal, message=message, department=message.department, link=link,
+            settings_link=app_path("intake.settings"),
         )
 
 

@@ -232,10 +232,6 @@ def _draft_attachments(proposal: Proposal) -> list[Attachment]:
         Attachment.proposal_id == proposal.id, Attachment.message_id.is_(None)).order_by(Attachment.id)).all()
 
 
-def _progress(proposal: Proposal) -> list[dict]:
-    saved = (proposal.draft_data or {}).get("steps") or {}
-    return [dict(number=number, title=title, done=str(number) in saved or number == FILE_STEP and number < proposal.draft_step)
-            for number, _key, title, _cls in STEPS]
 
 
 # --- starting ---------------------------------------------------------------------------------------------
@@ -317,7 +313,9 @@ def resume(draft_id: int):
 
 @bp.route("/proposals/<int:draft_id>/step/<int:step>", methods=["GET", "POST"])
 def step(draft_id: int, step: int):
-    proposal = access.load_editable_draft(draft_id) or abort(404)
+    proposal = access.load_editable_draft(draft_id)
+    if proposal is None:  # submitted meanwhile (another tab), or not theirs
+        return resume(draft_id)
     if not 1 <= step <= STEP_COUNT:
         abort(404)
     _claim_if_possible(proposal)
@@ -344,7 +342,7 @@ def step(draft_id: int, step: int):
         form = _form_for_display(proposal, step)
         status = 200
     return render_template(f"intake/step_{STEPS[step - 1][1]}.html", form=form, proposal=proposal, step=step,
-                           steps=STEPS, progress=_progress(proposal), back_to_review=back_to_review,
+                           steps=STEPS, back_to_review=back_to_review,
                            scopes=SCOPES, stages=STAGES, exit_strategies=EXIT_STRATEGIES,
                            support_labels=SUPPORT_LABELS), status
 
@@ -368,7 +366,7 @@ def _files_step(proposal: Proposal, errors: list[str] | None = None, status: int
             return redirect(_step_url(proposal, FILE_STEP))
         status = 400
     return render_template("intake/step_files.html", proposal=proposal, step=FILE_STEP, steps=STEPS,
-                           progress=_progress(proposal), attachments=_draft_attachments(proposal), errors=errors or [],
+                           attachments=_draft_attachments(proposal), errors=errors or [],
                            max_files=current_app.config["MAX_ATTACHMENTS"],
                            max_mb=current_app.config["MAX_ATTACHMENT_BYTES"] // (1024 * 1024),
                            max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"], human_size=file_store.human_size), status
@@ -412,7 +410,7 @@ def _review_context(proposal: Proposal) -> dict:
         kinds=dict(ORGANISATION_KINDS), scopes={v: label for v, label, _ in SCOPES},
         stages={v: label for v, label, _ in STAGES}, exits={v: label for v, label, _ in EXIT_STRATEGIES},
         support_labels=SUPPORT_LABELS, partner_labels=PARTNER_LABELS, locale=locale,
-        progress=_progress(proposal), human_size=file_store.human_size,
+        human_size=file_store.human_size,
         owner_email=(proposal.draft_data or {}).get("owner_email"),
     )
 
@@ -512,7 +510,8 @@ def _render_status(proposal: Proposal, *, message_form=None, answer_form=None, e
         "intake/status.html", proposal=proposal, state=state, next_step=NEXT_STEPS[state], lead=lead,
         assignments=assignments, events=events, describe_event=describe_event, departments=departments,
         roots=children.get(None, []), children=children, by_message=by_message, info_request=info_request,
-        triage_by=triage_by, message_form=message_form or MessageForm(formdata=None),
+        triage_by=triage_by, merged_into=db.session.get(Proposal, proposal.merged_into_id)
+        if proposal.merged_into_id else None, message_form=message_form or MessageForm(formdata=None),
         answer_form=answer_form or AnswerForm(formdata=None), errors=errors or [],
         can_withdraw=find_transition(proposal.state, State.WITHDRAWN) is not None,
         can_message=proposal.state not in (State.DRAFT, State.MERGED),

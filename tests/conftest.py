@@ -145,8 +145,12 @@ def _empty_tables(app) -> None:
 @pytest.fixture(autouse=True)
 def clean_db(app):
     """Each test: empty tables, reference data loaded, an app context."""
+    from core.extensions import limiter
     from core.seed import seed_reference
 
+    # The limiter is one object shared by every app: any create_app() with
+    # limits on (other_app, importing worker.py) switches it on for all.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
     with app.app_context():
         _empty_tables(app)
         seed_reference()

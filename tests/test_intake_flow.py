@@ -95,13 +95,15 @@ def test_a_closed_browser_resumes_from_the_emailed_link_on_another_device(app, c
     client.post(f"/proposals/{draft_id}/step/1", data=VALID_STEPS[1])
     client.post(f"/proposals/{draft_id}/step/2", data={**VALID_STEPS[2], "contact_name": ""})  # half done
     phone = app.test_client()
-    assert phone.get(f"/proposals/{draft_id}/step/1").status_code == 404  # not without the link
+    response = phone.get(f"/proposals/{draft_id}/step/1")  # not without the link
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
     use_signin_link(phone, outbox("laptop@example.jp")[0])
     response = phone.get(f"/proposals/{draft_id}/resume")
     assert response.headers["Location"].endswith(f"/proposals/{draft_id}/step/2")
     page = phone.get(f"/proposals/{draft_id}/step/2").get_data(as_text=True)
     assert VALID_STEPS[2]["past_collaboration"] in page  # what was typed before the error is there
-    assert client.get(f"/proposals/{draft_id}/step/1").status_code == 404  # the anonymous session lost it
+    response = client.get(f"/proposals/{draft_id}/step/1")  # the anonymous session lost it
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
 
 
 def test_save_and_come_back_later_sends_a_fresh_link(client, make_user):
