@@ -14,11 +14,19 @@ _DASHES = "‐‑‒–—―−ーｰ─━"
 _DASH_TABLE = str.maketrans({c: "-" for c in _DASHES})
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def strip_controls(text: str) -> str:
+    """Control characters (NUL above all: PostgreSQL refuses it) and lone surrogates go."""
+    return _CONTROLS.sub("", text)
+
+
 def nfkc(value: object) -> str:
     """NFKC, trimmed; None becomes an empty string. Line breaks are kept."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(value))
+    text = unicodedata.normalize("NFKC", strip_controls(str(value)))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.strip()
 

@@ -29,6 +29,7 @@ from core.extensions import db, limiter
 from core.models import Department, DepartmentKind, Event, Membership, Organisation, Role, Theme, User, utcnow
 from intake import access
 from intake import files as file_store
+from intake import normalise as n
 from intake import operations as ops
 from intake.forms import (
     EXIT_STRATEGIES,
@@ -144,9 +145,9 @@ def _raw_from_request(form) -> dict:
         if field.name in ("csrf_token",):
             continue
         if field.type in ("MultiCheckboxField", "SelectMultipleField"):
-            raw[field.name] = request.form.getlist(field.name)
+            raw[field.name] = [n.strip_controls(v)[:200] for v in request.form.getlist(field.name)][:50]
         else:
-            raw[field.name] = request.form.get(field.name, "")
+            raw[field.name] = n.strip_controls(request.form.get(field.name, ""))[:20000]
     return raw
 
 

@@ -277,3 +277,14 @@ def test_only_members_may_invite(app, setup, make_user):
     proposal, _, _ = setup
     _, response = page_for(app, make_user("applicant"), f"/my/organisations/{proposal.organisation_id}/invite")
     assert response.status_code == 404
+
+
+def test_control_characters_are_dropped_not_a_database_error(app, setup):
+    """PostgreSQL refuses NUL in text: such input is cleaned, never a 500."""
+    proposal, member, _ = setup
+    client, _ = page_for(app, member, "/my")
+    response = client.post(f"/my/proposals/{proposal.reference}/messages", data={"body": "こんにちは\x00\x1b世界"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(Message.body)) == "こんにちは世界"
+    response = client.post(f"/my/proposals/{proposal.reference}/withdraw", data={"reason": "\x00"})
+    assert response.status_code == 302
