@@ -14,7 +14,7 @@ from core.audit import Actor
 from core.auth import staff_required
 from core.departments import ReorganisationError, merge_department, rename_department, retire_department
 from core.extensions import db
-from core.models import Department, OutboxEmail, Role
+from core.models import ActorKind, Department, Event, OutboxEmail, Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -43,6 +43,29 @@ def outbox():
 def outbox_email(email_id: int):
     email = db.session.get(OutboxEmail, email_id) or abort(404)
     return render_template("admin/outbox_email.html", email=email)
+
+
+@bp.route("/audit")
+@staff_required(Role.ADMIN)
+def audit():
+    """The audit log: every state change, who or what did it, newest first."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    kind = (request.args.get("kind") or "").strip()
+    actor_kind = request.args.get("actor_kind") or ""
+    reference = (request.args.get("reference") or "").strip()
+    query = sa.select(Event).order_by(Event.id.desc())
+    if kind:
+        query = query.where(Event.kind == kind)
+    if actor_kind in {k.value for k in ActorKind}:
+        query = query.where(Event.actor_kind == ActorKind(actor_kind))
+    if reference:
+        from proposals.models import Proposal
+
+        query = query.join(Proposal, Proposal.id == Event.proposal_id).where(Proposal.reference == reference)
+    events = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    kinds = db.session.scalars(sa.select(Event.kind).distinct().order_by(Event.kind)).all()
+    return render_template("admin/audit.html", events=events, kinds=kinds, actor_kinds=list(ActorKind),
+                           filters={"kind": kind, "actor_kind": actor_kind, "reference": reference})
 
 
 class RenameForm(FlaskForm):

@@ -77,3 +77,14 @@ def test_admin_pages_rename_a_department(client, make_user):
     empty = client.post("/admin/departments/shimin-bunka", data={"action": "rename", "rename-name_ja": "",
                                                                  "rename-name_en": "x"})
     assert "日本語の名称を入力してください" in empty.get_data(as_text=True)
+
+
+def test_audit_log_lists_who_did_what_and_filters(client, make_user, make_proposal):
+    admin = make_user("admin", password="admin password")
+    proposal = make_proposal()
+    client.post("/staff/login", data={"email": admin.email, "password": "admin password"})
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "state_changed" in page and proposal.created_by.email in page
+    filtered = client.get(f"/admin/audit?actor_kind=system&reference={proposal.reference}").get_data(as_text=True)
+    assert "submitted → triage" in filtered and "draft → submitted" not in filtered
+    assert client.get("/admin/audit?page=abc&actor_kind=nonsense").status_code == 200  # bad input is ignored
