@@ -77,5 +77,5 @@ def on_message(proposal: Proposal, message=None, actor=None, event=None, **_):
 def connect() -> None:
     from proposals.operations import message_posted, proposal_transitioned
 
-    proposal_transitioned.connect(on_transition)
-    message_posted.connect(on_message)
+    proposal_transitioned.connect(on_transition, weak=False)
+    message_posted.connect(on_message, weak=False)
