@@ -173,7 +173,7 @@ class StartForm(FlaskForm):
         description=_l("入力内容はこのアドレスにひもづけて自動で保存されます。続きを書くためのリンクをこのアドレスにお送りします。"),
         filters=[normalise_email],
         validators=[
-            Required(_l("メールアドレスを入力してください。")),
+            Required(_l("メールアドレスを入力してください。入力内容を保存するために使います。")),
             Email(_l("メールアドレスの形式が正しくありません。例: name@example.jp のように入力してください。"),
                   check_deliverability=False),
             LengthMessage(max=254),
@@ -398,7 +398,7 @@ class InviteForm(FlaskForm):
         _l("招待する方のメールアドレス"),
         filters=[normalise_email],
         validators=[
-            Required(_l("メールアドレスを入力してください。")),
+            Required(_l("招待する方のメールアドレスを入力してください。")),
             Email(_l("メールアドレスの形式が正しくありません。例: name@example.jp のように入力してください。"),
                   check_deliverability=False),
             LengthMessage(max=254),

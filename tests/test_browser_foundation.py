@@ -4,9 +4,8 @@ the language switch, staff sign-in, the outbox an administrator reads."""
 from __future__ import annotations
 
 import pytest
-from conftest import screenshot
-
 import sqlalchemy as sa
+from conftest import screenshot
 
 from core.extensions import db
 from core.seed import seed_all
