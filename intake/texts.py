@@ -45,6 +45,9 @@ EVENT_KINDS = {
     "assignment_acknowledged": _l("担当部署が提案を受け取り、検討を始めました。"),
     "response_recorded": _l("担当部署から回答がありました。"),
     "published": _l("提案の概要が公開カタログに掲載されました。"),
+    "publication_approved": _l("提案の概要が公開カタログに掲載されました。"),
+    "publication_withdrawn": _l("公開カタログへの掲載を取りやめました。"),
+    "meeting_proposed": _l("担当部署から打ち合わせの提案がありました。"),
     "evaluation_recorded": _l("取り組みの評価が記録されました。"),
 }
 GENERIC_EVENT = _l("提案が更新されました。")

@@ -288,3 +288,21 @@ def test_control_characters_are_dropped_not_a_database_error(app, setup):
     assert db.session.scalar(sa.select(Message.body)) == "こんにちは世界"
     response = client.post(f"/my/proposals/{proposal.reference}/withdraw", data={"reason": "\x00"})
     assert response.status_code == 302
+
+
+def test_every_public_state_and_known_event_kind_has_plain_words():
+    from types import SimpleNamespace
+
+    from intake.texts import EVENT_KINDS, GENERIC_EVENT, NEXT_STEPS, RESUMED, describe_event
+    from proposals.lifecycle import PublicState
+
+    for state in State:
+        if state == State.DRAFT:
+            continue
+        event = SimpleNamespace(kind="state_changed", from_state="assigned", to_state=state.value)
+        assert describe_event(event) != GENERIC_EVENT, state
+    assert describe_event(SimpleNamespace(kind="state_changed", from_state="info_requested", to_state="assigned")) \
+        == RESUMED
+    for kind in EVENT_KINDS:
+        assert describe_event(SimpleNamespace(kind=kind, from_state=None, to_state=None)) != GENERIC_EVENT
+    assert set(NEXT_STEPS) == set(PublicState)
