@@ -19,6 +19,8 @@ from intake.models import Invitation
 from proposals import operations
 from proposals.models import Assignment, AssignmentRole, Attachment, Message, Proposal, State
 
+MEMBERS = {"member@example.jp", "colleague@example.jp"}  # other rooms may also email staff
+
 
 def outbox(to: str | None = None) -> list[OutboxEmail]:
     query = sa.select(OutboxEmail).order_by(OutboxEmail.id)
@@ -119,7 +121,8 @@ def test_messages_are_threaded_with_attachments_and_department_names(app, setup,
     assert html.index("会場の広さ") < html.index("30人ほど") and 'class="intake-thread"' in html
     # the staff message was emailed to both members, each in their language; the reply to nobody
     emails = [e for e in outbox() if "メッセージ" in e.subject or "message" in e.subject.lower()]
-    assert {e.to_address for e in emails} == {"member@example.jp", "colleague@example.jp"}
+    assert {e.to_address for e in emails if e.to_address in MEMBERS} == MEMBERS
+    assert {e.to_address for e in emails} & MEMBERS == MEMBERS
     assert attachment.id
 
 
@@ -152,8 +155,8 @@ def test_answering_an_information_request_resumes_the_proposal(app, setup, make_
     # the info request was emailed (with the question) to both members; the answer to the colleague only
     requests = [e for e in outbox("member@example.jp") if "参加団体の一覧をください。" in e.body_text]
     assert len(requests) == 1 and f"/my/proposals/{proposal.reference}" in requests[0].body_text
-    after = [e for e in outbox() if e.id not in before]
-    assert [e.to_address for e in after] == ["colleague@example.jp"]  # not the member who answered
+    after = [e.to_address for e in outbox() if e.id not in before]  # (other rooms may email staff)
+    assert "colleague@example.jp" in after and "member@example.jp" not in after  # not the member who answered
 
 
 def test_withdrawing_with_or_without_a_reason(app, setup, make_proposal):
@@ -188,8 +191,9 @@ def test_emails_on_public_changes_in_each_members_language(setup, make_user):
     proposal, member, colleague = setup
     assign(proposal, make_user=make_user)
     emails = outbox()
-    assert {e.to_address: e.locale for e in emails} == {"member@example.jp": "ja", "colleague@example.jp": "en"}
-    japanese = next(e for e in emails if e.locale == "ja")
+    assert {e.to_address: e.locale for e in emails if e.to_address in MEMBERS} == {"member@example.jp": "ja",
+                                                                                   "colleague@example.jp": "en"}
+    japanese = next(e for e in emails if e.to_address == "member@example.jp")
     assert "担当部署で検討中" in japanese.body_text and f"/my/proposals/{proposal.reference}" in japanese.body_text
     assert re.search(r"https?://\S+/my/proposals/" + proposal.reference, japanese.body_text)
 
@@ -202,7 +206,7 @@ def test_non_public_moves_send_nothing(setup, make_user):
     staff = make_user("department_staff", "ward-miyamae")
     operations.transition(proposal, State.TRIAGE, Actor.of_user(staff), comment="うちではない")
     db.session.commit()
-    assert outbox() == []
+    assert [e for e in outbox() if e.to_address in MEMBERS] == []
 
 
 def test_people_who_opt_out_get_no_email(app, setup, make_user):
@@ -214,14 +218,14 @@ def test_people_who_opt_out_get_no_email(app, setup, make_user):
     db.session.expire_all()
     assert db.session.get(User, colleague.id).notification_settings == {"public_changes": False, "messages": True}
     assign(proposal, make_user=make_user)
-    assert [e.to_address for e in outbox()] == ["member@example.jp"]
+    assert [e.to_address for e in outbox() if e.to_address in MEMBERS] == ["member@example.jp"]
 
 
 def test_the_actor_is_not_emailed_about_their_own_change(app, setup):
     proposal, member, colleague = setup
     client, _ = page_for(app, member, "/my")
     client.post(f"/my/proposals/{proposal.reference}/withdraw", data={"reason": ""})
-    assert [e.to_address for e in outbox()] == ["colleague@example.jp"]
+    assert [e.to_address for e in outbox() if e.to_address in MEMBERS] == ["colleague@example.jp"]
 
 
 def test_other_organisations_and_staff_cannot_open_the_status_page(app, setup, make_user, make_organisation):
