@@ -15,8 +15,14 @@ ANON_DRAFTS = "intake_anon_drafts"
 
 
 def applicant_proposals_clause(user: User):
-    """Proposals of the user's organisations, or created by the user."""
-    org_ids = sa.select(Membership.organisation_id).where(Membership.user_id == user.id)
+    """Proposals of the user's organisations, or created by the user.
+
+    The organisation ids are read first (a person belongs to a few): a
+    literal IN list lets PostgreSQL combine the two indexes (BitmapOr)
+    where `IN (SELECT …) OR …` scanned every proposal."""
+    org_ids = sorted(db.session.scalars(sa.select(Membership.organisation_id).where(Membership.user_id == user.id)))
+    if not org_ids:
+        return Proposal.created_by_id == user.id
     return sa.or_(Proposal.organisation_id.in_(org_ids), Proposal.created_by_id == user.id)
 
 
