@@ -236,8 +236,8 @@ def send_message(proposal: Proposal, user: User, body: str, checked: list[file_s
         parent = db.session.get(Message, parent_id)
         if parent is None or parent.proposal_id != proposal.id or parent.internal:
             parent_id = None
-    if proposal.state == State.DRAFT:
-        raise IntakeError(_l("提出前の提案にはメッセージを送れません。"))
+    if proposal.state in (State.DRAFT, State.MERGED, State.WITHDRAWN):
+        raise IntakeError(_l("この提案にはメッセージを送れません。"))
     actor = Actor.of_user(user)
     message = proposal_ops.post_message(proposal, actor, body, parent_id=parent_id)
     if checked:

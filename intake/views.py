@@ -515,7 +515,7 @@ def _render_status(proposal: Proposal, *, message_form=None, answer_form=None, e
         if proposal.merged_into_id else None, message_form=message_form or MessageForm(formdata=None),
         answer_form=answer_form or AnswerForm(formdata=None), errors=errors or [],
         can_withdraw=find_transition(proposal.state, State.WITHDRAWN) is not None,
-        can_message=proposal.state not in (State.DRAFT, State.MERGED),
+        can_message=proposal.state not in (State.DRAFT, State.MERGED, State.WITHDRAWN),
         human_size=file_store.human_size, locale=locale, max_files=current_app.config["MAX_ATTACHMENTS"],
         max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
     ), status
