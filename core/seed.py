@@ -214,8 +214,12 @@ def _department_actor(lead: Department) -> Actor:
 
 def seed_all(with_demo: bool = True) -> dict[str, int]:
     result = seed_reference()
+    from routing.seed import seed_routing  # the routing room: dictionary and default ruleset, before demo proposals
+
+    routing = seed_routing()
     if with_demo:
         result["staff"] = seed_demo_users()
         result["proposals"] = seed_demo_proposals()
+    result.update(routing)
     db.session.commit()
     return result

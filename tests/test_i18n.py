@@ -77,3 +77,22 @@ def test_language_choice_persists_for_a_signed_in_user(app, client, make_user):
     other_browser = app.test_client()
     other_browser.post("/staff/login", data={"email": user.email, "password": "pw-123456789"})
     assert '<html lang="en">' in other_browser.get("/").get_data(as_text=True)
+
+
+def test_a_message_shared_by_rooms_has_one_english_text():
+    """Catalogues are merged at run time: two texts for one message would
+    make the English depend on merge order (tools/unify_translations.py)."""
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for room in ROOMS:
+        po_path = ROOT / room / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+        if not po_path.exists():
+            continue
+        with po_path.open("rb") as handle:
+            for message in read_po(handle):
+                if not isinstance(message.id, str) or not message.id or not message.string:
+                    continue
+                first = seen.setdefault(message.id, (room, message.string))
+                if first[1] != message.string:
+                    clashes.append(f"{message.id!r}: {first[0]}={first[1]!r} {room}={message.string!r}")
+    assert not clashes, "run tools/unify_translations.py: " + "; ".join(clashes[:5])

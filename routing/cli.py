@@ -1,0 +1,75 @@
+"""`flask routing seed | preview | backtest`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    @app.cli.group("routing")
+    def routing_group():
+        """Routing rules: seed, preview, backtest."""
+
+    @routing_group.command("seed")
+    def seed_command():
+        """Load the Kawasaki dictionary and the default ruleset (safe to run twice)."""
+        from core.extensions import db
+        from routing.seed import seed_routing
+
+        result = seed_routing()
+        db.session.commit()
+        click.echo("routing seeded: " + ", ".join(f"{k}={v}" for k, v in result.items()))
+
+    @routing_group.command("preview")
+    @click.argument("file", type=click.File("r", encoding="utf-8"))
+    @click.option("--ruleset", "which", default="published", show_default=True,
+                  help="draft, published or a version number")
+    def preview_command(file, which):
+        """Print one decision (JSON) per proposal line of FILE.jsonl; saves nothing."""
+        from core.extensions import db
+        from routing.engine import InputError, evaluate
+        from routing.store import get_version, ruleset_data
+
+        version = get_version(which)
+        if version is None:
+            raise click.ClickException(f"no ruleset {which!r}")
+        data = ruleset_data(version)
+        failures = 0
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                decision = evaluate(json.loads(line), data)
+            except (json.JSONDecodeError, InputError) as error:
+                failures += 1
+                click.echo(json.dumps({"line": number, "error": str(error)}, ensure_ascii=False))
+                continue
+            click.echo(json.dumps(decision.to_json(), ensure_ascii=False))
+        db.session.rollback()
+        if failures:
+            click.echo(f"{failures} line(s) could not be read", err=True)
+            sys.exit(1)
+
+    @routing_group.command("backtest")
+    @click.option("--ruleset", "which", default="draft", show_default=True)
+    @click.option("--last", default=200, show_default=True, help="how many recent proposals")
+    def backtest_command(which, last):
+        """List recent proposals whose lead would change under a ruleset."""
+        from core.extensions import db
+        from routing.operations import backtest
+        from routing.store import get_version
+
+        version = get_version(which)
+        if version is None:
+            raise click.ClickException(f"no ruleset {which!r}")
+        result = backtest(version, last)
+        for row in result["changed"]:
+            click.echo(f"{row['proposal'].reference}\t{row['from']} -> {row['to']}\t{row['rule'] or ''}")
+        for row in result["counts"]:
+            click.echo(f"{row['department']}\t+{row['gained']}\t-{row['lost']}")
+        click.echo(f"{len(result['changed'])} of {result['total']} proposals would change lead")
+        db.session.rollback()

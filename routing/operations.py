@@ -1,0 +1,410 @@
+"""Operations of the routing room. Each takes the actor explicitly, flushes
+(never commits) and writes an audit event; the caller commits once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from core.audit import Actor, record_event
+from core.extensions import db
+from core.models import ActorKind, Department, Event, Role, Theme, utcnow
+from proposals import operations as proposal_ops
+from proposals.lifecycle import Transition
+from proposals.models import Proposal, State
+from routing.conditions import RuleFormatError, validate_actions, validate_tree
+from routing.engine import Decision, evaluate
+from routing.models import (
+    DecisionKind,
+    Keyword,
+    Misroute,
+    ProposalLink,
+    RoutingRecord,
+    Rule,
+    RulesetStatus,
+    RulesetVersion,
+)
+from routing.store import department_ids, get_version, proposal_input, ruleset_data
+
+TRIAGE_STATES = (State.SUBMITTED, State.TRIAGE)
+
+
+class RoutingError(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# --- routing a proposal ----------------------------------------------------------------------
+
+def route(proposal: Proposal, version: RulesetVersion | None = None) -> Decision | None:
+    """Evaluate the published (or given) ruleset, store the decision on the
+    proposal and in the routing history, and write an event naming the
+    ruleset version and the rule that chose the lead."""
+    version = version or get_version("published")
+    if version is None:
+        return None
+    decision = evaluate(proposal_input(proposal), ruleset_data(version))
+    ids = department_ids([decision.lead, *decision.co])
+    payload = decision.to_json()
+    proposal.routing_decision = payload
+    proposal.ruleset_version = version.version
+    proposal.needs_triage = decision.needs_triage
+    proposal.lead_department_id = ids.get(decision.lead)
+    lead_rule = decision.lead_rule or {}
+    db.session.add(RoutingRecord(
+        proposal_id=proposal.id, kind=DecisionKind.ROUTED, ruleset_version=version.version,
+        lead_id=ids.get(decision.lead), co_codes=decision.co, primary_theme=decision.primary_theme,
+        confidence=decision.confidence, needs_triage=decision.needs_triage,
+        lead_rule_id=lead_rule.get("id"), lead_rule_key=lead_rule.get("key"),
+    ))
+    record_event(
+        Actor.rule(version.version, lead_rule.get("name")), "routed", proposal_id=proposal.id,
+        department_id=ids.get(decision.lead),
+        data={"lead": decision.lead, "co": decision.co, "confidence": decision.confidence,
+              "needs_triage": decision.needs_triage, "themes": decision.themes,
+              "ruleset_version": version.version},
+    )
+    return decision
+
+
+def on_submitted(proposal: Proposal, **_: Any) -> None:
+    """Receiver of proposals.operations.proposal_submitted."""
+    decision = route(proposal)
+    if decision is None:
+        proposal_ops.transition(proposal, State.TRIAGE, Actor.system("routing: no published ruleset"))
+        return
+    threshold = current_app.config.get("AUTO_ROUTE_CONFIDENCE")
+    version = proposal.ruleset_version
+    if threshold is not None and not decision.needs_triage and decision.confidence > float(threshold):
+        ids = department_ids([decision.lead, *decision.co])
+        lead_rule = (decision.lead_rule or {}).get("name")
+        proposal_ops.assign(
+            proposal, ids[decision.lead], [ids[c] for c in decision.co if c in ids],
+            Actor.rule(version, lead_rule),
+            reason=f"自動振り分け（確信度 {decision.confidence} > {threshold}）",
+        )
+        return
+    proposal_ops.transition(proposal, State.TRIAGE, Actor.system(f"routing ruleset v{version}"),
+                            data={"ruleset_version": version})
+
+
+# --- the triage desk ---------------------------------------------------------------------------
+
+def latest_record(proposal_id: int) -> RoutingRecord | None:
+    return db.session.scalar(
+        sa.select(RoutingRecord).where(RoutingRecord.proposal_id == proposal_id)
+        .order_by(RoutingRecord.id.desc()).limit(1)
+    )
+
+
+def proposed_routing(proposal: Proposal) -> tuple[int | None, list[int]]:
+    """The lead and co-departments proposed now: the last staff change, or the engine's."""
+    record = latest_record(proposal.id)
+    if record is not None:
+        co = list(department_ids(record.co_codes).values())
+        return record.lead_id, co
+    window = db.session.scalar(sa.select(Department.id).where(Department.code == "jichi"))
+    return proposal.lead_department_id or window, []
+
+
+def _check_open(proposal: Proposal, expected_version: int | None) -> Proposal:
+    proposal = proposal_ops.lock_proposal(proposal.id)
+    if expected_version is not None and proposal.lock_version != expected_version:
+        raise proposal_ops.Conflict(_l("この提案は他の職員によって更新されました。"))
+    if proposal.state not in TRIAGE_STATES:
+        raise proposal_ops.Conflict(_l("この提案はすでに振り分けが終わっています。"))
+    return proposal
+
+
+def _codes_of(ids: list[int]) -> list[str]:
+    if not ids:
+        return []
+    rows = dict(db.session.execute(sa.select(Department.id, Department.code).where(Department.id.in_(ids))).all())
+    return [rows[i] for i in ids if i in rows]
+
+
+def confirm(proposal: Proposal, actor: Actor, *, expected_version: int | None) -> list:
+    """Accept the proposed routing and hand the proposal to the departments."""
+    proposal = _check_open(proposal, expected_version)
+    lead_id, co_ids = proposed_routing(proposal)
+    routed = latest_record(proposal.id)
+    db.session.add(RoutingRecord(
+        proposal_id=proposal.id, kind=DecisionKind.CONFIRMED, ruleset_version=proposal.ruleset_version,
+        lead_id=lead_id, co_codes=_codes_of(co_ids), user_id=actor.user.id if actor.user else None,
+        primary_theme=routed.primary_theme if routed else None, confidence=routed.confidence if routed else None,
+        lead_rule_id=routed.lead_rule_id if routed else None, lead_rule_key=routed.lead_rule_key if routed else None,
+    ))
+    record_event(actor, "routing_confirmed", proposal_id=proposal.id, department_id=lead_id,
+                 data={"lead": _codes_of([lead_id])[0] if lead_id else None, "co": _codes_of(co_ids)})
+    return proposal_ops.assign(proposal, lead_id, co_ids, actor, expected_version=expected_version)
+
+
+def change_routing(proposal: Proposal, actor: Actor, lead_id: int, co_ids: list[int], reason: str, *,
+                   expected_version: int | None, assign: bool = True) -> list:
+    """Window staff change the lead or co-departments (a reason is required
+    and recorded), then assign, or keep the proposal in triage."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise proposal_ops.CommentRequired(_l("変更の理由を入力してください。"))
+    proposal = _check_open(proposal, expected_version)
+    co_ids = [c for c in dict.fromkeys(co_ids) if c != lead_id]
+    before_lead, before_co = proposed_routing(proposal)
+    routed = latest_record(proposal.id)
+    db.session.add(RoutingRecord(
+        proposal_id=proposal.id, kind=DecisionKind.OVERRIDDEN, ruleset_version=proposal.ruleset_version,
+        lead_id=lead_id, co_codes=_codes_of(co_ids), user_id=actor.user.id if actor.user else None,
+        primary_theme=routed.primary_theme if routed else None, reason=reason,
+    ))
+    proposal.lead_department_id = lead_id
+    record_event(actor, "routing_overridden", proposal_id=proposal.id, department_id=lead_id, comment=reason,
+                 data={"from": {"lead": (_codes_of([before_lead]) or [None])[0] if before_lead else None,
+                                "co": _codes_of(before_co)},
+                       "to": {"lead": _codes_of([lead_id])[0], "co": _codes_of(co_ids)}})
+    if not assign:
+        proposal.lock_version += 1  # others' forms show the old proposal: they must reload
+        db.session.flush()
+        return []
+    return proposal_ops.assign(proposal, lead_id, co_ids, actor, reason=reason, expected_version=expected_version)
+
+
+def link(proposal: Proposal, other: Proposal, actor: Actor, note: str = "") -> ProposalLink:
+    if other.id == proposal.id:
+        raise RoutingError(_l("同じ提案どうしは関連付けできません。"))
+    low, high = sorted((proposal.id, other.id))
+    existing = db.session.scalar(sa.select(ProposalLink).where(ProposalLink.proposal_id == low,
+                                                               ProposalLink.related_id == high))
+    if existing is not None:
+        raise RoutingError(_l("この提案とはすでに関連付けられています。"))
+    row = ProposalLink(proposal_id=low, related_id=high, note=(note or "").strip(),
+                       created_by_id=actor.user.id if actor.user else None)
+    db.session.add(row)
+    db.session.flush()
+    for this, that in ((proposal, other), (other, proposal)):
+        record_event(actor, "proposal_linked", proposal_id=this.id, comment=row.note or None,
+                     data={"related": that.reference})
+    return row
+
+
+def related_proposals(proposal: Proposal) -> list[Proposal]:
+    rows = db.session.execute(
+        sa.select(ProposalLink.proposal_id, ProposalLink.related_id).where(
+            sa.or_(ProposalLink.proposal_id == proposal.id, ProposalLink.related_id == proposal.id))
+    ).all()
+    ids = {a if b == proposal.id else b for a, b in rows}
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(ids)).order_by(Proposal.id)))
+
+
+# --- misroutes ---------------------------------------------------------------------------------
+
+DEPARTMENT_ROLES = (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_MANAGER)
+
+
+def on_transitioned(proposal: Proposal, transition: Transition, actor: Actor, event: Event, **_: Any) -> None:
+    """A department sent the proposal back to triage: charge the rule that
+    chose the lead (or the staff override, when staff chose it)."""
+    if transition.target != State.TRIAGE or transition.source not in (State.ASSIGNED, State.IN_CONSULTATION):
+        return
+    if actor.kind != ActorKind.USER or actor.user is None or actor.user.role not in DEPARTMENT_ROLES:
+        return
+    records = db.session.scalars(
+        sa.select(RoutingRecord).where(RoutingRecord.proposal_id == proposal.id).order_by(RoutingRecord.id.desc())
+    ).all()
+    last = records[0] if records else None
+    overridden = last is not None and last.kind == DecisionKind.OVERRIDDEN
+    rule_name = None
+    if last is not None and last.lead_rule_id and not overridden:
+        rule_name = db.session.scalar(sa.select(Rule.name).where(Rule.id == last.lead_rule_id))
+    db.session.add(Misroute(
+        proposal_id=proposal.id, event_id=event.id, department_id=actor.user.department_id,
+        ruleset_version=last.ruleset_version if last else proposal.ruleset_version,
+        rule_id=None if overridden or last is None else last.lead_rule_id,
+        rule_key=None if overridden or last is None else last.lead_rule_key,
+        rule_name=rule_name, overridden=overridden, reason=event.comment,
+    ))
+    proposal.needs_triage = True
+    db.session.flush()
+
+
+def misroute_counts() -> dict[str, int]:
+    """Misroutes per rule key (rules keep their key across versions)."""
+    rows = db.session.execute(
+        sa.select(Misroute.rule_key, sa.func.count()).where(Misroute.rule_key.is_not(None)).group_by(Misroute.rule_key)
+    ).all()
+    return dict(rows)
+
+
+# --- rulesets ------------------------------------------------------------------------------------
+
+def next_version_number() -> int:
+    return (db.session.scalar(sa.select(sa.func.max(RulesetVersion.version))) or 0) + 1
+
+
+def _copy_rules(source: RulesetVersion, target: RulesetVersion) -> None:
+    for rule in source.rules:
+        target.rules.append(Rule(key=rule.key, name=rule.name, description=rule.description, priority=rule.priority,
+                                 condition=rule.condition, actions=rule.actions, stop=rule.stop, active=rule.active))
+
+
+def create_draft(actor: Actor, from_version: RulesetVersion | None = None) -> RulesetVersion:
+    """A new draft, copied from the published version (or the one given)."""
+    if get_version("draft") is not None:
+        raise RoutingError(_l("下書きはすでにあります。下書きを公開するか破棄してから作成してください。"))
+    source = from_version or get_version("published")
+    draft = RulesetVersion(version=next_version_number(), status=RulesetStatus.DRAFT,
+                           author_id=actor.user.id if actor.user else None,
+                           based_on_version=source.version if source else None)
+    if source is not None:
+        _copy_rules(source, draft)
+    db.session.add(draft)
+    db.session.flush()
+    record_event(actor, "ruleset_draft_created", data={"version": draft.version, "based_on": draft.based_on_version})
+    return draft
+
+
+def discard_draft(draft: RulesetVersion, actor: Actor) -> None:
+    if not draft.is_draft:
+        raise RoutingError(_l("公開済みの版は削除できません。"))
+    record_event(actor, "ruleset_draft_discarded", data={"version": draft.version})
+    db.session.delete(draft)
+    db.session.flush()
+
+
+def save_rule(draft: RulesetVersion, actor: Actor, fields: dict, rule: Rule | None = None) -> Rule:
+    if not draft.is_draft:
+        raise RoutingError(_l("公開済みの版は変更できません。下書きを作成してください。"))
+    try:
+        validate_tree(fields["condition"])
+        validate_actions(fields["actions"])
+    except RuleFormatError as error:
+        raise RoutingError(_l("ルールの形式が正しくありません: %(error)s", error=str(error))) from error
+    if rule is None:
+        rule = Rule()
+        draft.rules.append(rule)
+    elif rule.ruleset_id != draft.id:
+        raise RoutingError(_l("このルールは下書きに属していません。"))
+    for name in ("name", "description", "priority", "condition", "actions", "stop"):
+        setattr(rule, name, fields[name])
+    db.session.flush()
+    record_event(actor, "rule_saved", data={"version": draft.version, "rule_id": rule.id, "name": rule.name})
+    return rule
+
+
+def delete_rule(draft: RulesetVersion, rule: Rule, actor: Actor) -> None:
+    if not draft.is_draft or rule.ruleset_id != draft.id:
+        raise RoutingError(_l("公開済みの版は変更できません。下書きを作成してください。"))
+    draft.rules.remove(rule)
+    db.session.flush()
+    record_event(actor, "rule_deleted", data={"version": draft.version, "name": rule.name})
+
+
+def publish(draft: RulesetVersion, actor: Actor, note: str) -> RulesetVersion:
+    """The draft becomes the published version (immutable); the previous one retires."""
+    note = (note or "").strip()
+    if not note:
+        raise RoutingError(_l("公開の説明（変更点）を入力してください。"))
+    if not draft.is_draft:
+        raise RoutingError(_l("この版はすでに公開されています。"))
+    if not draft.rules:
+        raise RoutingError(_l("ルールのない版は公開できません。"))
+    current = get_version("published")
+    if current is not None:
+        current.status = RulesetStatus.RETIRED
+        db.session.flush()
+    draft.status, draft.note, draft.published_at = RulesetStatus.PUBLISHED, note, utcnow()
+    draft.author_id = actor.user.id if actor.user else draft.author_id
+    db.session.flush()
+    record_event(actor, "ruleset_published", comment=note,
+                 data={"version": draft.version, "previous": current.version if current else None})
+    return draft
+
+
+def rollback(to: RulesetVersion, actor: Actor, note: str = "") -> RulesetVersion:
+    """Publish a copy of an older version as a new version (history stays intact)."""
+    if to.is_draft:
+        raise RoutingError(_l("下書きにはロールバックできません。"))
+    draft = get_version("draft")
+    if draft is not None:
+        raise RoutingError(_l("下書きがあるためロールバックできません。先に下書きを公開するか破棄してください。"))
+    copy = RulesetVersion(version=next_version_number(), status=RulesetStatus.DRAFT,
+                          author_id=actor.user.id if actor.user else None, based_on_version=to.version)
+    _copy_rules(to, copy)
+    db.session.add(copy)
+    db.session.flush()
+    return publish(copy, actor, (note or "").strip() or f"v{to.version} へのロールバック")
+
+
+# --- the dictionary --------------------------------------------------------------------------------
+
+def add_keyword(actor: Actor, phrase: str, *, theme: Theme | None = None, ward: Department | None = None,
+                weight: float = 1.0) -> Keyword:
+    phrase = (phrase or "").strip()
+    if not phrase:
+        raise RoutingError(_l("語句を入力してください。"))
+    query = sa.select(Keyword).where(Keyword.phrase == phrase)
+    query = query.where(Keyword.theme_id == theme.id) if theme else query.where(Keyword.theme_id.is_(None))
+    query = query.where(Keyword.ward_id == ward.id) if ward else query.where(Keyword.ward_id.is_(None))
+    existing = db.session.scalar(query)
+    if existing is not None:
+        existing.active, existing.weight = True, weight
+        keyword = existing
+    else:
+        keyword = Keyword(phrase=phrase, theme=theme, ward=ward, weight=weight)
+        db.session.add(keyword)
+    db.session.flush()
+    record_event(actor, "keyword_saved", data={"phrase": phrase, "theme": theme.code if theme else None,
+                                               "ward": ward.code if ward else None, "weight": weight})
+    return keyword
+
+
+def remove_keyword(actor: Actor, keyword: Keyword) -> None:
+    keyword.active = False
+    db.session.flush()
+    record_event(actor, "keyword_removed", data={"phrase": keyword.phrase, "id": keyword.id})
+
+
+def set_theme_owner(theme: Theme, owner: Department | None, ward_level: bool, actor: Actor) -> None:
+    """Who owns a theme, and whether a ward office may lead one-ward proposals
+    on it: data the rules read (ROUTING_POLICY.md), changed by administrators."""
+    before = {"owner": theme.owner.code if theme.owner else None, "ward_level": theme.ward_level}
+    theme.owner_id = owner.id if owner else None
+    theme.ward_level = bool(ward_level)
+    db.session.flush()
+    after = {"owner": owner.code if owner else None, "ward_level": theme.ward_level}
+    if before != after:
+        record_event(actor, "theme_owner_changed", data={"theme": theme.code, "from": before, "to": after})
+
+
+# --- backtest ----------------------------------------------------------------------------------------
+
+def backtest(version: RulesetVersion, last: int = 200) -> dict:
+    """Run a ruleset over the last N submitted proposals and list those whose
+    lead would change (compared with their current lead), with counts."""
+    proposals = db.session.scalars(
+        sa.select(Proposal).where(Proposal.submitted_at.is_not(None))
+        .options(selectinload(Proposal.organisation), selectinload(Proposal.theme_links),
+                 selectinload(Proposal.ward_links))
+        .order_by(Proposal.submitted_at.desc(), Proposal.id.desc()).limit(max(1, min(last, 5000)))
+    ).all()
+    data = ruleset_data(version)
+    codes = dict(db.session.execute(sa.select(Department.id, Department.code)).all())
+    changed, gained, lost = [], {}, {}
+    for proposal in proposals:
+        decision = evaluate(proposal_input(proposal), data)
+        current = codes.get(proposal.lead_department_id)
+        if decision.lead != current:
+            changed.append({"proposal": proposal, "from": current, "to": decision.lead,
+                            "rule": (decision.lead_rule or {}).get("name"), "confidence": decision.confidence})
+            gained[decision.lead] = gained.get(decision.lead, 0) + 1
+            if current:
+                lost[current] = lost.get(current, 0) + 1
+    departments = sorted(set(gained) | set(lost))
+    counts = [{"department": d, "gained": gained.get(d, 0), "lost": lost.get(d, 0),
+               "net": gained.get(d, 0) - lost.get(d, 0)} for d in departments]
+    return {"version": version.version, "total": len(proposals), "changed": changed, "counts": counts}

@@ -1,0 +1,137 @@
+"""The pure engine: Japanese text reading and ROUTING_POLICY.md, without HTTP
+or the database (the ruleset comes from the shipped data files)."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing.defaults import file_ruleset
+from routing.engine import InputError, RuleData, evaluate
+from routing.text import Entry, Matcher, normalise
+
+
+@pytest.fixture(scope="module")
+def ruleset():
+    return file_ruleset()
+
+
+def proposal(**fields):
+    base = {"title": "", "summary": "", "issue": "", "activities": "", "themes": [], "stage": "established",
+            "area": {"scope": "undecided", "wards": []}, "organisation": {"kind": "npo_corp"}}
+    base.update(fields)
+    return base
+
+
+def test_normalise_folds_width_kana_and_kanji_variants():
+    assert normalise("子供") == normalise("子ども") == normalise("こども") == normalise("コドモ")
+    assert normalise("ＡＥＤ講習") == normalise("aed講習")
+    assert normalise("ｺﾞﾐ") == normalise("ゴミ") == normalise("ごみ")
+    assert normalise("障がい者") == normalise("障害者")
+
+
+def test_longest_match_first_and_city_name_is_not_a_ward():
+    matcher = Matcher([Entry("川崎区", ward="ward-kawasaki"), Entry("川崎", ward="ward-kawasaki"),
+                       Entry("川崎市", ward=None), Entry("宮前区", ward="ward-miyamae"), Entry("宮前", ward="x")])
+    found = [key for key, _ in matcher.find("川崎市宮前区で、川崎市全域に広げる")]
+    assert found == ["川崎市", "宮前区", "川崎市"]
+    assert [key for key, _ in matcher.find("川崎区の川崎大師")] == ["川崎区", "川崎"]
+
+
+def test_inferred_themes_come_with_their_words(ruleset):
+    decision = evaluate(proposal(title="子供食堂と学習支援", summary="ひとり親の家庭のこどもに無料塾を開く",
+                                 area={"scope": "citywide", "wards": []}), ruleset)
+    top = decision.inferred[0]
+    assert top["theme"] == "child-poverty"
+    assert {"こども食堂", "学習支援", "無料塾"} <= set(top["words"])
+    assert decision.lead == "kodomo-mirai" and decision.primary_theme == "child-poverty"
+
+
+def test_policy_2_one_ward_and_ward_level_theme_goes_to_the_ward(ruleset):
+    decision = evaluate(proposal(title="高齢者サロン", summary="介護予防の体操", themes=["welfare-elderly"],
+                                 area={"scope": "ward", "wards": ["ward-miyamae"]}), ruleset)
+    assert decision.lead == "ward-miyamae" and decision.co == ["kenko-fukushi"]
+    assert not decision.needs_triage and decision.confidence > 0.8
+    matched = [r.name for r in decision.rules if r.matched]
+    assert matched == ["1区の区レベルのテーマ"]
+
+
+def test_policy_3_one_ward_bureau_level_theme_goes_to_the_bureau(ruleset):
+    decision = evaluate(proposal(title="中学校で出前授業", summary="授業で職業講話", themes=["school-education"],
+                                 area={"scope": "ward", "wards": ["ward-nakahara"]}), ruleset)
+    assert decision.lead == "kyoiku" and decision.co == ["ward-nakahara"]
+
+
+def test_policy_4_citywide_goes_to_the_bureau_with_other_bureaus_not_wards(ruleset):
+    decision = evaluate(proposal(title="ごみ減量とリサイクル", summary="分別アプリとオープンデータ",
+                                 themes=["waste", "digital"], area={"scope": "citywide", "wards": []}), ruleset)
+    assert decision.lead == "kankyo" and decision.co == ["somu-kikaku"]
+
+
+def test_policy_5_three_bureaus_go_to_the_window(ruleset):
+    decision = evaluate(proposal(title="こども食堂と高齢者の見守りと防災", summary="こども食堂、高齢者サロン、防災訓練",
+                                 themes=["child-poverty", "welfare-elderly", "disaster"],
+                                 area={"scope": "multi_ward", "wards": ["ward-kawasaki", "ward-saiwai"]}), ruleset)
+    assert decision.lead == "jichi"
+    assert set(decision.co) == {"kodomo-mirai", "kenko-fukushi", "kiki-kanri"}
+    assert "庁内調整" in decision.tags
+
+
+def test_policy_6_no_signal_goes_to_the_window_with_triage(ruleset):
+    decision = evaluate(proposal(title="相談したい", summary="何か一緒にできないか", themes=["other"], stage="seed"),
+                        ruleset)
+    assert decision.lead == "jichi" and decision.needs_triage and decision.primary_theme is None
+    assert decision.confidence < 0.5
+
+
+def test_wrong_pick_is_corrected_by_a_dominant_text(ruleset):
+    decision = evaluate(proposal(title="公園の花壇づくり", summary="公園愛護会で花壇と緑化", activities="公園の清掃と植樹",
+                                 themes=["culture-arts"], area={"scope": "ward", "wards": ["ward-saiwai"]}), ruleset)
+    assert decision.primary_theme == "parks-greenery" and decision.lead == "ward-saiwai"
+
+
+def test_pick_and_text_disagreeing_without_a_winner_needs_triage(ruleset):
+    decision = evaluate(proposal(title="防犯の取り組み", themes=["agriculture"], area={"scope": "ward", "wards": ["ward-tama"]}),
+                        ruleset)
+    assert decision.conflict and decision.needs_triage
+    assert decision.primary_theme == "agriculture"
+    assert "テーマ要確認" in decision.tags
+
+
+def test_ward_names_in_the_text_count_when_the_fields_are_empty(ruleset):
+    decision = evaluate(proposal(title="登戸駅の子育てひろば", summary="親子の子育て相談", themes=["childcare"]), ruleset)
+    assert decision.wards == ["ward-tama"] and decision.ward_source == "text"
+    assert decision.lead == "ward-tama"
+    city = evaluate(proposal(title="川崎市全域で子育てひろば", summary="親子の子育て相談", themes=["childcare"]), ruleset)
+    assert city.wards == [] and city.lead == "kodomo-mirai"
+
+
+def test_every_rule_reports_matched_and_a_reason(ruleset):
+    decision = evaluate(proposal(title="高齢者サロン", themes=["welfare-elderly"],
+                                 area={"scope": "ward", "wards": ["ward-asao"]}), ruleset)
+    assert len(decision.rules) == len(ruleset.rules)
+    assert all(r.why for r in decision.rules)
+    out = decision.to_json()
+    assert set(out) >= {"lead", "co", "needs_triage", "themes", "confidence", "ruleset_version", "rules"}
+    assert set(out["rules"][0]) == {"id", "name", "matched", "why"}
+
+
+def test_condition_types_all_any_not_and_budget(ruleset):
+    rules = [RuleData(1, "big budget to the window", 1,
+                      {"all": [{"type": "budget_range", "value": {"min": 1000000}},
+                               {"not": {"type": "organisation_kind", "value": ["company"]}},
+                               {"any": [{"type": "support_requested", "value": ["funding"]},
+                                        {"type": "text_contains", "value": ["補助"]}]}]},
+                      [{"type": "set_lead", "target": "@window"}, {"type": "set_priority", "value": "high"}], True)]
+    custom = file_ruleset()
+    custom.rules = rules
+    big = evaluate(proposal(title="補助が欲しい", budget={"requested_yen": 2000000}), custom)
+    assert big.lead == "jichi" and big.priority == "high" and big.rules[0].matched
+    small = evaluate(proposal(title="補助が欲しい", budget={"requested_yen": 1000}), custom)
+    assert not small.rules[0].matched and "希望額" in small.rules[0].why
+
+
+@pytest.mark.parametrize("bad", [[], "x", {"themes": 3}, {"area": "ward"}, {"title": 5},
+                                 {"budget": {"requested_yen": "many"}}])
+def test_bad_input_is_an_input_error(ruleset, bad):
+    with pytest.raises(InputError):
+        evaluate(bad, ruleset)
