@@ -1,0 +1,89 @@
+"""Tables of the responses room: escalations (one row per assignment,
+deadline, due date and level — the unique key that makes every level fire
+exactly once), answer templates per department and the heads of bureaus
+and wards who receive the second escalation level."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models import Department, User, UTCDateTime, str_enum, utcnow
+
+
+class DeadlineKind(enum.StrEnum):
+    ACK = "ack"  # 受領・検討開始
+    ANSWER = "answer"  # substantive answer (採択・不採択, or a co-department's opinion)
+
+
+class EscalationLevel(enum.StrEnum):
+    REMINDER = "reminder"  # before the deadline, to the department
+    OVERDUE = "overdue"  # at the breach, to the department's managers and the window
+    SECOND = "second"  # later, to the head of the bureau or ward and the window's manager
+
+
+class Escalation(db.Model):
+    """One rung of the ladder, fired once. The unique key (assignment,
+    deadline kind, due date, level) is what makes a second or concurrent
+    sweep a no-op; a due date moved by a pause is a new deadline."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"), index=True)
+    deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind, "deadline_kind"))
+    due_on: Mapped[date]
+    level: Mapped[EscalationLevel] = mapped_column(str_enum(EscalationLevel, "escalation_level"))
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    recipients: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "deadline_kind", "due_on", "level", name="uq_escalations_once"),
+    )
+
+
+class AnswerKind(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    MEETING = "meeting"
+    REQUEST_INFO = "request_info"
+    NOT_OURS = "not_ours"
+    ADOPT = "adopt"
+    NOT_ADOPT = "not_adopt"
+    OPINION = "opinion"
+
+
+class AnswerTemplate(db.Model):
+    """A department's ready-made wording for one kind of answer."""
+
+    __tablename__ = "answer_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    kind: Mapped[AnswerKind] = mapped_column(str_enum(AnswerKind, "answer_kind"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+
+    department: Mapped[Department] = relationship()
+
+
+class DepartmentHead(db.Model):
+    """The head of a bureau or ward (局長・区長) or whoever stands in for
+    them: the second escalation level goes here. Without a head on record
+    it goes to the department's managers."""
+
+    __tablename__ = "department_heads"
+
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department] = relationship()
+    user: Mapped[User] = relationship()

@@ -1,0 +1,88 @@
+"""Emails of the responses room, through the outbox, in each recipient's
+language, with a link straight to the page where they act."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from core.extensions import db
+from core.models import Department, Role, User
+from core.outbox import queue_email
+from proposals.models import Assignment, AssignmentRole, Proposal
+from responses.models import DeadlineKind, EscalationLevel
+
+
+def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context):
+    """core.outbox.queue_templated_email for this room's templates
+    (templates/responses/email/<name>.txt, first line `Subject: …`), so the
+    room's messages stay in the room's own catalogue."""
+    with force_locale(locale):
+        rendered = render_template(f"responses/email/{template}.txt", base_url=current_app.config["BASE_URL"],
+                                   **context)
+    first_line, _, body = rendered.lstrip().partition("\n")
+    subject = first_line.removeprefix("Subject:").strip()
+    return queue_email(to, subject, body.lstrip("\n"), key=key, locale=locale, proposal_id=proposal_id)
+
+
+def _department_staff(department_id: int) -> list[User]:
+    return db.session.scalars(
+        sa.select(User).where(
+            User.active, User.department_id == department_id,
+            User.role.in_([Role.DEPARTMENT_STAFF, Role.DEPARTMENT_MANAGER]),
+        ).order_by(User.id)
+    ).all()
+
+
+def _context(assignment: Assignment) -> dict:
+    from responses.deadlines import detail_path
+
+    proposal = assignment.proposal or db.session.get(Proposal, assignment.proposal_id)
+    department = assignment.department or db.session.get(Department, assignment.department_id)
+    return {"proposal": proposal, "department": department, "assignment": assignment,
+            "link": detail_path(proposal.id), "lead": assignment.role == AssignmentRole.LEAD}
+
+
+def notify_assigned(assignment: Assignment) -> int:
+    """A proposal arrived in the department's inbox."""
+    context = _context(assignment)
+    sent = 0
+    for user in _department_staff(assignment.department_id):
+        queue_room_email(
+            user.email, "assigned", key=f"responses:assigned:{assignment.id}:{user.id}",
+            locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user, **context,
+        )
+        sent += 1
+    return sent
+
+
+def notify_applicant_replied(assignment: Assignment, event_id: int) -> int:
+    """The applicant answered the department's question: the clock runs again."""
+    context = _context(assignment)
+    sent = 0
+    for user in _department_staff(assignment.department_id):
+        queue_room_email(
+            user.email, "applicant_replied", key=f"responses:replied:{event_id}:{user.id}",
+            locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user, **context,
+        )
+        sent += 1
+    return sent
+
+
+def notify_escalation(assignment: Assignment, kind: DeadlineKind, due_on: date, level: EscalationLevel,
+                      escalation_id: int, recipients: list[User] | None = None) -> int:
+    from responses.deadlines import recipients_for
+
+    context = _context(assignment)
+    sent = 0
+    for user in recipients if recipients is not None else recipients_for(assignment, level):
+        queue_room_email(
+            user.email, "deadline", key=f"responses:escalation:{escalation_id}:{user.id}",
+            locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user,
+            level=level.value, kind=kind.value, due_on=due_on, **context,
+        )
+        sent += 1
+    return sent

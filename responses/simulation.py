@@ -1,0 +1,374 @@
+"""A year in simulation: proposals arrive, are assigned, departments answer
+late at random (some never), applicants answer questions late (some never),
+the clock advances day by day and the deadline sweep runs every morning.
+
+After every sweep an anti-join checks that no open assignment sits past a
+due date without its overdue escalation; at the end every proposal is
+classified (answered, escalated, waiting for the applicant, within its
+deadline) and anything else counts as stuck.
+
+Runs in a scratch database (a new SQLite file unless --database-url), never
+in the application's own database.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+TAIL_DAYS = 120  # keep the clock running after the last arrival, so every proposal meets its deadlines
+
+
+@dataclass
+class Report:
+    proposals: int = 0
+    days: int = 0
+    seconds: float = 0.0
+    final_states: Counter = field(default_factory=Counter)
+    classification: Counter = field(default_factory=Counter)
+    escalations: Counter = field(default_factory=Counter)
+    assignments: Counter = field(default_factory=Counter)
+    emails: int = 0
+    events: int = 0
+    stuck: int = 0
+    stuck_daily_max: int = 0
+    late_answers: int = 0
+    decisions: int = 0
+    ack_median: float | None = None
+    ack_p90: float | None = None
+    answer_median: float | None = None
+    answer_p90: float | None = None
+    behaviour: Counter = field(default_factory=Counter)
+    stuck_examples: list[str] = field(default_factory=list)
+    database_url: str = ""
+
+    def render(self) -> str:
+        def block(title, counter):
+            return f"{title}:\n" + "\n".join(f"  {k:32s} {v:7d}" for k, v in sorted(counter.items()))
+
+        lines = [
+            f"simulated {self.proposals} proposals over {self.days} days in {self.seconds:.1f} s ({self.database_url})",
+            block("final states", self.final_states),
+            block("how each proposal ended", self.classification),
+            block("assignments", self.assignments),
+            block("escalations fired (each once)", self.escalations),
+            block("department behaviour drawn", self.behaviour),
+            f"decisions sent: {self.decisions}, of which after the answer deadline: {self.late_answers}",
+            f"business days to acknowledge (all departments): median {self.ack_median}, 90th percentile {self.ack_p90}",
+            f"business days to the lead's answer: median {self.answer_median}, 90th percentile {self.answer_p90}",
+            f"emails queued in the outbox: {self.emails}",
+            f"events written: {self.events}",
+            f"open assignments past a due date without their escalation (checked after every sweep): "
+            f"max {self.stuck_daily_max} on any day",
+            f"STUCK (open, past due, nobody told): {self.stuck}",
+        ]
+        lines += [f"  {example}" for example in self.stuck_examples[:10]]
+        return "\n".join(lines)
+
+
+def run_simulation(*, proposals: int, seed: int, start: date, days: int, database_url: str | None = None,
+                   echo=print, tail_days: int = TAIL_DAYS) -> Report:
+    from flask_migrate import upgrade
+
+    from core import create_app
+    from core.extensions import db
+
+    url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='deadline-sim-')}/simulation.sqlite3"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "OUTBOX_DISPATCH": "manual", "RATELIMIT_ENABLED": False,
+                      "BASE_URL": "http://simulation.invalid"})
+    report = Report(proposals=proposals, database_url=url)
+    began = time.perf_counter()
+    with app.app_context():
+        if url.startswith("sqlite"):
+            @sa.event.listens_for(db.engine, "connect")
+            def _fast_scratch_file(dbapi_connection, _record):  # a scratch file: durability does not matter
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA synchronous=OFF")
+                cursor.execute("PRAGMA journal_mode=MEMORY")
+                cursor.close()
+
+            db.engine.dispose()
+        upgrade()
+        _Simulation(app, report, random.Random(seed), start, days, proposals, echo, tail_days).run()
+        db.session.remove()
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+class _Simulation:
+    def __init__(self, app, report: Report, rng: random.Random, start: date, days: int, proposals: int, echo,
+                 tail_days: int = TAIL_DAYS):
+        self.app, self.report, self.rng, self.start, self.days, self.count, self.echo = (
+            app, report, rng, start, days, proposals, echo)
+        self.tail_days = tail_days
+        self.todo: dict[date, list[tuple]] = defaultdict(list)
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        from core.extensions import db
+        from core.models import Department, DepartmentKind, Membership, Organisation, OrganisationKind, Role, User
+        from core.seed import seed_reference
+
+        seed_reference()
+        departments = db.session.scalars(sa.select(Department).order_by(Department.id)).all()
+        self.window_dept = next(d for d in departments if d.kind == DepartmentKind.TRIAGE)
+        self.departments = [d for d in departments if d.kind != DepartmentKind.TRIAGE]
+        self.staff: dict[int, User] = {}
+        for dept in departments:
+            role = Role.WINDOW if dept is self.window_dept else Role.DEPARTMENT_STAFF
+            staff = User(email=f"staff-{dept.code}@sim.invalid", name=f"{dept.code} staff", role=role,
+                         department=dept, password_hash="!simulation")
+            manager = User(email=f"manager-{dept.code}@sim.invalid", name=f"{dept.code} manager",
+                           role=Role.DEPARTMENT_MANAGER, department=dept, password_hash="!simulation",
+                           locale="en" if dept.id % 3 == 0 else "ja")
+            db.session.add_all([staff, manager])
+            self.staff[dept.id] = staff
+        self.applicant = User(email="applicant@sim.invalid", role=Role.APPLICANT, name="提案者")
+        organisation = Organisation(name="シミュレーション協議会", kind=OrganisationKind.NPO_CORP)
+        organisation.memberships.append(Membership(user=self.applicant))
+        db.session.add_all([self.applicant, organisation])
+        db.session.flush()
+        self.organisation = organisation
+        db.session.commit()
+        # Some departments are slower than others.
+        self.slowness = {d.id: self.rng.choice([0.7, 1.0, 1.0, 1.3, 1.8]) for d in self.departments}
+
+    # --- the day loop -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        from core.extensions import db
+        from responses.deadlines import calendar, clock, sweep, tokyo_moment
+
+        self.setup()
+        cal = calendar()
+        arrivals = Counter(self.rng.randrange(self.days) for _ in range(self.count))
+        total_days = self.days + self.tail_days
+        self.report.days = total_days
+        for offset in range(total_days):
+            day = self.start + timedelta(days=offset)
+            with clock.frozen(tokyo_moment(day, 8)):
+                result = sweep()
+                db.session.commit()
+                for level, fired in result.fired.items():
+                    self.report.escalations[level] += fired
+            stuck_now = self.stuck_count(day)
+            self.report.stuck_daily_max = max(self.report.stuck_daily_max, stuck_now)
+            with clock.frozen(tokyo_moment(day, 10)):
+                for _ in range(arrivals.get(offset, 0)):
+                    self.arrive(day, cal)
+                for action in self.todo.pop(day, []):
+                    self.act(day, cal, *action)
+                db.session.commit()
+            if offset % 60 == 0:
+                self.echo(f"  day {offset:3d} {day}: escalations so far {dict(self.report.escalations)}")
+        self.finish(self.start + timedelta(days=total_days - 1))
+
+    def later(self, day: date, cal, business_days: int) -> date:
+        return cal.add_business_days(day, max(business_days, 0)) if business_days > 0 else day + timedelta(days=1)
+
+    # --- arrivals and assignment --------------------------------------------------------------
+
+    def arrive(self, day: date, cal) -> None:
+        from core.audit import Actor
+        from core.extensions import db
+        from proposals import operations
+        from proposals.models import Proposal, State
+
+        proposal = Proposal(
+            organisation=self.organisation, created_by=self.applicant, title=f"シミュレーション提案 {day}",
+            summary="概要", issue="課題", activities="活動", outcomes="成果", consent_privacy=True,
+        )
+        db.session.add(proposal)
+        db.session.flush()
+        from responses.deadlines import clock
+
+        proposal.reference, proposal.fiscal_year = operations.next_reference(clock.now())
+        proposal.submitted_at = clock.now()
+        operations.transition(proposal, State.SUBMITTED, Actor.of_user(self.applicant))
+        operations.transition(proposal, State.TRIAGE, Actor.system("simulation"))
+        self.assign(proposal, day, cal, exclude=set())
+
+    def assign(self, proposal, day: date, cal, exclude: set[int]) -> None:
+        from core.audit import Actor
+        from proposals import operations
+
+        choices = [d for d in self.departments if d.id not in exclude]
+        lead = self.rng.choice(choices)
+        co_count = self.rng.choices([0, 1, 2], weights=[55, 35, 10])[0]
+        co = self.rng.sample([d for d in choices if d.id != lead.id], co_count)
+        created = operations.assign(proposal, lead.id, [d.id for d in co], Actor.of_user(self.staff[self.window_dept.id]),
+                                    reason="simulation")
+        for assignment in created:
+            self.plan(assignment, day, cal, exclude | {lead.id})
+
+    def plan(self, assignment, day: date, cal, tried: set[int]) -> None:
+        """Draw how this department will behave, and schedule it."""
+        rng = self.rng
+        slow = self.slowness[assignment.department_id]
+        lead = assignment.role.value == "lead"
+        ack = rng.choices(["on_time", "late", "never"], weights=[70, 22, 8])[0]
+        self.report.behaviour[f"ack_{ack}"] += 1
+        if ack != "never":
+            delay = rng.randint(1, 4) if ack == "on_time" else rng.randint(6, 12)
+            self.todo[self.later(day, cal, round(delay * slow))].append(("ack", assignment.id))
+        if not lead:
+            opinion = rng.choices(["on_time", "late", "never"], weights=[65, 25, 10])[0]
+            self.report.behaviour[f"co_opinion_{opinion}"] += 1
+            if opinion != "never":
+                delay = rng.randint(3, 18) if opinion == "on_time" else rng.randint(21, 45)
+                self.todo[self.later(day, cal, round(delay * slow))].append(("opinion", assignment.id))
+            return
+        path = rng.choices(["decide", "not_ours", "info", "meeting", "silent"], weights=[52, 7, 18, 15, 8])[0]
+        if path == "not_ours" and len(tried) >= 3:
+            path = "decide"
+        self.report.behaviour[f"lead_{path}"] += 1
+        if path == "silent":
+            return  # never answers: the ladder must catch it
+        answer = rng.choices(["on_time", "late", "very_late"], weights=[62, 28, 10])[0]
+        self.report.behaviour[f"answer_{answer}"] += 1
+        delay = {"on_time": rng.randint(5, 19), "late": rng.randint(21, 35), "very_late": rng.randint(40, 80)}[answer]
+        delay = round(delay * slow)
+        if path == "not_ours":
+            self.todo[self.later(day, cal, rng.randint(2, 8))].append(("not_ours", assignment.id, tuple(tried)))
+        elif path == "info":
+            ask = rng.randint(2, 8)
+            self.todo[self.later(day, cal, ask)].append(("info", assignment.id, max(delay - ask, 2)))
+        elif path == "meeting":
+            meet = rng.randint(3, 10)
+            self.todo[self.later(day, cal, meet)].append(("meeting", assignment.id))
+            self.todo[self.later(day, cal, max(delay, meet + 3))].append(("decide", assignment.id))
+        else:
+            self.todo[self.later(day, cal, delay)].append(("decide", assignment.id))
+
+    # --- department and applicant actions -------------------------------------------------------
+
+    def act(self, day: date, cal, kind: str, assignment_id: int, *extra) -> None:
+        from core.audit import Actor
+        from core.extensions import db
+        from proposals import operations
+        from proposals.models import Assignment, AssignmentStatus, Proposal, State
+        from responses import operations as answers
+
+        if kind in ("reply", "reassign"):
+            proposal = db.session.get(Proposal, assignment_id)  # for these the id is the proposal's
+            if kind == "reply" and proposal.state == State.INFO_REQUESTED:
+                operations.answer_info_request(proposal, Actor.of_user(self.applicant), "回答します。")
+            elif kind == "reassign" and proposal.state == State.TRIAGE:
+                self.assign(proposal, day, cal, exclude=set(extra[0]))
+            return
+        assignment = db.session.get(Assignment, assignment_id)
+        if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
+            return
+        proposal = db.session.get(Proposal, assignment.proposal_id)
+        actor = Actor.of_user(self.staff[assignment.department_id])
+        if proposal.state in (State.INFO_REQUESTED, State.TRIAGE) and kind != "ack":
+            self.todo[day + timedelta(days=1)].append((kind, assignment_id, *extra))  # wait for the applicant
+            return
+        try:
+            if kind == "ack":
+                if assignment.acknowledged_at is None:
+                    answers.acknowledge(assignment, actor)
+            elif kind == "opinion":
+                answers.co_opinion(assignment, actor, "協力できます。")
+            elif kind == "meeting" and proposal.state == State.ASSIGNED:
+                answers.propose_meeting(assignment, actor, ["来週火曜 14時"], "協議しましょう。")
+            elif kind == "info" and proposal.state in (State.ASSIGNED, State.IN_CONSULTATION):
+                answers.request_information(assignment, actor, "詳しく教えてください。")
+                reply = self.rng.choices(["soon", "late", "never"], weights=[75, 20, 5])[0]
+                self.report.behaviour[f"applicant_reply_{reply}"] += 1
+                if reply != "never":
+                    wait = self.rng.randint(1, 10) if reply == "soon" else self.rng.randint(15, 40)
+                    self.todo[day + timedelta(days=wait)].append(("reply", proposal.id))
+                    self.todo[self.later(day + timedelta(days=wait), cal, extra[0])].append(("decide", assignment_id))
+            elif kind == "not_ours":
+                answers.not_ours(assignment, actor, "他部署が適切です。")
+                tried = set(extra[0]) | {assignment.department_id}
+                self.todo[self.later(day, cal, self.rng.randint(1, 3))].append(("reassign", proposal.id, tuple(tried)))
+            elif kind == "decide" and proposal.state in (State.ASSIGNED, State.IN_CONSULTATION):
+                if self.rng.random() < 0.45:
+                    answers.adopt(assignment, actor, "採択します。", answers.NextSteps(budget_year=2027))
+                else:
+                    answers.not_adopt(assignment, actor, "予算がありません。", "今回は見送ります。")
+                self.report.decisions += 1
+                if assignment.answer_due_on and day > assignment.answer_due_on:
+                    self.report.late_answers += 1
+        except operations.TransitionError as error:
+            raise RuntimeError(f"simulation: {kind} on assignment {assignment_id} refused: {error}") from error
+
+    def finish(self, last_day: date) -> None:
+        from core.extensions import db
+        from core.models import Event, OutboxEmail
+        from proposals.lifecycle import OPEN_STATES
+        from proposals.models import Assignment, Proposal, State
+        from responses.deadlines import RUNNING_STATES
+        from responses.models import Escalation
+
+        report = self.report
+        report.final_states = Counter(s.value for s in db.session.scalars(sa.select(Proposal.state)))
+        for status, role, count in db.session.execute(
+            sa.select(Assignment.status, Assignment.role, sa.func.count()).group_by(Assignment.status, Assignment.role)
+        ):
+            report.assignments[f"{role.value}/{status.value}"] = count
+        report.emails = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail))
+        report.events = db.session.scalar(sa.select(sa.func.count()).select_from(Event))
+        escalated = set(db.session.scalars(
+            sa.select(Assignment.proposal_id).join(Escalation, Escalation.assignment_id == Assignment.id)
+            .where(Escalation.level.in_(["overdue", "second"]))))
+        for proposal in db.session.scalars(sa.select(Proposal)):
+            if proposal.state in (State.ADOPTED, State.NOT_ADOPTED):
+                report.classification["answered (decision sent)"] += 1
+            elif proposal.state == State.INFO_REQUESTED:
+                report.classification["waiting for the applicant"] += 1
+            elif proposal.state in RUNNING_STATES and proposal.id in escalated:
+                report.classification["open, escalated"] += 1
+            elif proposal.state in RUNNING_STATES:
+                report.classification["open, within its deadline"] += 1
+            elif proposal.state in OPEN_STATES:
+                report.classification[f"open in {proposal.state.value}"] += 1
+            else:
+                report.classification[proposal.state.value] += 1
+        report.stuck = self.stuck_count(last_day + timedelta(days=1), collect=True)
+        from responses.dashboard import department_figures, median, percentile
+        from responses.deadlines import tokyo_moment
+
+        ack_days, answer_days = [], []
+        for figures in department_figures(tokyo_moment(last_day), window_days=10_000):
+            ack_days += figures.ack_days
+            answer_days += figures.answer_days
+        report.ack_median, report.ack_p90 = median(ack_days), percentile(ack_days, 0.9)
+        report.answer_median, report.answer_p90 = median(answer_days), percentile(answer_days, 0.9)
+
+    def stuck_count(self, today: date, collect: bool = False) -> int:
+        """Open, running assignments past a due date whose overdue notice
+        has not fired: the thing that must never happen."""
+        from core.extensions import db
+        from proposals.models import Assignment, AssignmentStatus, Proposal
+        from responses.deadlines import RUNNING_STATES
+        from responses.models import Escalation
+
+        stuck = 0
+        for kind, due_column, met_column in (("ack", Assignment.ack_due_on, Assignment.acknowledged_at),
+                                             ("answer", Assignment.answer_due_on, Assignment.answered_at)):
+            fired = sa.select(Escalation.id).where(
+                Escalation.assignment_id == Assignment.id, Escalation.deadline_kind == kind,
+                Escalation.due_on == due_column, Escalation.level == "overdue").exists()
+            query = (
+                sa.select(Assignment.id, Proposal.reference, due_column)
+                .join(Proposal, Proposal.id == Assignment.proposal_id)
+                .where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_(None),
+                       Proposal.state.in_(RUNNING_STATES), met_column.is_(None), due_column < today, ~fired)
+            )
+            rows = db.session.execute(query).all()
+            stuck += len(rows)
+            if collect:
+                self.report.stuck_examples += [f"{ref} assignment {aid}: {kind} due {due}" for aid, ref, due in rows]
+        return stuck

@@ -1,0 +1,17 @@
+"""Celery task of the responses room: the deadline sweep (safe to run twice,
+even concurrently: each rung of the ladder has a unique key)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from core.extensions import db
+
+
+@shared_task(name="deadlines.sweep", ignore_result=True)
+def sweep_deadlines() -> int:
+    from responses.deadlines import sweep
+
+    result = sweep()
+    db.session.commit()
+    return result.total

@@ -1,0 +1,507 @@
+"""Views of the responses room: the department inbox and proposal page
+with the typed answers, answer templates, the window's dashboard and the
+administrator's closed days, deadline settings and heads.
+
+Access is enforced in the queries: a department sees a proposal only
+through an assignment of its own; anyone else gets a 404."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
+
+from core.audit import Actor, record_event
+from core.auth import staff_required
+from core.calendar import local_today
+from core.extensions import db
+from core.models import ClosedDay, Department, DepartmentKind, Event, Role, User
+from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
+from proposals.operations import TransitionError
+from responses import deadlines
+from responses import operations as ops
+from responses.dashboard import department_figures, overdue_items
+from responses.forms import (
+    ANSWER_KIND_LABELS,
+    AcknowledgeForm,
+    AdoptForm,
+    AnswerTemplateForm,
+    ClosedDayForm,
+    DepartmentDaysForm,
+    HeadForm,
+    MeetingForm,
+    NotAdoptForm,
+    NotOursForm,
+    OpinionForm,
+    RequestInfoForm,
+)
+from responses.models import AnswerKind, AnswerTemplate, DepartmentHead
+
+bp = Blueprint("responses", __name__, url_prefix="/inbox")
+window_bp = Blueprint("window_dashboard", __name__, url_prefix="/window")
+admin_bp = Blueprint("deadline_admin", __name__, url_prefix="/admin/deadlines")
+
+PAGE_SIZE = 30
+DEPARTMENT_ROLES = (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_MANAGER, Role.WINDOW)
+
+
+def _next_due():
+    """The due date the department owes next: acknowledgement, then answer."""
+    return sa.case(
+        (Assignment.acknowledged_at.is_(None), Assignment.ack_due_on),
+        (Assignment.answered_at.is_(None), Assignment.answer_due_on),
+        else_=None,
+    )
+
+
+# --- the inbox ----------------------------------------------------------------------------------
+
+FILTER_STATUS = ("open", "returned", "closed", "all")
+FILTER_DUE = ("", "overdue", "soon", "paused")
+SORTS = ("due", "assigned", "reference")
+
+
+@bp.route("", strict_slashes=False)
+@staff_required(*DEPARTMENT_ROLES)
+def inbox():
+    department_id = current_user.department_id
+    if department_id is None:
+        abort(403)
+    args = request.args
+    status = args.get("status") if args.get("status") in FILTER_STATUS else "open"
+    role = args.get("role") if args.get("role") in ("lead", "co") else ""
+    due = args.get("due") if args.get("due") in FILTER_DUE else ""
+    sort = args.get("sort") if args.get("sort") in SORTS else "due"
+    text = (args.get("q") or "").strip()
+    today = local_today(deadlines.clock.now())
+    cal = deadlines.calendar()
+    next_due = _next_due()
+
+    query = (
+        sa.select(Assignment)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .where(Assignment.department_id == department_id)  # access: this department's assignments only
+        .options(selectinload(Assignment.proposal))
+    )
+    if status == "open":
+        query = query.where(Assignment.status == AssignmentStatus.ACTIVE)
+    elif status == "returned":
+        query = query.where(Assignment.status == AssignmentStatus.RETURNED)
+    elif status == "closed":
+        query = query.where(Assignment.status == AssignmentStatus.CLOSED)
+    if role:
+        query = query.where(Assignment.role == AssignmentRole(role))
+    running = sa.and_(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_(None),
+                      Proposal.state.in_(deadlines.RUNNING_STATES))
+    if due == "overdue":
+        query = query.where(running, next_due < today)
+    elif due == "soon":
+        horizon = cal.add_business_days(today, deadlines.setting("DEADLINE_REMINDER_BUSINESS_DAYS"))
+        query = query.where(running, next_due >= today, next_due <= horizon)
+    elif due == "paused":
+        query = query.where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_not(None))
+    if text:
+        like = f"%{text}%"
+        query = query.where(sa.or_(Proposal.title.ilike(like), Proposal.reference.ilike(like)))
+    if sort == "assigned":
+        query = query.order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
+    elif sort == "reference":
+        query = query.order_by(Proposal.reference.desc())
+    else:
+        query = query.order_by(next_due.is_(None), next_due, Assignment.id)
+    page = db.paginate(query, page=max(args.get("page", 1, type=int), 1), per_page=PAGE_SIZE, error_out=False)
+    rows = [(a, deadlines.open_deadline(a, today, cal)) for a in page.items]
+    counts = _inbox_counts(department_id, today)
+    return render_template(
+        "responses/inbox.html", page=page, rows=rows, counts=counts, today=today,
+        filters={"status": status, "role": role, "due": due, "sort": sort, "q": text},
+        department=db.session.get(Department, department_id), window_member=is_window_member(current_user),
+    )
+
+
+def _inbox_counts(department_id: int, today: date) -> dict[str, int]:
+    next_due = _next_due()
+    base = (
+        sa.select(sa.func.count())
+        .select_from(Assignment)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .where(Assignment.department_id == department_id, Assignment.status == AssignmentStatus.ACTIVE)
+    )
+    running = (Assignment.paused_since.is_(None), Proposal.state.in_(deadlines.RUNNING_STATES))
+    return {
+        "open": db.session.scalar(base),
+        "unacknowledged": db.session.scalar(base.where(Assignment.acknowledged_at.is_(None))),
+        "overdue": db.session.scalar(base.where(*running, next_due < today)),
+        "paused": db.session.scalar(base.where(Assignment.paused_since.is_not(None))),
+    }
+
+
+# --- one proposal -------------------------------------------------------------------------------
+
+def _load(proposal_id: int) -> tuple[Proposal, Assignment | None]:
+    """The proposal and this department's assignment. Another department
+    gets a 404 whatever id it guesses; the window sees every proposal it
+    routed (read only unless it holds an assignment itself)."""
+    assignment = db.session.scalar(
+        sa.select(Assignment)
+        .where(Assignment.proposal_id == proposal_id, Assignment.department_id == current_user.department_id)
+        .order_by((Assignment.status == AssignmentStatus.ACTIVE).desc(), Assignment.id.desc())
+        .limit(1)
+    ) if current_user.department_id is not None else None
+    if assignment is None and not is_window_member(current_user):
+        abort(404)
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.state == State.DRAFT:
+        abort(404)
+    return proposal, assignment
+
+
+def _live_assignment(proposal_id: int) -> Assignment:
+    assignment = db.session.scalar(
+        sa.select(Assignment).where(
+            Assignment.proposal_id == proposal_id,
+            Assignment.department_id == current_user.department_id,
+            Assignment.status == AssignmentStatus.ACTIVE,
+        )
+    ) if current_user.department_id is not None else None
+    if assignment is None:
+        # Another department (or a finished assignment): no acting on it.
+        if db.session.scalar(sa.select(Assignment.id).where(
+                Assignment.proposal_id == proposal_id, Assignment.department_id == current_user.department_id)):
+            abort(403)
+        abort(404)
+    return assignment
+
+
+def _forms(proposal: Proposal, assignment: Assignment | None, template: AnswerTemplate | None = None) -> dict:
+    version = proposal.lock_version
+    forms = {
+        "acknowledge": AcknowledgeForm(prefix="ack", version=version),
+        "meeting": MeetingForm(prefix="meeting", version=version),
+        "request_info": RequestInfoForm(prefix="info", version=version),
+        "not_ours": NotOursForm(prefix="notours", version=version),
+        "adopt": AdoptForm(prefix="adopt", version=version),
+        "not_adopt": NotAdoptForm(prefix="notadopt", version=version),
+        "opinion": OpinionForm(prefix="opinion", version=version),
+    }
+    departments = db.session.scalars(sa.select(Department).where(Department.active).order_by(Department.id)).all()
+    locale = str(get_locale() or "ja")
+    forms["not_ours"].suggested_department.choices = [(0, _l("分からない"))] + [
+        (d.id, d.name(locale)) for d in departments if assignment is None or d.id != assignment.department_id
+    ]
+    if template is not None and request.method == "GET":
+        target = {
+            AnswerKind.ACKNOWLEDGE: ("acknowledge", "note"), AnswerKind.MEETING: ("meeting", "message"),
+            AnswerKind.REQUEST_INFO: ("request_info", "question"), AnswerKind.NOT_OURS: ("not_ours", "reason"),
+            AnswerKind.ADOPT: ("adopt", "text"), AnswerKind.NOT_ADOPT: ("not_adopt", "applicant_text"),
+            AnswerKind.OPINION: ("opinion", "body"),
+        }[template.kind]
+        getattr(forms[target[0]], target[1]).data = template.body
+    return forms
+
+
+def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dict, open_action: str | None = None,
+                   status: int = 200):
+    today = local_today(deadlines.clock.now())
+    assignments = db.session.scalars(
+        sa.select(Assignment).where(Assignment.proposal_id == proposal.id)
+        .options(selectinload(Assignment.department)).order_by(Assignment.id)
+    ).all()
+    events = db.session.scalars(
+        sa.select(Event).where(Event.proposal_id == proposal.id).order_by(Event.created_at, Event.id)
+    ).all()
+    messages = db.session.scalars(
+        sa.select(Message).where(Message.proposal_id == proposal.id).order_by(Message.created_at, Message.id)
+    ).all()
+    attachments = db.session.scalars(
+        sa.select(Attachment).where(Attachment.proposal_id == proposal.id).order_by(Attachment.id)
+    ).all()
+    templates = []
+    if assignment is not None:
+        templates = db.session.scalars(
+            sa.select(AnswerTemplate).where(AnswerTemplate.department_id == assignment.department_id,
+                                            AnswerTemplate.active).order_by(AnswerTemplate.kind, AnswerTemplate.title)
+        ).all()
+    can_act = (assignment is not None and assignment.status == AssignmentStatus.ACTIVE
+               and current_user.department_id == assignment.department_id)
+    return render_template(
+        "responses/detail.html", proposal=proposal, assignment=assignment, assignments=assignments,
+        events=events, messages=messages, attachments=attachments, forms=forms, can_act=can_act,
+        standing=deadlines.open_deadline(assignment, today) if assignment else None, today=today,
+        templates=templates, kind_labels=ANSWER_KIND_LABELS, open_action=open_action,
+        is_lead=assignment is not None and assignment.role == AssignmentRole.LEAD,
+        opinions=ops.co_opinions(proposal.id),
+        department_names={d.id: d for d in db.session.scalars(sa.select(Department))},
+    ), status
+
+
+@bp.route("/proposals/<int:proposal_id>")
+@staff_required()
+def detail(proposal_id: int):
+    proposal, assignment = _load(proposal_id)
+    template = None
+    template_id = request.args.get("template", type=int)
+    if template_id and assignment is not None:
+        template = db.session.scalar(sa.select(AnswerTemplate).where(
+            AnswerTemplate.id == template_id, AnswerTemplate.department_id == assignment.department_id))
+    open_action = None
+    if template is not None:
+        open_action = {AnswerKind.ACKNOWLEDGE: "acknowledge", AnswerKind.MEETING: "meeting",
+                       AnswerKind.REQUEST_INFO: "request_info", AnswerKind.NOT_OURS: "not_ours",
+                       AnswerKind.ADOPT: "adopt", AnswerKind.NOT_ADOPT: "not_adopt",
+                       AnswerKind.OPINION: "opinion"}[template.kind]
+    return _render_detail(proposal, assignment, _forms(proposal, assignment, template), open_action)
+
+
+ACTIONS = ("acknowledge", "meeting", "request_info", "not_ours", "adopt", "not_adopt", "opinion")
+DONE_MESSAGES = {
+    "acknowledge": _l("受領・検討開始を登録しました。"),
+    "meeting": _l("協議の候補日時を提案者に送りました。"),
+    "request_info": _l("追加情報の依頼を送りました。回答が届くまで期限の計算は止まります。"),
+    "not_ours": _l("窓口に戻しました。窓口が振り分けをやり直します。"),
+    "adopt": _l("採択を登録し、提案者にお知らせしました。"),
+    "not_adopt": _l("不採択を登録し、提案者にお知らせしました。"),
+    "opinion": _l("意見を登録しました。主担当部署に表示されます。"),
+}
+
+
+@bp.route("/proposals/<int:proposal_id>/<action>", methods=["POST"])
+@staff_required(*DEPARTMENT_ROLES)
+def answer(proposal_id: int, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    assignment = _live_assignment(proposal_id)
+    proposal = db.session.get(Proposal, proposal_id)
+    forms = _forms(proposal, assignment)
+    form = forms[action]
+    if not form.validate_on_submit():
+        return _render_detail(proposal, assignment, forms, open_action=action, status=400)
+    actor = Actor.of_user(current_user)
+    version = str(form.version.data or "")
+    version = int(version) if version.isdigit() else None
+    try:
+        if action == "acknowledge":
+            ops.acknowledge(assignment, actor, form.note.data)
+        elif action == "meeting":
+            ops.propose_meeting(assignment, actor, [form.option1.data, form.option2.data, form.option3.data],
+                                form.message.data, expected_version=version)
+        elif action == "request_info":
+            ops.request_information(assignment, actor, form.question.data, expected_version=version)
+        elif action == "not_ours":
+            ops.not_ours(assignment, actor, form.reason.data, form.suggested_department.data or None,
+                         expected_version=version)
+        elif action == "adopt":
+            ops.adopt(assignment, actor, form.text.data, ops.NextSteps(
+                budget_year=form.budget_year.data, agreement=bool(form.agreement.data),
+                agreement_note=form.agreement_note.data or "", next_steps=form.next_steps.data or ""),
+                expected_version=version)
+        elif action == "not_adopt":
+            ops.not_adopt(assignment, actor, form.reason.data, form.applicant_text.data, expected_version=version)
+        elif action == "opinion":
+            ops.co_opinion(assignment, actor, form.body.data)
+    except TransitionError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        proposal = db.session.get(Proposal, proposal_id)
+        assignment = db.session.get(Assignment, assignment.id)
+        return _render_detail(proposal, assignment, forms, open_action=action, status=409)
+    db.session.commit()
+    flash(DONE_MESSAGES[action], "success")
+    if action == "not_ours":
+        return redirect(url_for("responses.inbox"))
+    return redirect(url_for("responses.detail", proposal_id=proposal_id))
+
+
+@bp.route("/proposals/<int:proposal_id>/files/<int:attachment_id>")
+@staff_required()
+def attachment(proposal_id: int, attachment_id: int):
+    _load(proposal_id)  # 404 for another department
+    row = db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
+                                                        Attachment.proposal_id == proposal_id))
+    if row is None:
+        abort(404)
+    path = Path(current_app.config["UPLOAD_DIR"]) / row.storage_key
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename)
+
+
+# --- answer templates ---------------------------------------------------------------------------
+
+def _template_department() -> Department:
+    code = request.args.get("department")
+    if code and current_user.is_admin:
+        return db.session.scalar(sa.select(Department).where(Department.code == code)) or abort(404)
+    if current_user.department_id is None:
+        abort(403)
+    return db.session.get(Department, current_user.department_id)
+
+
+def _may_edit_templates(department: Department) -> bool:
+    return current_user.is_admin or (current_user.role == Role.DEPARTMENT_MANAGER
+                                     and current_user.department_id == department.id)
+
+
+@bp.route("/templates", methods=["GET", "POST"])
+@staff_required(*DEPARTMENT_ROLES)
+def templates():
+    department = _template_department()
+    editable = _may_edit_templates(department)
+    form = AnswerTemplateForm()
+    form.kind.choices = [(k.value, label) for k, label in ANSWER_KIND_LABELS.items()]
+    edit_id = request.args.get("edit", type=int)
+    editing = None
+    if edit_id:
+        editing = db.session.scalar(sa.select(AnswerTemplate).where(
+            AnswerTemplate.id == edit_id, AnswerTemplate.department_id == department.id)) or abort(404)
+        if request.method == "GET":
+            form.kind.data, form.title.data, form.body.data = editing.kind.value, editing.title, editing.body
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        if request.form.get("action") == "delete":
+            row = db.session.scalar(sa.select(AnswerTemplate).where(
+                AnswerTemplate.id == request.form.get("template_id", type=int),
+                AnswerTemplate.department_id == department.id)) or abort(404)
+            row.active = False
+            record_event(Actor.of_user(current_user), "answer_template_retired", department_id=department.id,
+                         data={"template_id": row.id})
+            db.session.commit()
+            flash(_l("テンプレートを削除しました。"), "success")
+            return redirect(url_for("responses.templates", department=request.args.get("department")))
+        if form.validate_on_submit():
+            row = editing or AnswerTemplate(department_id=department.id)
+            row.kind, row.title, row.body = AnswerKind(form.kind.data), form.title.data, form.body.data
+            row.updated_by_id = current_user.id
+            row.active = True
+            db.session.add(row)
+            db.session.flush()
+            record_event(Actor.of_user(current_user), "answer_template_saved", department_id=department.id,
+                         data={"template_id": row.id, "kind": row.kind.value})
+            db.session.commit()
+            flash(_l("テンプレートを保存しました。"), "success")
+            return redirect(url_for("responses.templates", department=request.args.get("department")))
+    rows = db.session.scalars(sa.select(AnswerTemplate).where(
+        AnswerTemplate.department_id == department.id, AnswerTemplate.active
+    ).order_by(AnswerTemplate.kind, AnswerTemplate.title)).all()
+    return render_template("responses/templates.html", department=department, rows=rows, form=form,
+                           editable=editable, editing=editing, kind_labels=ANSWER_KIND_LABELS)
+
+
+# --- the window's dashboard ---------------------------------------------------------------------
+
+def is_window_member(user) -> bool:
+    """Window staff, administrators, and the window's managers."""
+    return user.is_window or (user.department is not None and user.department.kind == DepartmentKind.TRIAGE)
+
+
+@window_bp.route("/dashboard")
+@staff_required()
+def dashboard():
+    if not is_window_member(current_user):
+        abort(403)
+    now = deadlines.clock.now()
+    figures = department_figures(now)
+    return render_template("responses/dashboard.html", figures=figures, overdue=overdue_items(now, limit=50),
+                           today=local_today(now))
+
+
+# --- administration: closed days, deadline settings, heads ----------------------------------------
+
+@admin_bp.route("/", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def closed_days():
+    form = ClosedDayForm(prefix="closed")
+    actor = Actor.of_user(current_user)
+    now = deadlines.clock.now()
+    action = request.form.get("action")
+    if action == "add" and form.validate_on_submit():
+        if db.session.get(ClosedDay, form.day.data) is None:
+            db.session.add(ClosedDay(day=form.day.data, reason=form.reason.data or ""))
+            db.session.flush()
+            moved = deadlines.shift_for_closed_day(form.day.data, True, now)
+            record_event(actor, "closed_day_added", data={"day": form.day.data.isoformat(),
+                                                          "reason": form.reason.data, "deadlines_moved": moved})
+            db.session.commit()
+            flash(_l("閉庁日を追加しました。期限を%(count)s件延ばしました。", count=moved), "success")
+        return redirect(url_for("deadline_admin.closed_days"))
+    if action == "remove" and FlaskForm().validate_on_submit():
+        day = _parse_day(request.form.get("day"))
+        row = db.session.get(ClosedDay, day) if day else None
+        if row is None:
+            abort(404)
+        db.session.delete(row)
+        db.session.flush()
+        moved = deadlines.shift_for_closed_day(day, False, now)
+        record_event(actor, "closed_day_removed", data={"day": day.isoformat(), "deadlines_moved": moved})
+        db.session.commit()
+        flash(_l("閉庁日を削除しました。期限を%(count)s件早めました。", count=moved), "success")
+        return redirect(url_for("deadline_admin.closed_days"))
+    if action == "days":
+        dept = db.session.get(Department, request.form.get("department_id", type=int) or 0) or abort(404)
+        days_form = DepartmentDaysForm(prefix=f"d{dept.id}")
+        if days_form.validate_on_submit():
+            before = (dept.ack_business_days, dept.answer_business_days)
+            dept.ack_business_days, dept.answer_business_days = days_form.ack_days.data, days_form.answer_days.data
+            record_event(actor, "department_deadlines_changed", department_id=dept.id,
+                         data={"before": list(before), "after": [dept.ack_business_days, dept.answer_business_days]})
+            db.session.commit()
+            flash(_l("%(department)sの期限を保存しました。新しく割り当てる提案から適用します。",
+                     department=dept.name(str(get_locale() or "ja"))), "success")
+            return redirect(url_for("deadline_admin.closed_days"))
+        for errors in days_form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    days = db.session.scalars(sa.select(ClosedDay).order_by(ClosedDay.day.desc())).all()
+    departments = db.session.scalars(sa.select(Department).where(Department.active).order_by(Department.id)).all()
+    return render_template("responses/admin_closed_days.html", form=form, days=days, departments=departments,
+                           defaults={"ack": deadlines.setting("DEADLINE_ACK_BUSINESS_DAYS"),
+                                     "answer": deadlines.setting("DEADLINE_ANSWER_BUSINESS_DAYS")})
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+@admin_bp.route("/heads", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def heads():
+    form = HeadForm()
+    departments = db.session.scalars(sa.select(Department).where(Department.active).order_by(Department.id)).all()
+    locale = str(get_locale() or "ja")
+    form.department.choices = [(d.id, d.name(locale)) for d in departments]
+    actor = Actor.of_user(current_user)
+    if request.form.get("action") == "remove" and FlaskForm().validate_on_submit():
+        key = (request.form.get("department_id", type=int), request.form.get("user_id", type=int))
+        row = db.session.get(DepartmentHead, key) if None not in key else None
+        if row is None:
+            abort(404)
+        record_event(actor, "department_head_removed", department_id=row.department_id, data={"user_id": row.user_id})
+        db.session.delete(row)
+        db.session.commit()
+        flash(_l("登録を解除しました。"), "success")
+        return redirect(url_for("deadline_admin.heads"))
+    if request.method == "POST" and request.form.get("action") == "add" and form.validate_on_submit():
+        user = db.session.scalar(sa.select(User).where(User.email == form.email.data, User.role != Role.APPLICANT))
+        if user is None:
+            form.email.errors.append(_l("このメールアドレスの職員が見つかりません。職員として登録済みのアドレスを入力してください。"))
+        else:
+            if db.session.get(DepartmentHead, (form.department.data, user.id)) is None:
+                db.session.add(DepartmentHead(department_id=form.department.data, user_id=user.id))
+                record_event(actor, "department_head_added", department_id=form.department.data,
+                             data={"user_id": user.id})
+                db.session.commit()
+            flash(_l("登録しました。"), "success")
+            return redirect(url_for("deadline_admin.heads"))
+    rows = db.session.scalars(sa.select(DepartmentHead).order_by(DepartmentHead.department_id)).all()
+    return render_template("responses/admin_heads.html", form=form, rows=rows)
