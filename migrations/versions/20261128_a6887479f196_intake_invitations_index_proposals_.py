@@ -1,7 +1,7 @@
 """intake: invitations; index proposals.created_by_id
 
 Revision ID: a6887479f196
-Revises: 7887cbb569b7
+Revises: 697103f9d9e7
 Create Date: 2026-11-28 17:25:02.861112
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB columns render astext_type=Tex
 
 # revision identifiers, used by Alembic.
 revision = 'a6887479f196'
-down_revision = '7887cbb569b7'
+down_revision = '697103f9d9e7'
 branch_labels = None
 depends_on = None
 
