@@ -1,1 +1,24 @@
-"""See DESIGN.md: the intake room."""
+"""The intake room: the applicant's side. The multi-step proposal form with
+server-side drafts, files, submission; "my proposals", the status page with
+the public timeline, messages, answers and withdrawal; organisation members
+and invitations; emails on public changes."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from intake import models  # noqa: F401  (tables for Alembic)
+
+
+def init_app(app: Flask) -> None:
+    from core.nav import add_nav
+    from intake import notifications, views
+
+    # Whole request bodies: every file of one upload plus the form fields.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_ATTACHMENTS"] * app.config["MAX_ATTACHMENT_BYTES"] + 1024 * 1024
+    app.register_blueprint(views.bp)
+    add_nav(app, "intake.start", _l("提案する"), "all", order=10)
+    add_nav(app, "intake.my_proposals", _l("わたしの提案"), "signed_in", order=20)
+    notifications.connect()

@@ -66,7 +66,7 @@ class Proposal(db.Model):
     lock_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisation_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), index=True)
 
     title: Mapped[str] = mapped_column(sa.String(200), default="")
     summary: Mapped[str] = mapped_column(sa.String(400), default="")

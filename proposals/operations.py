@@ -24,6 +24,8 @@ signals = Namespace()
 proposal_transitioned = signals.signal("proposal-transitioned")
 # Sent after a proposal is submitted; routing connects here.
 proposal_submitted = signals.signal("proposal-submitted")
+# Sent inside the transaction after a message is posted: (sender=proposal, message, actor, event).
+message_posted = signals.signal("message-posted")
 
 
 class TransitionError(Exception):
@@ -276,8 +278,9 @@ def post_message(proposal: Proposal, actor: Actor, body: str, *, internal: bool 
                       internal=internal, department_id=department_id, parent_id=parent_id)
     db.session.add(message)
     db.session.flush()
-    record_event(actor, "message_posted", proposal_id=proposal.id, public=not internal, department_id=department_id,
-                 data={"message_id": message.id})
+    event = record_event(actor, "message_posted", proposal_id=proposal.id, public=not internal,
+                         department_id=department_id, data={"message_id": message.id})
+    message_posted.send(proposal, message=message, actor=actor, event=event)
     return message
 
 

@@ -74,6 +74,9 @@ def app_config(**extra) -> dict:
 def other_app(**overrides):
     """A second app with other settings, on the same database, inside its
     own app context; its connections are closed afterwards."""
+    from core.extensions import limiter
+
+    was_enabled = limiter.enabled  # the limiter is one object shared by every app
     application = create_app(app_config(**overrides))
     application.test_client_class = IsolatedClient
     with application.app_context():
@@ -82,6 +85,9 @@ def other_app(**overrides):
         finally:
             db.session.remove()
             db.engine.dispose()
+            # Decorated views check limiter.enabled on every call: leave the
+            # shared test app unlimited again.
+            limiter.enabled = was_enabled
 
 
 def _reset_schema(app) -> None:
@@ -139,8 +145,12 @@ def _empty_tables(app) -> None:
 @pytest.fixture(autouse=True)
 def clean_db(app):
     """Each test: empty tables, reference data loaded, an app context."""
+    from core.extensions import limiter
     from core.seed import seed_reference
 
+    # The limiter is one object shared by every app: any create_app() with
+    # limits on (other_app, importing worker.py) switches it on for all.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
     with app.app_context():
         _empty_tables(app)
         seed_reference()

@@ -1,0 +1,137 @@
+"""Attachments: checked by content (not by name), stored outside the web
+root (config UPLOAD_DIR) under a random key, served only after a
+permission check."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
+
+ALLOWED_TYPES = {
+    "application/pdf": "PDF",
+    "application/msword": "Word",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.ms-excel": "Excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/vnd.ms-powerpoint": "PowerPoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "image/heic": "HEIC",
+    "text/plain": "text",
+}
+# Legacy Office files are OLE containers; filetype names them by their first stream.
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_TEXT_ENCODINGS = ("utf-8-sig", "cp932", "euc_jp")
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f"}
+
+
+class FileRejected(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass
+class CheckedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def looks_like_text(data: bytes) -> bool:
+    """Plain text in a Japanese or Unicode encoding, without control bytes."""
+    if b"\x00" in data:
+        return False
+    for encoding in _TEXT_ENCODINGS:
+        try:
+            decoded = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return not any(ch in _CONTROL for ch in decoded)
+    return False
+
+
+def detect_type(data: bytes) -> str | None:
+    """The content type from the bytes themselves, or None when not allowed."""
+    kind = filetype.guess(data)
+    if kind is not None:
+        return kind.mime if kind.mime in ALLOWED_TYPES else None
+    if data.startswith(_OLE_MAGIC):
+        return None  # an OLE file filetype could not name: refuse rather than guess
+    if data and looks_like_text(data):
+        return "text/plain"
+    return None
+
+
+def clean_filename(name: str | None) -> str:
+    """Keep the person's file name (Japanese included) but nothing path-like."""
+    name = unicodedata.normalize("NFKC", name or "").replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if ch not in _CONTROL and ch not in '<>:"|?*').strip(" .")
+    return (name or "file")[:200]
+
+
+def check_upload(upload: FileStorage) -> CheckedFile:
+    """Read one upload and check its size and content, with a friendly refusal."""
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    data = upload.stream.read(limit + 1)
+    filename = clean_filename(upload.filename)
+    if len(data) > limit:
+        raise FileRejected(_l("「%(name)s」は大きすぎます。1つのファイルは%(mb)sMBまでです。ファイルを小さくするか、分けて送ってください。",
+                              name=filename, mb=limit // (1024 * 1024)))
+    if not data:
+        raise FileRejected(_l("「%(name)s」は空のファイルです。内容を確認してください。", name=filename))
+    content_type = detect_type(data)
+    if content_type is None:
+        raise FileRejected(_l("「%(name)s」は受け付けられない種類のファイルです。PDF、Word、Excel、PowerPoint、画像（JPEG・PNGなど）、テキストのいずれかにしてください。",
+                              name=filename))
+    return CheckedFile(filename=filename, content_type=content_type, data=data)
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def path_for(storage_key: str) -> Path:
+    if not storage_key.isalnum():
+        raise ValueError("bad storage key")
+    return upload_root() / storage_key[:2] / storage_key
+
+
+def store(data: bytes) -> tuple[str, str]:
+    """Write the bytes under a new random key; returns (key, sha256)."""
+    key = secrets.token_hex(32)
+    target = path_for(key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".part")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, target)
+    return key, hashlib.sha256(data).hexdigest()
+
+
+def remove(storage_key: str) -> None:
+    try:
+        path_for(storage_key).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def human_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, size // 1024)} KB"

@@ -1,0 +1,412 @@
+"""Forms of the intake room. Every field accepts full-width input and is
+normalised (NFKC); each error names the field and says how to fix it."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from core.forms import normalise_email
+from core.models import OrganisationKind
+from intake import normalise as n
+from proposals.models import PARTNER_KINDS, SUPPORT_TYPES, ExitStrategy, Scope, Stage
+
+# --- choices with plain-language help ---------------------------------------------------------
+
+ORGANISATION_KINDS = [
+    (OrganisationKind.NPO_CORP.value, _l("NPO法人")),
+    (OrganisationKind.CIVIC_GROUP.value, _l("市民活動団体・任意団体")),
+    (OrganisationKind.COMPANY.value, _l("企業")),
+    (OrganisationKind.NEIGHBORHOOD_ASSOC.value, _l("町内会・自治会")),
+    (OrganisationKind.UNIVERSITY.value, _l("大学・研究機関")),
+    (OrganisationKind.SCHOOL.value, _l("学校")),
+    (OrganisationKind.SOCIAL_WELFARE_COUNCIL.value, _l("社会福祉協議会")),
+    (OrganisationKind.INTERMEDIARY.value, _l("中間支援組織")),
+    (OrganisationKind.OTHER.value, _l("その他")),
+]
+
+SCOPES = [
+    (Scope.WARD.value, _l("1つの区"), _l("活動が1つの区の中で行われる場合")),
+    (Scope.MULTI_WARD.value, _l("複数の区"), _l("2つ以上の区にまたがる場合")),
+    (Scope.CITYWIDE.value, _l("市全域"), _l("川崎市全体が対象の場合。区は選ばなくてかまいません")),
+    (Scope.UNDECIDED.value, _l("まだ決まっていない"), _l("場所が決まっていなくても提案できます")),
+]
+
+STAGES = [
+    (Stage.SEED.value, _l("萌芽的な提案（新しい試み）"),
+     _l("これから始める、またはまだ小さく試している段階の取り組みです。前例がなく、どの部署の仕事か決まっていないものも歓迎します。")),
+    (Stage.ESTABLISHED.value, _l("実績のある取組"),
+     _l("すでに続けてきた活動があり、市と協働して広げたり続けたりしたい取り組みです。")),
+]
+
+SUPPORT_LABELS = {
+    "funding": (_l("資金"), _l("事業費の一部を市が負担・補助することです。")),
+    "venue": (_l("会場・場所"), _l("市民館や公園など、市の施設や場所を使えるようにすることです。")),
+    "publicity": (_l("広報"), _l("市政だよりや市のウェブサイト、チラシ配架などで知らせることです。")),
+    "coordination": (_l("関係者との調整"), _l("町内会、学校、他の部署など、関係する人や機関との橋渡しです。")),
+    "co_hosting": (_l("共催・後援"), _l("市が主催者の一員や後援者として名前を出すことです。")),
+    "data": (_l("データ・情報の提供"), _l("統計や地図など、市が持つ情報を使えるようにすることです。")),
+    "advice": (_l("助言・相談"), _l("担当部署の職員が専門的な知識で相談に乗ることです。")),
+}
+
+PARTNER_LABELS = {
+    "city": _l("市（行政）"),
+    "company": _l("企業"),
+    "npo": _l("NPO・市民活動団体"),
+    "neighborhood_assoc": _l("町内会・自治会"),
+    "university": _l("大学・研究機関"),
+    "school": _l("学校"),
+    "social_welfare_council": _l("社会福祉協議会"),
+}
+
+EXIT_STRATEGIES = [
+    (ExitStrategy.POLICY.value, _l("制度化・施策化"), _l("うまくいったら市の事業や制度として続けてもらう")),
+    (ExitStrategy.BUSINESS.value, _l("事業化・自走"), _l("参加費や協賛などで、市の支援がなくても団体が続ける")),
+    (ExitStrategy.NATIONAL.value, _l("国・県の制度へ"), _l("国や神奈川県の補助・制度を使って続ける")),
+    (ExitStrategy.TIME_LIMITED.value, _l("期間限定で終了"), _l("決まった期間で目的を果たして終える")),
+    (ExitStrategy.UNDECIDED.value, _l("まだ決まっていない"), _l("担当部署と相談しながら考えたい")),
+]
+
+
+def as_choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label, *_ in pairs]
+
+
+# --- fields ------------------------------------------------------------------------------------
+
+class ParsedField(StringField):
+    """A text field whose value is parsed forgivingly. What the person typed
+    is shown back unchanged; `data` holds the parsed value after validation."""
+
+    def __init__(self, label=None, validators=None, *, parser, message, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.parser = parser
+        self.message = message
+        self.raw = None
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = self.raw
+
+    def _value(self):
+        if self.raw is not None:
+            return self.raw
+        return "" if self.data is None else str(self.data)
+
+    def pre_validate(self, form):
+        try:
+            self.data = self.parser(self.raw if self.raw is not None else self.data)
+        except (ValueError, TypeError) as error:
+            self.data = None
+            message = self.message
+            if isinstance(message, dict):  # a message per kind of mistake
+                message = message.get(error.args[0] if error.args else None, message[None])
+            raise StopValidation(str(message)) from error
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        # Unknown codes (a stale page, a retired theme) are dropped, not an error.
+        known = {str(value) for value, *_ in self.choices or []}
+        self.data = [value for value in (self.data or []) if value in known]
+
+
+class Required:
+    """Required, with a message naming the field; sets the 必須 mark."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        value = field.data
+        if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+            field.errors[:] = []
+            raise StopValidation(str(self.message))
+
+
+class LengthMessage(Length):
+    """Length with the current length in the message."""
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if self.max != -1 and length > self.max:
+            raise ValidationError(str(_l("%(label)sは%(max)d文字以内で入力してください（今は%(length)d文字です）。",
+                                         label=field.label.text, max=self.max, length=length)))
+
+
+def _text(label, max_length, *, required=None, multiline=False, description=None, **kwargs):
+    validators = [Required(required)] if required else []
+    validators.append(LengthMessage(max=max_length))
+    cls = TextAreaField if multiline else StringField
+    if multiline:
+        kwargs.setdefault("render_kw", {"rows": 6})
+    return cls(label, validators=validators, filters=[n.nfkc if multiline else n.one_line],
+               description=description, **kwargs)
+
+
+# --- starting -------------------------------------------------------------------------------------
+
+class StartForm(FlaskForm):
+    """Anonymous visitors give their email first: the draft is tied to it
+    and the emailed link brings them back to it on any device."""
+
+    email = EmailField(
+        _l("メールアドレス"),
+        description=_l("入力内容はこのアドレスにひもづけて自動で保存されます。続きを書くためのリンクをこのアドレスにお送りします。"),
+        filters=[normalise_email],
+        validators=[
+            Required(_l("メールアドレスを入力してください。入力内容を保存するために使います。")),
+            Email(_l("メールアドレスの形式が正しくありません。例: name@example.jp のように入力してください。"),
+                  check_deliverability=False),
+            LengthMessage(max=254),
+        ],
+    )
+    website = StringField(_l("この欄は空のままにしてください"))  # honeypot
+
+
+class ChooseOrganisationForm(FlaskForm):
+    organisation = RadioField(_l("どの団体として提案しますか"), validators=[Required(_l("団体を選んでください。"))])
+
+
+# --- the steps ---------------------------------------------------------------------------------
+
+class OrganisationStep(FlaskForm):
+    name = _text(_l("団体名"), 200, required=_l("団体名を入力してください。"), render_kw={"autocomplete": "organization"},
+                 description=_l("正式名称を書いてください。例: NPO法人みやまえ寄り合い、たちばな町内会"))
+    name_kana = StringField(_l("団体名のふりがな"), filters=[n.to_hiragana],
+                            description=_l("ひらがな・カタカナのどちらでもかまいません。"))
+    kind = RadioField(_l("団体の種類"), choices=as_choices(ORGANISATION_KINDS),
+                      validators=[Required(_l("団体の種類を選んでください。迷ったら「その他」を選んでください。"))])
+    corporate_number = ParsedField(
+        _l("法人番号"), parser=n.parse_corporate_number,
+        message={
+            None: _l("法人番号は13桁の数字です。国税庁法人番号公表サイトで確認した番号を、そのまま入力してください（ハイフンや全角数字でもかまいません）。"),
+            "check digit": _l("法人番号が正しくありません（先頭のチェック用の数字が合いません）。国税庁法人番号公表サイトで番号を確認してください。"),
+        },
+        description=_l("法人の場合だけ入力してください。13桁の数字です。任意団体・町内会などは空欄のままで大丈夫です。"),
+    )
+    representative = _text(_l("代表者名"), 200, description=_l("例: 理事長 川崎 花子"))
+    postal_code = ParsedField(
+        _l("郵便番号"), parser=lambda v: n.parse_postal_code(v) if n.nfkc(v) else None,
+        message=_l("郵便番号は7桁の数字で入力してください（例: 216-0001 または 2160001）。"),
+        description=_l("ハイフンはあってもなくてもかまいません。"),
+        render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
+    )
+    address = _text(_l("所在地"), 300, description=_l("例: 川崎市宮前区宮前平2-20-5"),
+                    render_kw={"autocomplete": "street-address"})
+    phone = ParsedField(
+        _l("団体の電話番号"), parser=lambda v: n.parse_phone(v) if n.nfkc(v) else None,
+        message=_l("電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
+        render_kw={"type": "tel", "autocomplete": "tel"},
+    )
+    website = ParsedField(
+        _l("ウェブサイト"), parser=n.parse_url,
+        message=_l("ウェブサイトのアドレスを確認してください（例: https://example.jp）。"),
+        render_kw={"autocomplete": "url", "inputmode": "url"},
+    )
+    founded_year = ParsedField(
+        _l("設立年"), parser=n.parse_year,
+        message=_l("設立年は西暦4桁（例: 2015）か和暦（例: 平成27年）で入力してください。"),
+        description=_l("西暦でも和暦でもかまいません。例: 2015、平成27年"),
+    )
+    member_count = ParsedField(
+        _l("会員・スタッフの人数"), parser=lambda v: n.parse_int(v, suffixes="人名"),
+        message=_l("人数は数字で入力してください（例: 25）。"),
+        description=_l("おおよその人数でかまいません。"),
+    )
+
+    def validate_name_kana(self, field):
+        if field.data and not n.is_kana(field.data):
+            raise ValidationError(str(_l("ふりがなは、ひらがなかカタカナで入力してください。")))
+
+    def validate_founded_year(self, field):
+        from core.calendar import local_today
+
+        if field.data is not None and not 1868 <= field.data <= local_today().year:
+            raise ValidationError(str(_l("設立年は1868年から今年までの年で入力してください。")))
+
+
+class ContactStep(FlaskForm):
+    contact_name = _text(_l("担当者のお名前"), 200, required=_l("担当者のお名前を入力してください。"),
+                         description=_l("市からの連絡を受ける方です。公開されることはありません。"))
+    contact_email = EmailField(
+        _l("担当者のメールアドレス"),
+        description=_l("受付の確認や市からの連絡をお送りします。"),
+        filters=[normalise_email], render_kw={"autocomplete": "email"},
+        validators=[
+            Required(_l("担当者のメールアドレスを入力してください。")),
+            Email(_l("メールアドレスの形式が正しくありません。例: name@example.jp のように入力してください。"),
+                  check_deliverability=False),
+            LengthMessage(max=254),
+        ],
+    )
+    contact_phone = ParsedField(
+        _l("担当者の電話番号"), parser=lambda v: n.parse_phone(v) if n.nfkc(v) else None,
+        message=_l("電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
+        description=_l("日中に連絡のつく番号。ハイフンや全角数字でもかまいません。"),
+        render_kw={"type": "tel", "autocomplete": "tel"},
+    )
+    past_collaboration = _text(
+        _l("これまでの市との協働"), 2000, multiline=True,
+        description=_l("市と一緒に取り組んだことがあれば、時期・部署・内容を書いてください。初めての場合は空欄で大丈夫です。"),
+    )
+
+
+class ContentStep(FlaskForm):
+    title = _text(_l("提案のタイトル"), 200, required=_l("提案のタイトルを入力してください。"),
+                  description=_l("ひと目で内容が分かる短い名前をつけてください。例: 宮前区の高齢者サロンとスマホ相談会"))
+    summary = _text(_l("提案の概要"), 400, required=_l("提案の概要を入力してください。"), multiline=True,
+                    description=_l("400字以内で、何をどこで誰のために行うかをまとめてください。"))
+    issue = _text(_l("地域の課題・背景"), 4000, required=_l("地域の課題・背景を入力してください。"), multiline=True,
+                  description=_l("どんな困りごとがあり、なぜ取り組みたいのかを書いてください。"))
+    activities = _text(_l("事業の内容"), 4000, required=_l("事業の内容を入力してください。"), multiline=True,
+                       description=_l("具体的に何をするのか、誰が関わるのかを書いてください。"))
+    outcomes = _text(_l("期待される成果と、その測り方"), 4000, required=_l("期待される成果を入力してください。"),
+                     multiline=True,
+                     description=_l("取り組みで何が良くなるか、それをどう確かめるか（参加人数、アンケートなど）を書いてください。"))
+
+
+class AreaStep(FlaskForm):
+    scope = RadioField(_l("活動する地域の範囲"), choices=as_choices(SCOPES),
+                       validators=[Required(_l("活動する地域の範囲を選んでください。"))])
+    wards = MultiCheckboxField(_l("活動する区"), description=_l("「1つの区」なら1つ、「複数の区」なら2つ以上選んでください。"))
+    themes = MultiCheckboxField(
+        _l("分野"), description=_l("近いものを3つまで選んでください。分からなければ選ばなくても、「その他・わからない」でもかまいません。"),
+    )
+    stage = RadioField(_l("取り組みの段階"), choices=as_choices(STAGES),
+                       validators=[Required(_l("取り組みの段階を選んでください。"))])
+
+    def validate_themes(self, field):
+        if len(field.data or []) > 3:
+            raise ValidationError(str(_l("分野は3つまで選んでください（今は%(count)d個選ばれています）。",
+                                         count=len(field.data))))
+
+    def validate_wards(self, field):
+        count = len(field.data or [])
+        scope = self.scope.data
+        if scope == Scope.WARD and count != 1:
+            raise ValidationError(str(_l("「1つの区」を選んだ場合は、活動する区を1つだけ選んでください。")))
+        if scope == Scope.MULTI_WARD and count < 2:
+            raise ValidationError(str(_l("「複数の区」を選んだ場合は、活動する区を2つ以上選んでください。1つだけなら範囲を「1つの区」にしてください。")))
+        if scope == Scope.CITYWIDE and count:
+            raise ValidationError(str(_l("「市全域」を選んだ場合は、区の選択を外してください。特定の区が中心なら範囲を「複数の区」にしてください。")))
+
+
+def _amount(label, description):
+    return ParsedField(
+        label, parser=n.parse_amount, description=description,
+        message=_l("金額は円単位の数字で入力してください（例: 300000、300,000、30万円）。"),
+    )
+
+
+class PlanStep(FlaskForm):
+    support_requested = MultiCheckboxField(
+        _l("市に求める支援"), choices=as_choices((code, SUPPORT_LABELS[code][0]) for code in SUPPORT_TYPES),
+        description=_l("あてはまるものをすべて選んでください。"),
+    )
+    partners_wanted = MultiCheckboxField(
+        _l("一緒に取り組みたい相手"), choices=as_choices((code, PARTNER_LABELS[code]) for code in PARTNER_KINDS),
+        description=_l("市以外にも、連携したい相手がいれば選んでください。"),
+    )
+    budget_total = _amount(_l("事業費の総額（円）"), _l("おおよそで大丈夫です。例: 800000、80万円"))
+    budget_requested = _amount(_l("そのうち市に求める額（円）"), _l("資金の支援を求めない場合は空欄か0にしてください。"))
+    period_start = ParsedField(_l("実施期間（開始）"), parser=n.parse_date, render_kw={"type": "date"},
+                               message=_l("開始日を「2027-04-01」のように入力してください。"))
+    period_end = ParsedField(_l("実施期間（終了）"), parser=n.parse_date, render_kw={"type": "date"},
+                             message=_l("終了日を「2028-03-31」のように入力してください。"))
+    exit_strategy = RadioField(
+        _l("出口戦略"), choices=as_choices(EXIT_STRATEGIES),
+        description=_l("出口戦略とは、市の支援が終わったあとに、その取り組みをどうするかという見通しのことです。"),
+        validators=[Required(_l("出口戦略を選んでください。決まっていなければ「まだ決まっていない」を選んでください。"))],
+    )
+    exit_note = _text(_l("出口戦略の説明"), 2000, multiline=True,
+                      description=_l("例: 2年目以降は参加費と企業協賛で自走する"))
+
+    def validate_budget_requested(self, field):
+        total = self.budget_total.data
+        if field.data is not None and isinstance(total, int) and field.data > total:
+            raise ValidationError(str(_l("市に求める額が事業費の総額を超えています。金額を確認してください。")))
+
+    def validate_period_end(self, field):
+        start = self.period_start.data
+        if field.data is not None and start is not None and not isinstance(start, str) and field.data < start:
+            raise ValidationError(str(_l("終了日は開始日より後の日付にしてください。")))
+
+
+class ReviewForm(FlaskForm):
+    consent_privacy = BooleanField(
+        _l("個人情報の取り扱いに同意します"),
+        validators=[DataRequired(_l("提出するには、個人情報の取り扱いへの同意が必要です。"))],
+    )
+    consent_publish = BooleanField(
+        _l("提案の概要を公開カタログに載せてもかまいません"),
+        description=_l("タイトル・概要・分野・区・結果だけを公開します。団体の連絡先や担当者の情報は公開しません。掲載前に市の職員が確認します。"),
+    )
+    website = StringField(_l("この欄は空のままにしてください"))  # honeypot
+
+
+STEPS = [
+    (1, "organisation", _l("団体について"), OrganisationStep),
+    (2, "contact", _l("連絡先"), ContactStep),
+    (3, "content", _l("提案の内容"), ContentStep),
+    (4, "area", _l("地域・分野"), AreaStep),
+    (5, "plan", _l("支援・予算・期間"), PlanStep),
+    (6, "files", _l("添付ファイル"), None),
+]
+STEP_COUNT = len(STEPS)
+FILE_STEP = 6
+
+
+# --- after submission ----------------------------------------------------------------------------
+
+class MessageForm(FlaskForm):
+    body = _text(_l("メッセージ"), 4000, required=_l("メッセージを入力してください。"), multiline=True)
+    parent_id = HiddenField()
+
+
+class AnswerForm(FlaskForm):
+    body = _text(_l("回答"), 4000, required=_l("回答を入力してください。"), multiline=True,
+                 description=_l("依頼された内容への回答を書いてください。ファイルも添付できます。"))
+
+
+class WithdrawForm(FlaskForm):
+    reason = _text(_l("取り下げの理由"), 2000, multiline=True,
+                   description=_l("差し支えなければ理由を教えてください。今後の改善に役立てます。"))
+    lock_version = HiddenField()
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("招待する方のメールアドレス"),
+        filters=[normalise_email],
+        validators=[
+            Required(_l("招待する方のメールアドレスを入力してください。")),
+            Email(_l("メールアドレスの形式が正しくありません。例: name@example.jp のように入力してください。"),
+                  check_deliverability=False),
+            LengthMessage(max=254),
+        ],
+    )
+
+
+class SettingsForm(FlaskForm):
+    public_changes = BooleanField(_l("提案の状況が変わったときにメールで知らせる"))
+    messages = BooleanField(_l("部署からメッセージが届いたときにメールで知らせる"))
+    locale = SelectField(_l("メールと画面の言語"), choices=as_choices([("ja", "日本語"), ("en", "English")]))

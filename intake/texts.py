@@ -1,0 +1,64 @@
+"""Plain-language words for states and timeline events, shown to applicants."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from proposals.lifecycle import PUBLIC_STATE_LABELS, PublicState
+
+STATE_LABELS = PUBLIC_STATE_LABELS
+
+NEXT_STEPS = {
+    PublicState.DRAFT: _l("まだ提出されていません。続きを入力して提出してください。"),
+    PublicState.RECEIVED: _l("窓口（自治推進部）が内容を確認し、担当する部署を決めます。"),
+    PublicState.UNDER_REVIEW: _l("担当部署が内容を検討しています。期限までにお返事します。"),
+    PublicState.WAITING_FOR_YOU: _l("市から追加の情報をお願いしています。このページの「回答する」から答えてください。回答をいただくまで、部署の回答期限は止まっています。"),
+    PublicState.ADOPTED: _l("採択されました。担当部署から、協定や実施の準備についてご連絡します。"),
+    PublicState.NOT_ADOPTED: _l("今回は採択されませんでした。理由をご確認ください。内容を見直して、あらためて提案することもできます。"),
+    PublicState.IN_PROGRESS: _l("市と協働で実施中です。"),
+    PublicState.COMPLETED: _l("取り組みが完了しました。ご協力ありがとうございました。"),
+    PublicState.WITHDRAWN: _l("この提案は取り下げられました。"),
+    PublicState.MERGED: _l("似た内容の提案と一緒に検討することになりました。"),
+}
+
+# Timeline: state changes, by the state reached.
+STATE_EVENTS = {
+    "submitted": _l("提案を受け付けました。"),
+    "triage": _l("窓口が担当部署を検討しています。"),
+    "assigned": _l("担当部署が決まりました。"),
+    "info_requested": _l("市から追加情報の依頼がありました。"),
+    "in_consultation": _l("担当部署との協議が始まりました。"),
+    "adopted": _l("採択されました。"),
+    "not_adopted": _l("採択されませんでした。"),
+    "withdrawn": _l("提案を取り下げました。"),
+    "in_progress": _l("実施が始まりました。"),
+    "completed": _l("取り組みが完了しました。"),
+    "evaluated": _l("取り組みの評価がまとまりました。"),
+    "merged": _l("他の提案と統合されました。"),
+}
+
+# Timeline: other public events, by kind (rooms may add their own kinds).
+EVENT_KINDS = {
+    "message_posted": _l("メッセージが送られました。"),
+    "attachment_added": _l("ファイルが追加されました。"),
+    "acknowledged": _l("担当部署が提案を受け取り、検討を始めました。"),
+    "assignment_acknowledged": _l("担当部署が提案を受け取り、検討を始めました。"),
+    "response_recorded": _l("担当部署から回答がありました。"),
+    "published": _l("提案の概要が公開カタログに掲載されました。"),
+    "publication_approved": _l("提案の概要が公開カタログに掲載されました。"),
+    "publication_withdrawn": _l("公開カタログへの掲載を取りやめました。"),
+    "meeting_proposed": _l("担当部署から打ち合わせの提案がありました。"),
+    "evaluation_recorded": _l("取り組みの評価が記録されました。"),
+}
+GENERIC_EVENT = _l("提案が更新されました。")
+
+
+RESUMED = _l("追加情報への回答を受け取り、検討を再開しました。")
+
+
+def describe_event(event) -> str:
+    if event.kind == "state_changed" and event.from_state == "info_requested" and event.to_state != "withdrawn":
+        return RESUMED
+    if event.kind == "state_changed" and event.to_state in STATE_EVENTS:
+        return STATE_EVENTS[event.to_state]
+    return EVENT_KINDS.get(event.kind, GENERIC_EVENT)

@@ -1,0 +1,255 @@
+"""Forgiving validation: every rule of the proposal form, through the real
+pages. Full-width input is normalised, never rejected; each mistake gets an
+error under the field, naming it, and a summary at the top; nothing typed
+is lost."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from intake_helpers import VALID_STEPS, errors_in, sign_in
+
+from core.extensions import db
+from intake import normalise as n
+from proposals.models import Proposal
+
+# --- the parsers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("300000", 300000), ("300,000", 300000), ("３０万円", 300000), ("30万円", 300000), ("３００，０００円", 300000),
+    ("¥300,000", 300000), ("￥３０００００", 300000), ("1.5万", 15000), ("1億2000万円", 120000000), ("5千円", 5000),
+    ("約30万円", 300000), ("0", 0), ("", None), ("  ", None),
+])
+def test_amounts_are_read_as_people_write_them(typed, expected):
+    assert n.parse_amount(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["三十万円", "abc", "1.23456万", "-300", "30万円くらい？"])
+def test_amounts_that_cannot_be_read_are_refused(typed):
+    with pytest.raises(ValueError):
+        n.parse_amount(typed)
+
+
+@pytest.mark.parametrize("typed", ["2160001", "216-0001", "２１６－０００１", "〒216-0001", "216 0001", "２１６ー０００１"])
+def test_postal_codes_with_or_without_hyphen(typed):
+    assert n.parse_postal_code(typed) == "216-0001"
+
+
+@pytest.mark.parametrize("typed", ["216-001", "21600011", "abc-defg", ""])
+def test_bad_postal_codes(typed):
+    with pytest.raises(ValueError):
+        n.parse_postal_code(typed)
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("044-200-0000", "044-200-0000"), ("0442000000", "044-200-0000"), ("(044)200-0000", "044-200-0000"),
+    ("０４４（２００）００００", "044-200-0000"), ("09012345678", "090-1234-5678"), ("０９０ー１２３４ー５６７８", "090-1234-5678"),
+    ("+81 90 1234 5678", "090-1234-5678"), ("+81-44-200-0000", "044-200-0000"), ("0312345678", "03-1234-5678"),
+    ("0120123456", "0120-123-456"), ("0466-12-3456", "0466-12-3456"),
+])
+def test_japanese_phone_formats(typed, expected):
+    assert n.parse_phone(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["12345", "044-200-000", "090123456789", "電話", "1442000000"])
+def test_bad_phone_numbers(typed):
+    with pytest.raises(ValueError):
+        n.parse_phone(typed)
+
+
+def test_corporate_number_check_digit_follows_the_national_tax_agency_rule():
+    # 国税庁's own number, and the demo organisation's.
+    assert n.corporate_number_check_digit("000012050002") == 7
+    assert n.parse_corporate_number("7000012050002") == "7000012050002"
+    assert n.parse_corporate_number("７０００－０１２０－５０００２") == "7000012050002"
+    assert n.parse_corporate_number("9234567890123") == "9234567890123"
+    assert n.parse_corporate_number("") is None
+    for wrong in ("1000012050002", "700001205000", "70000120500021", "700001205000X"):
+        with pytest.raises(ValueError):
+            n.parse_corporate_number(wrong)
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("2015", 2015), ("２０１５年", 2015), ("平成27年", 2015), ("H27", 2015), ("令和元年", 2019), ("昭和60年", 1985), ("", None),
+])
+def test_years_western_or_japanese_era(typed, expected):
+    assert n.parse_year(typed) == expected
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("2027-04-01", date(2027, 4, 1)), ("2027/4/1", date(2027, 4, 1)), ("２０２７年４月１日", date(2027, 4, 1)),
+    ("令和9年4月1日", date(2027, 4, 1)), ("", None),
+])
+def test_dates(typed, expected):
+    assert n.parse_date(typed) == expected
+
+
+def test_nfkc_and_kana():
+    assert n.one_line("ＮＰＯ法人　みやまえ\n寄り合い ") == "NPO法人 みやまえ 寄り合い"
+    assert n.to_hiragana("ミヤマエヨリアイ") == "みやまえよりあい"
+    assert n.parse_url("example.jp/about") == "https://example.jp/about"
+    with pytest.raises(ValueError):
+        n.parse_url("not a url")
+
+
+# --- the form, through the pages ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def applicant(make_user):
+    return make_user("applicant", email="applicant@example.jp")
+
+
+@pytest.fixture
+def draft(client, applicant):
+    sign_in(client, applicant)
+    response = client.post("/proposals/new", data={"organisation": "new"})
+    assert response.status_code == 302
+    return int(response.headers["Location"].split("/")[2])
+
+
+def post_step(client, draft, step, **changes):
+    data = {**VALID_STEPS[step], **changes}
+    return client.post(f"/proposals/{draft}/step/{step}", data=data)
+
+
+def test_every_step_accepts_full_width_input_and_stores_it_normalised(client, draft):
+    for step in range(1, 6):
+        response = post_step(client, draft, step)
+        assert response.status_code == 302, (step, errors_in(response.get_data(as_text=True)))
+    proposal = db.session.get(Proposal, draft)
+    org = proposal.organisation
+    assert (org.name, org.name_kana, org.corporate_number) == ("NPO法人たかつ子ども応援団", "たかつこどもおうえんだん",
+                                                               "7000012050002")
+    assert (org.postal_code, org.phone, org.founded_year, org.member_count) == ("213-0001", "044-812-3456", 2015, 25)
+    assert org.city == "川崎市高津区" and org.website == "https://takatsu-kodomo.example.jp"
+    assert (proposal.contact_email, proposal.contact_phone) == ("ichiro@example.jp", "090-1234-5678")
+    assert (proposal.budget_total_yen, proposal.budget_requested_yen) == (800000, 300000)
+    assert proposal.period_start == date(2027, 4, 1) and proposal.ward_codes == ["ward-takatsu"]
+    assert proposal.theme_codes == ["child-poverty", "youth"]
+
+
+@pytest.mark.parametrize("step, field, message", [
+    (1, "name", "団体名を入力してください"),
+    (1, "kind", "団体の種類を選んでください"),
+    (2, "contact_name", "担当者のお名前を入力してください"),
+    (2, "contact_email", "担当者のメールアドレスを入力してください"),
+    (3, "title", "提案のタイトルを入力してください"),
+    (3, "summary", "提案の概要を入力してください"),
+    (3, "issue", "地域の課題・背景を入力してください"),
+    (3, "activities", "事業の内容を入力してください"),
+    (3, "outcomes", "期待される成果を入力してください"),
+    (4, "scope", "活動する地域の範囲を選んでください"),
+    (4, "stage", "取り組みの段階を選んでください"),
+    (5, "exit_strategy", "出口戦略を選んでください"),
+])
+def test_required_fields(client, draft, step, field, message):
+    response = post_step(client, draft, step, **{field: "" if step != 4 or field not in ("wards",) else []})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert any(message in e for e in errors_in(html)), errors_in(html)
+    assert 'class="error-summary"' in html and f'href="#{field}"' in html
+
+
+@pytest.mark.parametrize("step, field, limit", [(3, "title", 200), (3, "summary", 400), (1, "name", 200)])
+def test_lengths(client, draft, step, field, limit):
+    response = post_step(client, draft, step, **{field: "あ" * (limit + 1)})
+    assert any(f"{limit}文字以内" in e and f"{limit + 1}文字" in e for e in errors_in(response.get_data(as_text=True)))
+    assert post_step(client, draft, step, **{field: "あ" * limit}).status_code == 302
+
+
+@pytest.mark.parametrize("step, field, typed, message", [
+    (1, "corporate_number", "1000012050002", "チェック用の数字が合いません"),
+    (1, "corporate_number", "12345", "13桁の数字"),
+    (1, "postal_code", "216-001", "郵便番号は7桁"),
+    (1, "phone", "12345", "電話番号は市外局番から"),
+    (1, "website", "ホームページ", "ウェブサイトのアドレス"),
+    (1, "founded_year", "昔", "設立年は西暦4桁"),
+    (1, "founded_year", "2999", "今年までの年"),
+    (1, "member_count", "たくさん", "人数は数字で"),
+    (1, "name_kana", "NPO Takatsu", "ひらがなかカタカナ"),
+    (2, "contact_email", "ichiro@", "メールアドレスの形式"),
+    (2, "contact_phone", "0901234", "電話番号は市外局番から"),
+    (5, "budget_total", "たくさん", "金額は円単位"),
+    (5, "budget_requested", "900000", "総額を超えています"),
+    (5, "period_start", "来年", "開始日を"),
+    (5, "period_end", "2027-03-31", "終了日は開始日より後"),
+])
+def test_each_check_names_the_field_and_the_fix(client, draft, step, field, typed, message):
+    response = post_step(client, draft, step, **{field: typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert any(message in e for e in errors_in(html)), errors_in(html)
+    assert f'id="{field}-error"' in html or f'id="{field}-error"' in html.replace("'", '"')
+    assert typed in html  # what was typed is shown back, not lost
+
+
+def test_at_most_three_themes(client, draft):
+    four = ["child-poverty", "youth", "childcare", "community"]
+    response = post_step(client, draft, 4, themes=four)
+    assert any("3つまで" in e and "4個" in e for e in errors_in(response.get_data(as_text=True)))
+    assert post_step(client, draft, 4, themes=four[:3]).status_code == 302
+    assert post_step(client, draft, 4, themes=[]).status_code == 302  # themes may be empty
+
+
+@pytest.mark.parametrize("scope, wards, ok", [
+    ("ward", ["ward-takatsu"], True), ("ward", [], False), ("ward", ["ward-takatsu", "ward-tama"], False),
+    ("multi_ward", ["ward-takatsu", "ward-tama"], True), ("multi_ward", ["ward-tama"], False),
+    ("citywide", [], True), ("citywide", ["ward-tama"], False),
+    ("undecided", [], True), ("undecided", ["ward-tama"], True),
+])
+def test_wards_consistent_with_scope(client, draft, scope, wards, ok):
+    response = post_step(client, draft, 4, scope=scope, wards=wards)
+    assert (response.status_code == 302) == ok, errors_in(response.get_data(as_text=True))
+
+
+def test_unknown_choices_are_dropped_not_a_crash(client, draft):
+    response = post_step(client, draft, 4, themes=["no-such-theme", "youth"], wards=["ward-takatsu", "jichi"])
+    assert response.status_code == 302
+    assert db.session.get(Proposal, draft).theme_codes == ["youth"]
+
+
+def test_an_invalid_step_keeps_everything_typed_on_the_server(client, draft, app):
+    post_step(client, draft, 3, title="", summary="ここまで書いた概要")
+    raw = db.session.get(Proposal, draft).draft_data["steps"]["3"]
+    assert raw["summary"] == "ここまで書いた概要"
+    page = client.get(f"/proposals/{draft}/step/3").get_data(as_text=True)  # e.g. after closing the tab
+    assert "ここまで書いた概要" in page
+
+
+def test_errors_are_in_english_for_english_users(client, draft):
+    client.get("/lang/en")
+    response = post_step(client, draft, 1, name="", postal_code="12")
+    errors = errors_in(response.get_data(as_text=True))
+    assert any("organisation" in e.lower() and "name" in e.lower() for e in errors), errors
+    assert any("postal code" in e.lower() for e in errors), errors
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5])
+def test_garbage_never_gives_a_server_error(client, draft, step):
+    from urllib.parse import quote_from_bytes
+
+    junk = b"\xff\xfe\x00" + "９".encode() * 5000 + "\u202e".encode()
+    body = "&".join(f"{key}={quote_from_bytes(junk)}&{key}=%ED%A0%80" for key in VALID_STEPS[step])
+    response = client.post(f"/proposals/{draft}/step/{step}", data=body,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (200, 302)
+
+
+def test_review_lists_unfinished_steps_and_refuses_to_submit(client, draft):
+    post_step(client, draft, 1)
+    response = client.post(f"/proposals/{draft}/review", data={"consent_privacy": "y"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "直すところがあります" in html and "まだ入力されていません" in html
+    assert db.session.get(Proposal, draft).state == "draft"
+
+
+def test_privacy_consent_is_required(client, draft):
+    for step in range(1, 6):
+        post_step(client, draft, step)
+    response = client.post(f"/proposals/{draft}/review", data={})
+    assert response.status_code == 400
+    assert any("個人情報の取り扱いへの同意" in e for e in errors_in(response.get_data(as_text=True)))
