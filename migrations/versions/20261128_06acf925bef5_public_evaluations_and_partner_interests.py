@@ -1,7 +1,7 @@
 """public: evaluations and partner interests
 
 Revision ID: 06acf925bef5
-Revises: 697103f9d9e7
+Revises: a6887479f196
 Create Date: 2026-11-28 16:21:13.956611
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '06acf925bef5'
-down_revision = '697103f9d9e7'
+down_revision = 'a6887479f196'
 branch_labels = None
 depends_on = None
 
