@@ -128,6 +128,7 @@ def _register_error_pages(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from core.nav import nav_items
+    from proposals.labels import label, labels
     from proposals.lifecycle import PUBLIC_STATE_LABELS, STATE_LABELS, public_state
 
     # Each room may add static/css/rooms/<room>.css; all are linked from base.html.
@@ -151,6 +152,8 @@ def _register_template_helpers(app: Flask) -> None:
 
         return {
             "room_stylesheets": lambda: room_sheets,
+            "label": label,
+            "labels": labels,
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
             "nav_items": lambda: nav_items(app),
             "admin_links": lambda: app.extensions.get("admin_links", []),

@@ -63,6 +63,9 @@ def app_config(**extra) -> dict:
         "OUTBOX_DISPATCH": "manual",
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        # Counters start empty in every app (Redis would keep them across tests and runs);
+        # a test that wants Redis storage passes RATELIMIT_STORAGE_URI itself.
+        "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
         "UPLOAD_DIR": tempfile.mkdtemp(prefix="window-uploads-"),
     }

@@ -3,8 +3,11 @@ that never reveal whether an address is registered, CSRF, rate limits."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from conftest import other_app
 
@@ -105,8 +108,14 @@ def test_forms_are_protected_against_csrf():
         assert client.post("/staff/login", data={"email": "a@example.jp", "password": "x"}).status_code == 400
 
 
-def test_signin_links_are_rate_limited_per_address():
-    with other_app(RATELIMIT_ENABLED=True) as app:
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_signin_links_are_rate_limited_per_address(storage):
+    """Production keeps the counters in Redis, shared by every web process."""
+    if storage == "redis" and not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis (CI runs this with REDIS_URL)")
+    uri = os.environ["REDIS_URL"] if storage == "redis" else "memory://"
+    with other_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=uri,
+                   RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}") as app:
         client = app.test_client()
         codes = [client.post("/signin", data={"email": "flood@example.jp"}).status_code for _ in range(6)]
     assert codes[:5] == [302] * 5

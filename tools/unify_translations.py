@@ -1,6 +1,7 @@
 """Rooms' catalogues are merged at run time, so a message that two rooms
 share must have one English text. This sets every shared message to the
-text of the first room that has it, in core.ROOMS order (core first):
+text of the first room that has it, in core.ROOMS order (core first), and
+fills a room's untranslated message from another room that has it:
 `.venv/bin/python tools/unify_translations.py` (tests/test_i18n.py checks)."""
 
 import sys
