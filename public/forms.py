@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.forms import normalise_email
+from proposals.labels import LABELS
 
 INDICATOR_ROWS = 3
 
@@ -55,17 +56,7 @@ def nfkc(value):
     return "".join(ch for ch in value if ch in "\n\r\t" or unicodedata.category(ch) != "Cc").strip()
 
 
-ORGANISATION_KIND_LABELS = {
-    "npo_corp": _l("NPO法人"),
-    "civic_group": _l("市民活動団体・任意団体"),
-    "company": _l("企業"),
-    "neighborhood_assoc": _l("町内会・自治会"),
-    "university": _l("大学・研究機関"),
-    "school": _l("学校"),
-    "social_welfare_council": _l("社会福祉協議会"),
-    "intermediary": _l("中間支援組織"),
-    "other": _l("その他"),
-}
+ORGANISATION_KIND_LABELS = LABELS["organisation_kind"]  # shared with the other rooms (proposals/labels.py)
 
 PARTNER_KIND_LABELS = {
     "city": _l("市（行政）"),
@@ -89,32 +80,10 @@ REVIEW_DECISION_LABELS = {
     "end": _l("終了する"),
 }
 
-EXIT_STRATEGY_LABELS = {
-    "policy": _l("制度化・施策化"),
-    "business": _l("事業化・自走"),
-    "national": _l("国・県の制度へ"),
-    "time_limited": _l("期間限定で終了"),
-    "undecided": _l("未定"),
-}
-
-SCOPE_LABELS = {
-    "ward": _l("1つの区"),
-    "multi_ward": _l("複数の区"),
-    "citywide": _l("市全域"),
-    "undecided": _l("未定"),
-}
-
-STAGE_LABELS = {"seed": _l("萌芽的・新しい試み"), "established": _l("実績のある取組")}
-
-SUPPORT_LABELS = {
-    "funding": _l("資金"),
-    "venue": _l("会場"),
-    "publicity": _l("広報"),
-    "coordination": _l("関係者との調整"),
-    "co_hosting": _l("共催"),
-    "data": _l("データの提供"),
-    "advice": _l("助言"),
-}
+EXIT_STRATEGY_LABELS = LABELS["exit_strategy"]
+SCOPE_LABELS = LABELS["scope"]
+STAGE_LABELS = LABELS["stage"]
+SUPPORT_LABELS = LABELS["support"]
 
 
 class InterestForm(FlaskForm):
