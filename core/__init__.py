@@ -155,7 +155,7 @@ def _register_template_helpers(app: Flask) -> None:
             "label": label,
             "labels": labels,
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
-            "nav_items": lambda: nav_items(app),
+            "nav_items": lambda staff=False: nav_items(app, staff),
             "admin_links": lambda: app.extensions.get("admin_links", []),
             "current_locale": locale,
             "dept_name": dept_name,

@@ -33,6 +33,12 @@ def _visible(audience: str) -> bool:
     return False
 
 
-def nav_items(app: Flask) -> list[tuple[str, object]]:
+STAFF_AUDIENCES = frozenset({"staff", "window", "department", "admin"})
+
+
+def nav_items(app: Flask, staff: bool = False) -> list[tuple[str, object]]:
+    """The public menu (everyone's entries), or with staff=True the staff
+    toolbar, so staff pages do not crowd the menu the public sees."""
     entries = sorted(app.extensions.get("nav", []), key=lambda e: e[0])
-    return [(endpoint, label) for _, endpoint, label, audience in entries if _visible(audience)]
+    return [(endpoint, label) for _, endpoint, label, audience in entries
+            if (audience in STAFF_AUDIENCES) == staff and _visible(audience)]
