@@ -275,14 +275,20 @@ def request_info(reference: str):
     return _act(reference, "info", run)
 
 
+def _submitted_proposal(reference: str) -> Proposal:
+    """Another submitted proposal named by its reference, for linking or merging."""
+    other = db.session.scalar(sa.select(Proposal).where(Proposal.reference == reference,
+                                                        Proposal.state != State.DRAFT))
+    if other is None:
+        raise operations.RoutingError(_l("受付番号 %(ref)s の提案が見つかりません。", ref=reference))
+    return other
+
+
 @bp.route("/<reference>/link", methods=["POST"])
 @staff_required(Role.WINDOW)
 def link(reference: str):
     def run(proposal, form, actor):
-        other = db.session.scalar(sa.select(Proposal).where(Proposal.reference == form.related.data,
-                                                            Proposal.state != State.DRAFT))
-        if other is None:
-            raise operations.RoutingError(_l("受付番号 %(ref)s の提案が見つかりません。", ref=form.related.data))
+        other = _submitted_proposal(form.related.data)
         operations.link(proposal, other, actor, form.note.data or "")
         return _l("関連する提案として登録しました。")
 
@@ -293,10 +299,7 @@ def link(reference: str):
 @staff_required(Role.WINDOW)
 def merge(reference: str):
     def run(proposal, form, actor):
-        into = db.session.scalar(sa.select(Proposal).where(Proposal.reference == form.into.data,
-                                                           Proposal.state != State.DRAFT))
-        if into is None:
-            raise operations.RoutingError(_l("受付番号 %(ref)s の提案が見つかりません。", ref=form.into.data))
+        into = _submitted_proposal(form.into.data)
         expected = form.expected_version()
         if expected is not None and proposal.lock_version != expected:
             raise proposal_ops.Conflict(_l("この提案は他の職員によって更新されました。"))
