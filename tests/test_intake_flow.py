@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from conftest import other_app
-from intake_helpers import VALID_STEPS, sign_in
+from intake_helpers import VALID_STEPS, comparable_page, sign_in
 
 from core.extensions import db, limiter
 from core.models import Event, Membership, OutboxEmail, User
@@ -173,8 +173,7 @@ def test_no_way_to_learn_whether_an_address_is_registered(app, make_user):
     for email in ("known@example.jp", "unknown@example.jp"):
         client = app.test_client()
         response = client.post("/proposals/new", data={"email": email}, follow_redirects=True)
-        page = re.sub(r"/proposals/\d+/", "/proposals/N/", response.get_data(as_text=True)).replace(email, "EMAIL")
-        answers.append((response.status_code, page))
+        answers.append((response.status_code, comparable_page(response.get_data(as_text=True), email)))
         assert len(outbox(email)) == 1  # both get the same kind of email
     assert answers[0] == answers[1]
     assert outbox("known@example.jp")[0].subject == outbox("unknown@example.jp")[0].subject
@@ -190,12 +189,7 @@ def test_invitations_answer_the_same_for_members_staff_and_strangers(client, mak
     for email in ("member@example.jp", "staff@city.example.jp", "stranger@example.jp"):
         response = client.post(f"/my/organisations/{organisation.id}/invite", data={"email": email},
                                follow_redirects=True)
-        answers.add((response.status_code, response.get_data(as_text=True).replace(email, "EMAIL")))
-    if len(answers) != 1:
-        import difflib
-
-        first, second = [a[1].splitlines() for a in list(answers)[:2]]
-        print("\n".join(difflib.unified_diff(first, second, lineterm="")))
+        answers.add((response.status_code, comparable_page(response.get_data(as_text=True), email)))
     assert len(answers) == 1
     assert [e.to_address for e in outbox()] == ["stranger@example.jp"]
     assert staff.id and member.id
