@@ -56,6 +56,29 @@ def test_merge_moves_open_work_staff_and_themes_but_not_finished_work(make_user,
     kankyo_row = _dept("kankyo")
     assert not kankyo_row.active and kankyo_row.merged_into.code == "machizukuri"
     assert summary["assignments"] == [open_assignment.id]
+    assert db.session.get(type(open_proposal), open_proposal.id).lead_department_id == department_id("machizukuri")
+    assert db.session.get(type(finished), finished.id).lead_department_id == kankyo
+
+
+def test_merge_keeps_one_lead_where_the_target_was_already_co(make_user, make_proposal):
+    window = Actor.of_user(make_user("window"))
+    admin = Actor.of_user(make_user("admin"))
+    proposal = make_proposal(themes=("environment",))
+    kankyo, machizukuri = department_id("kankyo"), department_id("machizukuri")
+    operations.assign(proposal, kankyo, [machizukuri], window)
+    db.session.commit()
+
+    summary = merge_department(_dept("kankyo"), _dept("machizukuri"), admin)
+    db.session.commit()
+
+    live = db.session.scalars(sa.select(Assignment).where(Assignment.proposal_id == proposal.id,
+                                                          Assignment.status == AssignmentStatus.ACTIVE)).all()
+    assert [(a.department_id, a.role.value) for a in live] == [(machizukuri, "lead")]
+    closed = db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id,
+                                                           Assignment.department_id == kankyo))
+    assert closed.status == AssignmentStatus.CLOSED and closed.closed_at is not None
+    assert db.session.get(type(proposal), proposal.id).lead_department_id == machizukuri
+    assert summary["closed_as_duplicates"] == [closed.id] and summary["promoted_to_lead"] == [live[0].id]
 
 
 def test_retire_with_open_work_is_refused(make_user, make_proposal):
