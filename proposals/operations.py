@@ -16,7 +16,7 @@ from core.audit import Actor, record_event
 from core.calendar import fiscal_year_of, to_local
 from core.extensions import db
 from core.models import ActorKind, Event, Role, utcnow
-from proposals.lifecycle import Party, Transition, find_transition
+from proposals.lifecycle import STATE_LABELS, Party, Transition, find_transition
 from proposals.models import Assignment, AssignmentStatus, Proposal, ReferenceCounter, State
 
 signals = Namespace()
@@ -111,11 +111,15 @@ def transition(
     target = State(target)
     if expected_version is not None and proposal.lock_version != expected_version:
         raise Conflict(_l("この提案は他の職員によって更新されました（現在の状態: %(state)s）。画面を読み込み直してください。",
-                          state=proposal.state.value))
+                          state=STATE_LABELS[proposal.state]))
+    if proposal.state == target:
+        # Two people pressed the same button: say so, not "cannot change".
+        raise Conflict(_l("この提案はすでに「%(state)s」になっています（他の職員が先に操作しました）。", state=STATE_LABELS[target]))
     move = find_transition(proposal.state, target)
     if move is None:
         raise InvalidTransition(
-            _l("「%(source)s」から「%(target)s」へは変更できません。", source=proposal.state.value, target=target.value)
+            _l("「%(source)s」から「%(target)s」へは変更できません。", source=STATE_LABELS[proposal.state],
+               target=STATE_LABELS[target])
         )
     _check_party(move, actor, proposal)
     if move.target == State.MERGED and proposal.merged_into_id is None:

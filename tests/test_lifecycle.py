@@ -15,7 +15,7 @@ from core.audit import Actor
 from core.extensions import db
 from core.models import Event
 from proposals import operations
-from proposals.lifecycle import PUBLIC_STATE_OF, TRANSITIONS, Party, find_transition, public_state
+from proposals.lifecycle import PUBLIC_STATE_OF, STATE_LABELS, TRANSITIONS, Party, find_transition, public_state
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Proposal, State
 
 
@@ -80,10 +80,22 @@ def test_moves_missing_from_the_table_are_refused(parties):
             _put_in_state(proposal, source)
             with pytest.raises(operations.InvalidTransition) as info:
                 operations.transition(proposal, target, actors[Party.WINDOW], comment="x")
-            assert "へは変更できません" in str(info.value)
+            # The refusal names both states in words, not codes.
+            assert f"「{STATE_LABELS[source]}」から「{STATE_LABELS[target]}」へは変更できません" in str(info.value)
             db.session.rollback()
             refused += 1
     assert refused == 13 * 12 - len(TRANSITIONS)
+
+
+@pytest.mark.parametrize("move", [t for t in TRANSITIONS if t.comment_required],
+                         ids=lambda t: f"{t.source}->{t.target}")
+def test_every_move_that_needs_a_comment_refuses_a_blank_one(move, parties):
+    proposal, actors = parties
+    _put_in_state(proposal, move.source)
+    with pytest.raises(operations.CommentRequired):
+        operations.transition(proposal, move.target, actors[sorted(move.parties)[0]], comment=" \u3000 ")
+    db.session.rollback()
+    assert db.session.get(Proposal, proposal.id).state == move.source
 
 
 def test_comment_is_required_where_the_table_says(parties):
@@ -119,6 +131,16 @@ def test_stale_version_is_a_conflict(parties):
     db.session.commit()
     with pytest.raises(operations.Conflict):
         operations.transition(proposal, State.MERGED, actors[Party.WINDOW], comment="x", expected_version=seen_version)
+
+
+def test_the_same_move_twice_is_a_conflict_that_says_so(parties):
+    proposal, actors = parties
+    _put_in_state(proposal, State.ASSIGNED)
+    operations.transition(proposal, State.IN_CONSULTATION, actors[Party.DEPARTMENT])
+    db.session.commit()
+    with pytest.raises(operations.Conflict) as info:
+        operations.transition(proposal, State.IN_CONSULTATION, actors[Party.DEPARTMENT])
+    assert "すでに「協議中」" in str(info.value)
 
 
 def test_information_request_resumes_where_it_stopped(parties):
