@@ -203,7 +203,10 @@ def test_reference_numbers_are_per_fiscal_year_and_unique(make_proposal):
 def test_lifecycle_document_lists_every_transition():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text(encoding="utf-8")
     for move in TRANSITIONS:
-        assert f"| {move.source} | {move.target} |" in doc, f"{move.source} -> {move.target} missing from docs"
+        # The whole row: who may, whether a comment is needed, whether the applicant sees it.
+        row = (f"| {move.source} | {move.target} | {', '.join(sorted(p.value for p in move.parties))} | "
+               f"{'yes' if move.comment_required else 'no'} | {'yes' if move.public else 'no'} |")
+        assert row in doc, f"{row} missing from docs/lifecycle.md: run tools/lifecycle_doc.py"
 
 
 @pytest.mark.postgres
