@@ -1,6 +1,8 @@
 """Sign-in. Staff: email and password (argon2) with a lockout after
 repeated failures. Applicants: a one-time link by email, no password; the
-answer never reveals whether an address is registered."""
+answer never reveals whether an address is registered. A link never signs
+in a staff account (that would bypass the password and the lockout): a
+staff address gets a note pointing to the staff sign-in instead."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from core.audit import Actor, record_event
@@ -100,7 +103,9 @@ def applicant_required(view):
 # --- applicants: one-time sign-in link -------------------------------------------------
 
 def _email_rate_key() -> str:
-    return "signin-email:" + normalise_email(request.form.get("email"))
+    email = normalise_email(request.form.get("email"))
+    # An empty address is not one person: fall back to the client, never one shared counter.
+    return "signin-email:" + (email or "client:" + (get_remote_address() or ""))
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -121,18 +126,27 @@ def link_sent():
     return render_template("core/signin_sent.html")
 
 
-def issue_signin_link(email: str, next_url: str | None = None) -> str:
+def issue_signin_link(email: str, next_url: str | None = None) -> str | None:
     """Create a one-time token and queue the email. The same answer for
-    known and unknown addresses: a first link also creates the account."""
-    token = secrets.token_urlsafe(32)
+    known and unknown addresses: a first link also creates the account.
+    Staff addresses get no link (staff sign in with their password), only a
+    note saying where to sign in; None is returned."""
     minutes = current_app.config["SIGNIN_LINK_MINUTES"]
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is not None and user.role != Role.APPLICANT:
+        queue_templated_email(
+            email, "signin_staff", key=f"signin-staff:{user.id}:{secrets.token_hex(8)}", locale=user.locale or "ja",
+            link=url_for("auth.staff_login", _external=False),
+        )
+        record_event(Actor.system("sign-in"), "signin_link_refused", data={"user_id": user.id, "reason": "staff"})
+        return None
+    token = secrets.token_urlsafe(32)
     row = SignInToken(
         email=email, token_hash=token_digest(token), next_url=next_url,
         expires_at=utcnow() + timedelta(minutes=minutes),
     )
     db.session.add(row)
     db.session.flush()
-    user = db.session.scalar(sa.select(User).where(User.email == email))
     locale = user.locale if user else str(get_locale() or "ja")
     queue_templated_email(
         email, "signin_link", key=f"signin:{row.id}", locale=locale,
@@ -147,11 +161,19 @@ def use_link(token: str):
     valid = row is not None and row.used_at is None and row.expires_at > utcnow()
     if not valid:
         return render_template("core/signin_link_invalid.html"), 400
+    user = db.session.scalar(sa.select(User).where(User.email == row.email))
+    if user is not None and user.role != Role.APPLICANT:
+        # A link issued before the address became a staff account (or before
+        # this check): staff sign in with their password, never with a link.
+        if request.method == "POST":
+            row.used_at = utcnow()
+            record_event(Actor.system("sign-in"), "signin_link_refused", data={"user_id": user.id, "reason": "staff"})
+            db.session.commit()
+        return render_template("core/signin_link_invalid.html", staff=True), 400
     # GET shows a button: mail scanners that open links do not use them up.
     if request.method == "GET":
         return render_template("core/signin_link_confirm.html", token=token)
     row.used_at = utcnow()
-    user = db.session.scalar(sa.select(User).where(User.email == row.email))
     if user is None:
         user = User(email=row.email, role=Role.APPLICANT, locale=str(get_locale() or "ja"))
         db.session.add(user)

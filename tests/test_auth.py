@@ -77,6 +77,42 @@ def test_signin_link_works_once_and_creates_the_applicant(client):
     assert client.post(link).status_code == 400  # used once already
 
 
+@pytest.mark.parametrize("role", ["admin", "window", "department_staff"])
+def test_signin_links_never_sign_in_staff_and_the_answer_is_the_same(client, make_user, role):
+    """A link would bypass the staff password and the lockout: staff addresses get no link,
+    only a note pointing to /staff/login, and the visitor sees exactly the same answer."""
+    staff = make_user(role)
+    applicant = make_user("applicant")
+    answers = [client.post("/signin", data={"email": address})
+               for address in (staff.email, applicant.email, "stranger@example.jp")]
+    assert {a.status_code for a in answers} == {302}
+    assert len({a.headers["Location"] for a in answers}) == 1
+    pages = {comparable_page(client.get(a.headers["Location"]).get_data(as_text=True)) for a in answers}
+    assert len(pages) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SignInToken)
+                             .where(SignInToken.email == staff.email)) == 0
+    [note] = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == staff.email)).all()
+    assert "/signin/link/" not in note.body_text and "/staff/login" in note.body_text
+    assert client.get("/my").status_code == 302  # nobody is signed in
+
+
+def test_a_link_for_a_staff_address_does_not_sign_in(client, make_user):
+    """A link issued while the address was still unknown (it became a staff account later)."""
+    from core.auth import token_digest
+
+    client.post("/signin", data={"email": "later-admin@example.jp"})
+    link = _link_from_outbox("later-admin@example.jp")
+    admin = make_user("admin", email="later-admin@example.jp")
+    assert "サインインする" not in client.get(link).get_data(as_text=True)
+    response = client.post(link)
+    assert response.status_code == 400
+    assert "/staff/login" in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302  # not signed in: sent to sign in
+    row = db.session.scalar(sa.select(SignInToken).where(SignInToken.token_hash == token_digest(link.rsplit("/", 1)[1])))
+    assert row.used_at is not None  # used up, not reusable
+    assert db.session.get(User, admin.id).last_login_at is None
+
+
 def test_expired_signin_link_is_refused(client):
     client.post("/signin", data={"email": "late@example.jp"})
     link = _link_from_outbox("late@example.jp")
