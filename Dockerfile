@@ -7,7 +7,9 @@ COPY . .
 RUN for room in core proposals intake routing responses public api; do \
       if [ -f $room/translations/en/LC_MESSAGES/messages.po ]; then pybabel compile -d $room/translations -l en; fi; \
     done
-RUN useradd --create-home window && mkdir -p /app/instance && chown -R window /app/instance
+# Uploads live outside the web root, in a volume: the directory is created here owned by
+# the service user, so a new named volume starts with that owner and uploads can be written.
+RUN useradd --create-home window && mkdir -p /app/instance /data/uploads && chown -R window /app/instance /data/uploads
 USER window
 EXPOSE 8000
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "core:create_app()"]

@@ -19,8 +19,21 @@ SERVICES = COMPOSE["services"]
 
 def test_all_services_are_there_with_health_checks():
     assert {"web", "worker", "beat", "db", "redis", "mail", "migrate"} <= set(SERVICES)
-    for name in ("web", "worker", "db", "redis", "mail"):
+    for name in ("web", "worker", "beat", "db", "redis", "mail"):
         assert "healthcheck" in SERVICES[name], f"{name} has no health check"
+        probe = SERVICES[name]["healthcheck"]["test"]
+        if probe[:3] == ["CMD", "python", "-c"]:
+            compile(probe[3], f"{name} health check", "exec")
+
+
+def test_the_uploads_volume_is_writable_by_the_service_user():
+    upload_dir = SERVICES["web"]["environment"]["UPLOAD_DIR"]
+    assert f"uploads:{upload_dir}" in SERVICES["web"]["volumes"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    user = re.search(r"^USER (\S+)", dockerfile, re.M).group(1)
+    # A new named volume takes the owner of the image's directory at that path.
+    assert re.search(rf"mkdir -p [^&]*{re.escape(upload_dir)}", dockerfile)
+    assert re.search(rf"chown -R {user} [^\n]*{re.escape(upload_dir)}", dockerfile)
 
 
 def test_migrations_run_before_the_web_starts():
