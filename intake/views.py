@@ -70,9 +70,14 @@ def _client_key() -> str:
 
 
 def _email_key() -> str:
+    """Per person: a signed-in user by their id (they post no address),
+    a visitor by the address they give; never one counter for everybody."""
     from core.forms import normalise_email
 
-    return "intake-email:" + normalise_email(request.form.get("email"))
+    if current_user.is_authenticated:
+        return f"intake-user:{current_user.id}"
+    email = normalise_email(request.form.get("email"))
+    return "intake-email:" + (email or "client:" + (get_remote_address() or ""))
 
 
 def _account_key() -> str:

@@ -213,6 +213,29 @@ def test_starting_is_rate_limited_per_address_and_per_client(limited_app):
     assert "操作の回数が多すぎます" in page
 
 
+def test_signed_in_applicants_do_not_share_one_start_counter(limited_app, make_user):
+    """Signed-in applicants post no email: each has a counter of their own."""
+    for _ in range(7):
+        client = limited_app.test_client()
+        sign_in(client, make_user("applicant"))
+        response = client.post("/proposals/new", data={"organisation": "new"})
+        assert response.status_code == 302 and "/step/1" in response.headers["Location"]
+    one = make_user("applicant")
+    client = limited_app.test_client()
+    sign_in(client, one)
+    codes = [client.post("/proposals/new", data={"organisation": "new"}).status_code for _ in range(6)]
+    assert codes == [302] * 5 + [429]  # one person is still limited
+
+
+def test_empty_addresses_do_not_share_one_counter(limited_app):
+    for _ in range(6):
+        limited_app.test_client().post("/proposals/new", data={"email": ""},
+                                       environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    page = limited_app.test_client().post("/proposals/new", data={"email": ""},
+                                          environ_base={"REMOTE_ADDR": "192.0.2.2"})
+    assert page.status_code == 200 and "メールアドレスを入力してください" in page.get_data(as_text=True)
+
+
 def test_submissions_are_rate_limited_per_account(limited_app, make_user):
     user = make_user("applicant")
     client = limited_app.test_client()
