@@ -71,6 +71,17 @@ def test_public_finds_an_adopted_proposal_from_another_ward_and_sees_it_in_stati
     assert page.locator("#table-years").inner_text().count("2025年度") == 1
     # Chart.js is served by the app and drew every chart.
     page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 6")
+    # Loaded once (in <head>) and exactly one chart per canvas.
+    assert page.locator("script[src*='chart.umd']").count() == 1
+    assert page.locator("script[src*='js/rooms/public.js']").count() == 1
+    assert page.locator("head script[src*='chart.umd']").count() == 1
+    charts = page.evaluate("""() => {
+        const canvases = [...document.querySelectorAll('canvas[data-chart]')].map(c => c.id);
+        const drawn = Object.values(Chart.instances).map(chart => chart.canvas.id);
+        return {canvases, drawn};
+    }""")
+    assert len(charts["canvases"]) >= 6
+    assert sorted(charts["drawn"]) == sorted(charts["canvases"])  # one chart for each canvas, none twice
     assert page.evaluate("() => document.querySelector('#chart-wards').width") > 100
     asao_times = page.locator("#table-departments tr[data-code='ward-asao'] td").all_inner_texts()
     assert asao_times[:3] == ["1", "2.0", "2.0"] and asao_times[-1].startswith("100.0%")

@@ -92,6 +92,10 @@ def test_pages_and_csv_downloads_show_the_same_figures(client, known):
     page = client.get("/stats").get_data(as_text=True)
     assert 'data-figure="proposals">5<' in page and 'data-figure="adoption-rate">75.0%<' in page
     assert "vendor/chartjs/chart.umd.min.js" in page  # served by the app, no CDN
+    # Each script once, in <head> (not again inside the content, which drew every chart twice).
+    head, _, body = page.partition("</head>")
+    assert head.count("chart.umd.min.js") == 1 and head.count("js/rooms/public.js") == 1
+    assert "chart.umd.min.js" not in body and "js/rooms/public.js" not in body
     assert "cdn" not in page.lower()
     years = _csv(client, "/stats/years.csv")
     assert years[0] == ["fiscal_year", "proposals", "adopted", "not_adopted", "adoption_rate_percent"]
