@@ -63,6 +63,10 @@ class ChangeRoutingForm(VersionedForm):
                             invalid_choice_message=_l("関係部署を一覧から選んでください。"),
                             invalid_value_message=_l("関係部署を一覧から選んでください。"),
                             description=_l("一緒に検討する部署を選びます（複数可、なしでも可）。"))
+    def validate_lead(self, field):
+        if not field.data:
+            raise ValidationError(_l("主担当部署を選んでください。"))
+
     reason = TextAreaField(
         _l("変更の理由"), filters=[nfkc],
         validators=[DataRequired(_l("変更の理由を入力してください。担当部署と記録に残ります。")), Length(max=2000)],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from core.extensions import db
 from core.models import ActorKind, Department, Event, Role, Theme, utcnow
 from proposals import operations as proposal_ops
 from proposals.lifecycle import Transition
-from proposals.models import Proposal, State
+from proposals.models import Assignment, AssignmentStatus, Proposal, State
 from routing.conditions import RuleFormatError, validate_actions, validate_tree
 from routing.engine import Decision, evaluate
 from routing.models import (
@@ -102,9 +103,73 @@ def latest_record(proposal_id: int) -> RoutingRecord | None:
     )
 
 
-def proposed_routing(proposal: Proposal) -> tuple[int | None, list[int]]:
-    """The lead and co-departments proposed now: the last staff change, or the engine's."""
+@dataclass(frozen=True)
+class HandBack:
+    """A department said "not ours" and the proposal came back to triage:
+    who refused it, why, and which department it suggested instead."""
+
+    event: Event
+    department_id: int | None  # the department that refused it
+    suggested_id: int | None  # the department it suggested (None: it did not know)
+    reason: str | None
+
+    @property
+    def at(self):
+        return self.event.created_at
+
+
+def hand_back(proposal: Proposal) -> HandBack | None:
+    """The department hand-back that put the proposal where it is now
+    (the last move into triage came from a department), or None."""
+    if proposal.state not in TRIAGE_STATES:
+        return None
+    event = db.session.scalar(
+        sa.select(Event).where(Event.proposal_id == proposal.id, Event.kind == "state_changed",
+                               Event.to_state == State.TRIAGE.value)
+        .order_by(Event.id.desc()).limit(1)
+    )
+    if event is None or event.from_state not in (State.ASSIGNED.value, State.IN_CONSULTATION.value):
+        return None
+    data = event.data or {}
+    refused = data.get("returned_by_department_id")
+    if refused is None and event.actor_user is not None and event.actor_user.role in DEPARTMENT_ROLES:
+        refused = event.actor_user.department_id
+    if refused is None:
+        return None  # the window itself took it back: nobody refused it
+    suggested = data.get("suggested_department_id")
+    if suggested is not None:
+        row = db.session.get(Department, suggested)
+        suggested = row.id if row is not None and row.active and row.id != refused else None
+    return HandBack(event=event, department_id=refused, suggested_id=suggested, reason=event.comment)
+
+
+def refusing_departments(proposal_id: int) -> set[int]:
+    """Departments that gave this proposal back (lead "not ours" or a
+    co-department's own part): never proposed again without a staff decision."""
+    return set(db.session.scalars(sa.select(Assignment.department_id).where(
+        Assignment.proposal_id == proposal_id, Assignment.status == AssignmentStatus.RETURNED)))
+
+
+def pending_hand_back(proposal: Proposal) -> HandBack | None:
+    """The hand-back, unless window staff have saved a routing since."""
+    back = hand_back(proposal)
     record = latest_record(proposal.id)
+    if back is None or (record is not None and record.created_at > back.at):
+        return None
+    return back
+
+
+def proposed_routing(proposal: Proposal) -> tuple[int | None, list[int]]:
+    """The lead and co-departments proposed now: the last staff change, or the
+    engine's; after a hand-back, the department the refusing one suggested
+    (None when it suggested none: staff must choose), never the one that refused."""
+    record = latest_record(proposal.id)
+    back = pending_hand_back(proposal)
+    if back is not None:
+        refused = refusing_departments(proposal.id) | {back.department_id}
+        lead = back.suggested_id if back.suggested_id not in refused else None
+        co = list(department_ids(record.co_codes).values()) if record is not None else []
+        return lead, [c for c in co if c not in refused and c != lead]
     if record is not None:
         co = list(department_ids(record.co_codes).values())
         return record.lead_id, co
@@ -129,18 +194,29 @@ def _codes_of(ids: list[int]) -> list[str]:
 
 
 def confirm(proposal: Proposal, actor: Actor, *, expected_version: int | None) -> list:
-    """Accept the proposed routing and hand the proposal to the departments."""
+    """Accept the proposed routing and hand the proposal to the departments.
+    After a hand-back this is the refusing department's suggestion; a plain
+    confirmation never hands it back to the department that refused it."""
     proposal = _check_open(proposal, expected_version)
     lead_id, co_ids = proposed_routing(proposal)
+    back = pending_hand_back(proposal)
+    if lead_id is None or (back is not None and lead_id == back.department_id):
+        raise RoutingError(_l("差し戻した部署は別の部署を提案していないため、このまま確認して割り当てることはできません。"
+                              "「主担当・関係部署を変更する」で主担当を選び、理由を書いてください。"))
     routed = latest_record(proposal.id)
+    # The rule is credited (and charged for a later misroute) only when its lead is the one confirmed.
+    by_rule = routed is not None and routed.lead_id == lead_id
     db.session.add(RoutingRecord(
         proposal_id=proposal.id, kind=DecisionKind.CONFIRMED, ruleset_version=proposal.ruleset_version,
         lead_id=lead_id, co_codes=_codes_of(co_ids), user_id=actor.user.id if actor.user else None,
         primary_theme=routed.primary_theme if routed else None, confidence=routed.confidence if routed else None,
-        lead_rule_id=routed.lead_rule_id if routed else None, lead_rule_key=routed.lead_rule_key if routed else None,
+        lead_rule_id=routed.lead_rule_id if by_rule else None, lead_rule_key=routed.lead_rule_key if by_rule else None,
+        reason="差し戻した部署の提案による" if back is not None and lead_id == back.suggested_id else None,
     ))
-    record_event(actor, "routing_confirmed", proposal_id=proposal.id, department_id=lead_id,
-                 data={"lead": _codes_of([lead_id])[0] if lead_id else None, "co": _codes_of(co_ids)})
+    data = {"lead": _codes_of([lead_id])[0], "co": _codes_of(co_ids)}
+    if back is not None:
+        data["suggested_by"] = (_codes_of([back.department_id]) or [None])[0]
+    record_event(actor, "routing_confirmed", proposal_id=proposal.id, department_id=lead_id, data=data)
     return proposal_ops.assign(proposal, lead_id, co_ids, actor, expected_version=expected_version)
 
 
@@ -229,6 +305,7 @@ def on_transitioned(proposal: Proposal, transition: Transition, actor: Actor, ev
         rule_name=rule_name, overridden=overridden, reason=event.comment,
     ))
     proposal.needs_triage = True
+    proposal.lead_department_id = None  # nobody leads it now: the desk proposes the suggested department
     db.session.flush()
 
 

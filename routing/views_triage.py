@@ -158,7 +158,8 @@ def _forms(proposal: Proposal, formdata=None, acting: str | None = None):
 
     change = ChangeRoutingForm(formdata=data("change"), prefix="change", lead=lead_id, co=co_ids, **seen("change"))
     choices = _department_choices()
-    change.lead.choices = choices
+    # After a hand-back without a suggestion nothing is pre-selected: staff choose.
+    change.lead.choices = choices if lead_id is not None else [SelectChoice(0, _l("主担当部署を選んでください")), *choices]
     change.co.choices = choices
     forms = {
         "confirm": ConfirmForm(prefix="confirm", formdata=data("confirm"), **seen("confirm")),
@@ -184,8 +185,13 @@ def _render_detail(proposal: Proposal, forms=None, status: int = 200):
                                  .order_by(RoutingRecord.id)).all()
     sent_back = db.session.scalar(sa.select(Misroute).where(Misroute.proposal_id == proposal.id)
                                   .order_by(Misroute.id.desc()).limit(1))
+    back = operations.hand_back(proposal)
+    if sent_back is not None and back is not None and sent_back.event_id != back.event.id:
+        sent_back = None  # an older misroute: this hand-back came from somewhere else
     return render_template(
-        "routing/detail.html", sent_back=sent_back if proposal.state in operations.TRIAGE_STATES else None, proposal=proposal, forms=forms, decision=proposal.routing_decision or {},
+        "routing/detail.html", sent_back=sent_back if proposal.state in operations.TRIAGE_STATES else None,
+        hand_back=back, hand_back_pending=operations.pending_hand_back(proposal) is not None,
+        proposal=proposal, forms=forms, decision=proposal.routing_decision or {},
         lead=departments.get(lead_id), co=[departments[c] for c in co_ids if c in departments],
         by_code=by_code, themes=themes, events=events, records=records, event_labels=EVENT_LABELS,
         related=operations.related_proposals(proposal), open_states=operations.TRIAGE_STATES,

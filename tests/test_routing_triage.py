@@ -248,3 +248,111 @@ def test_bad_input_never_gives_a_server_error(seeded, window_client, make_propos
     assert "主担当部署" in page
     db.session.refresh(db.session.get(Proposal, proposal.id))
     assert db.session.get(Proposal, proposal.id).state == State.TRIAGE
+
+
+# --- a hand-back ("not ours") is never a dropped ball ---------------------------------------------------------
+
+def _assigned_then_handed_back(window_client, make_user, make_proposal, suggested: str | None):
+    from core.audit import Actor
+    from responses import operations as answers
+    from routing import operations as routing_ops
+
+    proposal = make_proposal()  # the rules propose ward-miyamae (lead) and kenko-fukushi (co)
+    routing_ops.confirm(proposal, Actor.of_user(make_user("window")), expected_version=proposal.lock_version)
+    db.session.commit()
+    lead = db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id,
+                                                         Assignment.role == "lead"))
+    answers.not_ours(lead, Actor.of_user(make_user("department_staff", "ward-miyamae")),
+                     "市民活動の支援は市民文化局の事業です。", department_id(suggested) if suggested else None)
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(Proposal, proposal.id)
+
+
+def _selected_lead(page: str) -> str | None:
+    import re
+
+    select = re.search(r'<select[^>]*name="change-lead"[^>]*>(.*?)</select>', page, re.S).group(1)
+    chosen = re.search(r'<option[^>]*selected[^>]*value="(\d+)"|<option[^>]*value="(\d+)"[^>]*selected', select)
+    return (chosen.group(1) or chosen.group(2)) if chosen else None
+
+
+def test_hand_back_shows_department_reason_and_suggestion_and_confirm_takes_the_suggestion(
+        seeded, window_client, make_user, make_proposal):
+    proposal = _assigned_then_handed_back(window_client, make_user, make_proposal, "shimin-bunka")
+    assert proposal.state == State.TRIAGE and proposal.lead_department_id is None
+    page = window_client.get(f"/triage/{proposal.reference}").get_data(as_text=True)
+    panel = page[page.index('class="notice notice-warning hand-back"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "宮前区役所から差し戻されました" in panel and "市民活動の支援は市民文化局の事業です。" in panel
+    assert "提案された部署" in panel and "市民文化局" in panel
+    # The suggestion is the proposed lead, in the confirm block and pre-selected in the change form.
+    confirm_block = page[page.index("confirm-block"):page.index('id="change-title"')]
+    assert "市民文化局" in confirm_block and "宮前区役所" not in confirm_block
+    assert _selected_lead(page) == str(department_id("shimin-bunka"))
+
+    response = window_client.post(f"/triage/{proposal.reference}/confirm",
+                                  data={"form": "confirm", "confirm-lock_version": proposal.lock_version})
+    assert response.status_code == 302
+    db.session.expire_all()
+    proposal = db.session.get(Proposal, proposal.id)
+    live = {(a.department_id, a.role.value) for a in proposal.assignments if a.status == AssignmentStatus.ACTIVE}
+    assert live == {(department_id("shimin-bunka"), "lead"), (department_id("kenko-fukushi"), "co")}
+    assert proposal.lead_department_id == department_id("shimin-bunka")
+    event = db.session.scalar(sa.select(Event).where(Event.kind == "routing_confirmed").order_by(Event.id.desc()))
+    assert event.data["lead"] == "shimin-bunka" and event.data["suggested_by"] == "ward-miyamae"
+    # The lead was the department's suggestion, not the rule's: a later misroute is not charged to the rule.
+    from routing.models import RoutingRecord
+
+    record = db.session.scalar(sa.select(RoutingRecord).order_by(RoutingRecord.id.desc()))
+    assert record.lead_rule_key is None and record.reason == "差し戻した部署の提案による"
+
+
+def test_plain_confirm_never_hands_it_back_to_the_department_that_refused_it(
+        seeded, window_client, make_user, make_proposal):
+    proposal = _assigned_then_handed_back(window_client, make_user, make_proposal, None)
+    page = window_client.get(f"/triage/{proposal.reference}").get_data(as_text=True)
+    assert "提案なし" in page and "提案された主担当がありません" in page
+    assert f'action="/triage/{proposal.reference}/confirm"' not in page
+    assert _selected_lead(page) is None  # nothing pre-selected: staff choose
+    response = window_client.post(f"/triage/{proposal.reference}/confirm",
+                                  data={"form": "confirm", "confirm-lock_version": proposal.lock_version})
+    assert response.status_code == 400
+    assert "このまま確認して割り当てることはできません" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).state == State.TRIAGE
+    assert not db.session.scalars(sa.select(Assignment).where(
+        Assignment.proposal_id == proposal.id, Assignment.role == "lead",
+        Assignment.status == AssignmentStatus.ACTIVE)).all()
+    # The placeholder is not a department.
+    data = {"form": "change", "change-lock_version": proposal.lock_version, "change-lead": "0",
+            "change-reason": "再検討", "do": "assign"}
+    response = window_client.post(f"/triage/{proposal.reference}/change", data=data)
+    assert response.status_code == 400 and "主担当部署を選んでください。" in response.get_data(as_text=True)
+    # Handing it back to the refusing department is a deliberate override with a reason.
+    data.update({"change-lead": department_id("ward-miyamae"), "change-reason": "区の事業として再度お願いします"})
+    assert window_client.post(f"/triage/{proposal.reference}/change", data=data).status_code == 302
+    db.session.expire_all()
+    proposal = db.session.get(Proposal, proposal.id)
+    assert proposal.state == State.ASSIGNED and proposal.lead_department_id == department_id("ward-miyamae")
+    event = db.session.scalar(sa.select(Event).where(Event.kind == "routing_overridden"))
+    assert event.comment == "区の事業として再度お願いします"
+
+
+def test_a_saved_override_after_a_hand_back_is_what_confirm_assigns(seeded, window_client, make_user, make_proposal):
+    proposal = _assigned_then_handed_back(window_client, make_user, make_proposal, "shimin-bunka")
+    window_client.post(f"/triage/{proposal.reference}/change", data={
+        "form": "change", "change-lock_version": proposal.lock_version, "change-lead": department_id("ward-miyamae"),
+        "change-reason": "区と話して区が引き受けることになった", "do": "save"})
+    db.session.expire_all()
+    proposal = db.session.get(Proposal, proposal.id)
+    page = window_client.get(f"/triage/{proposal.reference}").get_data(as_text=True)
+    assert "宮前区役所から差し戻されました" in page  # still shown
+    assert _selected_lead(page) == str(department_id("ward-miyamae"))
+    assert window_client.post(f"/triage/{proposal.reference}/confirm", data={
+        "form": "confirm", "confirm-lock_version": proposal.lock_version}).status_code == 302
+    db.session.expire_all()
+    lead = db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id,
+                                                         Assignment.role == "lead",
+                                                         Assignment.status == AssignmentStatus.ACTIVE))
+    assert lead.department_id == department_id("ward-miyamae")
