@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from core.config import PROJECT_ROOT, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -36,6 +37,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         str(PROJECT_ROOT / room / "translations") for room in ROOMS
     )
     logging.basicConfig(level=logging.INFO)
+    # Before any route is added: every <int:…> in every room refuses ids the
+    # database cannot hold (a 404, not an OverflowError and a 500).
+    app.url_map.converters["int"] = BoundedIntegerConverter
 
     _init_extensions(app)
     _init_i18n(app)
@@ -43,6 +47,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_error_pages(app)
     _register_template_helpers(app)
     return app
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """Flask's `int`, with at most 2**63 - 1 (a signed 64-bit column)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _init_extensions(app: Flask) -> None:

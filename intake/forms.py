@@ -152,6 +152,25 @@ class LengthMessage(Length):
                                          label=field.label.text, max=self.max, length=length)))
 
 
+class AtMost:
+    """An upper bound for a parsed number, so it fits its column; the message
+    names the field and the largest value (placeholders %(label)s, %(max)s)."""
+
+    def __init__(self, maximum: int, message):
+        self.maximum = maximum
+        self.message = message
+
+    def __call__(self, form, field):
+        if isinstance(field.data, int) and field.data > self.maximum:
+            raise StopValidation(str(self.message) % {"label": field.label.text, "max": f"{self.maximum:,}"})
+
+
+# Upper bounds: far above any real proposal, well inside the columns
+# (organisations.member_count is a 32-bit INTEGER, the budgets are BIGINT).
+MAX_MEMBERS = 10_000_000
+MAX_YEN = 1_000_000_000_000  # 1兆円
+
+
 def _text(label, max_length, *, required=None, multiline=False, description=None, **kwargs):
     validators = [Required(required)] if required else []
     validators.append(LengthMessage(max=max_length))
@@ -191,7 +210,7 @@ class ChooseOrganisationForm(FlaskForm):
 class OrganisationStep(FlaskForm):
     name = _text(_l("団体名"), 200, required=_l("団体名を入力してください。"), render_kw={"autocomplete": "organization"},
                  description=_l("正式名称を書いてください。例: NPO法人みやまえ寄り合い、たちばな町内会"))
-    name_kana = StringField(_l("団体名のふりがな"), filters=[n.to_hiragana],
+    name_kana = StringField(_l("団体名のふりがな"), filters=[n.to_hiragana], validators=[LengthMessage(max=200)],
                             description=_l("ひらがな・カタカナのどちらでもかまいません。"))
     kind = RadioField(_l("団体の種類"), choices=as_choices(ORGANISATION_KINDS),
                       validators=[Required(_l("団体の種類を選んでください。迷ったら「その他」を選んでください。"))])
@@ -231,6 +250,7 @@ class OrganisationStep(FlaskForm):
         _l("会員・スタッフの人数"), parser=lambda v: n.parse_int(v, suffixes="人名"),
         message=_l("人数は数字で入力してください（例: 25）。"),
         description=_l("おおよその人数でかまいません。"),
+        validators=[AtMost(MAX_MEMBERS, _l("%(label)sは%(max)s人以下で入力してください。"))],
     )
 
     def validate_name_kana(self, field):
@@ -314,6 +334,7 @@ def _amount(label, description):
     return ParsedField(
         label, parser=n.parse_amount, description=description,
         message=_l("金額は円単位の数字で入力してください（例: 300000、300,000、30万円）。"),
+        validators=[AtMost(MAX_YEN, _l("%(label)sは%(max)s円（1兆円）以下で入力してください。"))],
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 
 # Dashes people type between digits (NFKC maps full-width －; these survive it).
 _DASHES = "‐‑‒–—―−ーｰ─━"
@@ -90,12 +91,14 @@ def parse_amount(value: object) -> int | None:
     if not match or not any(match.groups()):
         raise ValueError("amount")
     oku, man, sen, rest = match.groups()
-    total = 0.0
-    total += float(oku) * 100_000_000 if oku else 0
-    total += float(man) * 10_000 if man else 0
-    total += float(sen) * 1_000 if sen else 0
-    total += int(rest) if rest else 0
-    if total != int(total):
+    # Decimal, not float: exact, and a very long number is just large (the form
+    # then says how large it may be), never infinity or an OverflowError.
+    total = Decimal(0)
+    total += Decimal(oku) * 100_000_000 if oku else 0
+    total += Decimal(man) * 10_000 if man else 0
+    total += Decimal(sen) * 1_000 if sen else 0
+    total += Decimal(rest) if rest else 0
+    if total != total.to_integral_value():
         raise ValueError("amount")
     return int(total)
 
@@ -129,7 +132,7 @@ def parse_int(value: object, *, suffixes: str = "") -> int | None:
         return None
     if not re.fullmatch(r"\d+", text):
         raise ValueError("integer")
-    return int(text)
+    return int(Decimal(text))  # int(str) refuses more than 4300 digits; the form bounds the value
 
 
 _ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988, "S": 1925}

@@ -96,7 +96,9 @@ def _city_of(address: str | None) -> str | None:
     if not address:
         return None
     match = re.match(r"^(?:東京都|北海道|京都府|大阪府|.{2,3}県)?(.+?市.+?区|.+?[市区町村])", address)
-    return match.group(0) if match else None
+    if match is None or len(match.group(0)) > 200:  # organisations.city is VARCHAR(200)
+        return None
+    return match.group(0)
 
 
 def _apply_organisation(proposal: Proposal, form, user: User | None) -> None:

@@ -253,3 +253,98 @@ def test_privacy_consent_is_required(client, draft):
     response = client.post(f"/proposals/{draft}/review", data={})
     assert response.status_code == 400
     assert any("個人情報の取り扱いへの同意" in e for e in errors_in(response.get_data(as_text=True)))
+
+
+# --- numbers and texts that do not fit their columns: an error, never a 500 ----------------------------
+
+HUGE = "100000000000000000000"  # 10**20: more than a 64-bit column holds
+
+
+@pytest.mark.parametrize("step, field, typed, message", [
+    (1, "member_count", HUGE, "会員・スタッフの人数は10,000,000人以下"),
+    (1, "member_count", "１０００００００１人", "会員・スタッフの人数は10,000,000人以下"),
+    (5, "budget_total", HUGE, "事業費の総額（円）は1,000,000,000,000円（1兆円）以下"),
+    (5, "budget_total", "9" * 400 + "万円", "事業費の総額（円）は1,000,000,000,000円（1兆円）以下"),
+    (5, "budget_requested", HUGE, "そのうち市に求める額（円）は1,000,000,000,000円（1兆円）以下"),
+])
+def test_numbers_too_large_for_their_column_get_an_error_naming_the_limit(client, draft, step, field, typed, message):
+    response = post_step(client, draft, step, **{field: typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert any(message in e for e in errors_in(html)), errors_in(html)
+    assert typed in html  # shown back as typed
+    assert db.session.get(Proposal, draft).draft_data["steps"][str(step)][field] == typed  # the step is kept
+
+
+def test_the_largest_numbers_are_accepted(client, draft):
+    assert post_step(client, draft, 1, member_count="10000000").status_code == 302
+    assert post_step(client, draft, 5, budget_total="10000億円",
+                     budget_requested="1000000000000").status_code == 302
+    proposal = db.session.get(Proposal, draft)
+    assert proposal.organisation.member_count == 10_000_000
+    assert proposal.budget_total_yen == proposal.budget_requested_yen == 10**12
+
+
+@pytest.mark.parametrize("step, field, limit", [
+    (1, "name_kana", 200), (1, "representative", 200), (1, "address", 300), (2, "contact_name", 200),
+    (2, "past_collaboration", 2000), (3, "issue", 4000), (5, "exit_note", 2000),
+])
+def test_more_lengths(client, draft, step, field, limit):
+    response = post_step(client, draft, step, **{field: "あ" * (limit + 1)})
+    assert response.status_code == 200
+    assert any(f"{limit}文字以内" in e and f"{limit + 1}文字" in e for e in errors_in(response.get_data(as_text=True)))
+    assert post_step(client, draft, step, **{field: "あ" * limit}).status_code == 302
+
+
+def test_every_text_field_of_the_steps_is_limited_to_its_column(app):
+    """Each free-text field has a length limit, no longer than the column it is stored in."""
+    from wtforms import StringField, TextAreaField
+    from wtforms.validators import Length
+
+    from core.models import Organisation
+    from intake.forms import STEPS, ParsedField
+
+    tables = {1: Organisation.__table__, 2: Proposal.__table__, 3: Proposal.__table__, 5: Proposal.__table__}
+    checked = []
+    with app.test_request_context():
+        for number, _key, _title, cls in STEPS:
+            if cls is None:
+                continue
+            for field in cls(meta={"csrf": False}):
+                if not isinstance(field, (StringField, TextAreaField)) or isinstance(field, ParsedField):
+                    continue
+                limits = [v.max for v in field.validators if isinstance(v, Length) and v.max != -1]
+                assert limits, f"step {number}: {field.name} has no length limit"
+                column = tables[number].c[field.name]
+                length = getattr(column.type, "length", None)
+                if length is not None:
+                    assert min(limits) <= length, f"{field.name}: {min(limits)} > column {length}"
+                checked.append(field.name)
+    assert "name_kana" in checked and "exit_note" in checked
+
+
+def test_a_long_address_does_not_overflow_the_city_column(client, draft):
+    post_step(client, draft, 1, address="あ" * 250 + "市" + "い" * 40)
+    organisation = db.session.get(Proposal, draft).organisation
+    assert organisation.city is None or len(organisation.city) <= 200
+
+
+@pytest.mark.parametrize("path", [
+    "/proposals/{huge}/step/1", "/proposals/{draft}/step/{huge}", "/proposals/{huge}/resume",
+    "/proposals/{huge}/review", "/proposals/{huge}/saved", "/attachments/{huge}",
+    "/my/organisations/{huge}/invite",
+])
+@pytest.mark.parametrize("huge", [HUGE, str(2**63), "9" * 5000])
+def test_ids_too_large_for_the_database_are_not_found(client, draft, path, huge):
+    assert client.get(path.format(huge=huge, draft=draft)).status_code == 404
+
+
+def test_ids_too_large_for_the_database_are_not_found_when_posting(client, draft):
+    assert client.post(f"/proposals/{HUGE}/step/1", data=VALID_STEPS[1]).status_code == 404
+    assert client.post(f"/proposals/{draft}/files/{HUGE}/delete").status_code == 404
+
+
+def test_the_largest_id_is_looked_up_normally(client, draft):
+    biggest = 2**63 - 1
+    assert client.get(f"/attachments/{biggest}").status_code == 404
+    assert client.get(f"/proposals/{biggest}/step/1").status_code in (302, 404)
