@@ -22,7 +22,7 @@ from core.calendar import to_local
 from core.extensions import db
 from core.models import Department, Organisation, Theme
 from proposals.lifecycle import public_state
-from proposals.models import Proposal, ProposalTheme, ProposalWard
+from proposals.models import Proposal, ProposalTheme, ProposalWard, State
 from public.models import Evaluation
 from public.queries import published
 
@@ -68,6 +68,9 @@ FIELDS: list[tuple[str, str]] = [
     ("evaluation_summary", "evaluation summary"),
 ]
 FIELD_NAMES = [name for name, _ in FIELDS]
+# An evaluation is public once it is final: the lead department (or the window) confirmed it and the
+# proposal moved to `evaluated`. Before that it is a draft that staff may still change.
+EVALUATION_PUBLIC_STATES = frozenset({State.EVALUATED})
 LIST_FIELDS = {"themes", "wards", "support_requested", "partners_wanted"}
 
 
@@ -126,7 +129,7 @@ def _records(condition, *, after_id: int = 0, limit: int | None = None) -> list[
             sa.select(Evaluation.proposal_id, Evaluation.implementation_start, Evaluation.implementation_end,
                       Evaluation.indicators, Evaluation.exit_reached, Evaluation.exit_note,
                       Evaluation.review_decision, Evaluation.reviewed_on, Evaluation.summary)
-            .where(Evaluation.proposal_id.in_(ids))
+            .where(Evaluation.proposal_id.in_([row.id for row in rows if row.state in EVALUATION_PUBLIC_STATES]))
         )
     }
     base_url = current_app.config["BASE_URL"]

@@ -11,7 +11,7 @@ from conftest import department_id, screenshot
 from public_helpers import place
 
 from core.extensions import db
-from proposals.models import Assignment, AssignmentRole, AssignmentStatus
+from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Proposal, State
 from public.models import Evaluation, ExitReached, ReviewDecision
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def catalogue_data(make_proposal):
-    adopted = place(make_proposal, "in_progress", title="麻生区の里山保全と子どもの環境学習", wards=("ward-asao",),
+    # Evaluated: an evaluation is public once it is final.
+    adopted = place(make_proposal, "evaluated", title="麻生区の里山保全と子どもの環境学習", wards=("ward-asao",),
                     themes=("parks-greenery", "environment"), fy=2025, kind="civic_group", lead="ward-asao",
                     summary="里山の手入れを親子で学び、地域の緑を守る担い手を育てます。",
                     partners_wanted=["university"])
@@ -44,7 +45,7 @@ def test_public_finds_an_adopted_proposal_from_another_ward_and_sees_it_in_stati
     page.goto(live_server.url + "/")
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="公開提案").click()
     page.get_by_label("区", exact=True).select_option(label="麻生区")
-    page.get_by_label("状況", exact=True).select_option(label="実施中")
+    page.get_by_label("状況", exact=True).select_option(label="完了")
     page.get_by_role("button", name="この条件で探す").click()
     page.wait_for_url("**/catalogue?**")
     assert page.get_by_role("status").inner_text().startswith("1件")
@@ -98,8 +99,12 @@ def _sign_in_staff(page, base, user, password):
 
 
 def test_lead_department_enters_an_evaluation_in_the_browser(live_server, page, make_user, make_proposal):
-    proposal = place(make_proposal, "in_progress", title="宮前区の多世代交流サロン", wards=("ward-miyamae",),
+    proposal = place(make_proposal, "completed", title="宮前区の多世代交流サロン", wards=("ward-miyamae",),
                      lead="ward-miyamae")
+    # The lead department's live assignment lets it confirm the evaluation (completed -> evaluated).
+    db.session.add(Assignment(proposal_id=proposal.id, department_id=department_id("ward-miyamae"),
+                              role=AssignmentRole.LEAD))
+    db.session.commit()
     staff = make_user("department_staff", "ward-miyamae", password="eval-pass-2026")
     _sign_in_staff(page, live_server.url, staff, "eval-pass-2026")
     page.goto(live_server.url + "/evaluations")
@@ -120,7 +125,21 @@ def test_lead_department_enters_an_evaluation_in_the_browser(live_server, page, 
     page.fill("#reviewed_on", "2027-03-15")
     page.get_by_role("button", name="評価を保存する").click()
     assert "評価を保存しました" in page.locator(".notice-success").inner_text()
+    assert "下書き" in page.content()
     screenshot(page, "public-05-evaluation-saved")
+    # A draft: not on the public page yet.
+    form_url = page.url
+    page.goto(f"{live_server.url}/catalogue/{proposal.reference}")
+    assert page.get_by_role("region", name="評価・検証").count() == 0
+    assert "620人" not in page.content()
+    # Confirmed: the proposal is evaluated and the evaluation is public.
+    page.goto(form_url)
+    page.get_by_label("評価を確定し").check()
+    page.get_by_role("button", name="評価を保存する").click()
+    assert "評価を保存しました" in page.locator(".notice-success").inner_text()
+    assert "評価は確定済みです" in page.content()
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).state == State.EVALUATED
     page.goto(f"{live_server.url}/catalogue/{proposal.reference}")
     evaluation = page.get_by_role("region", name="評価・検証").inner_text()
     assert "620人" in evaluation and "委託へ移行する" in evaluation and "2027-03-15" in evaluation

@@ -114,3 +114,41 @@ def test_only_the_lead_department_and_the_window_may_evaluate(app, client, make_
     sign_in_staff(client, make_user("window"))
     assert client.get(f"/evaluations/{other.id}").status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Evaluation)) == 0
+
+
+def test_a_draft_evaluation_is_public_only_once_final(client, make_user, make_proposal):
+    """Saved but not confirmed, an evaluation is a draft for staff: neither the
+    catalogue page nor the open data show it. Confirming it (the proposal moves
+    to `evaluated`) publishes it in both."""
+    import csv
+    import io
+    import json
+
+    proposal = place(make_proposal, "completed", wards=("ward-asao",), lead="ward-asao", title="麻生の里山保全")
+    db.session.add(Assignment(proposal_id=proposal.id, department_id=department_id("ward-asao"),
+                              role=AssignmentRole.LEAD))
+    db.session.commit()
+    sign_in_staff(client, make_user("department_staff", "ward-asao"))
+
+    def public_views():
+        page = client.get(f"/catalogue/{proposal.reference}").get_data(as_text=True)
+        [record] = json.loads(client.get("/open-data/proposals.json").get_data(as_text=True))["proposals"]
+        [row] = csv.DictReader(io.StringIO(client.get("/open-data/proposals.csv").get_data(as_text=True).lstrip("\ufeff")))
+        return page, record, row
+
+    assert client.post(f"/evaluations/{proposal.id}", data=GOOD).status_code == 302  # saved, not confirmed
+    assert db.session.get(Proposal, proposal.id).state == State.COMPLETED
+    assert "下書き" in client.get(f"/evaluations/{proposal.id}").get_data(as_text=True)
+    page, record, row = public_views()
+    assert "評価・検証" not in page and "目標を上回る参加がありました。" not in page and "412人" not in page
+    assert all(record[name] in (None, []) for name in record if name.startswith("evaluation_"))
+    assert all(row[name] == "" for name in row if name.startswith("evaluation_"))
+    assert record["status"] == "completed" and row["title"] == "麻生の里山保全"  # the proposal itself is public
+
+    assert client.post(f"/evaluations/{proposal.id}", data={**GOOD, "finalise": "y"}).status_code == 302
+    assert db.session.get(Proposal, proposal.id).state == State.EVALUATED
+    page, record, row = public_views()
+    assert "評価・検証" in page and "目標を上回る参加がありました。" in page and "412人" in page
+    assert record["evaluation_summary"] == "目標を上回る参加がありました。"
+    assert record["evaluation_indicators"] == [{"name": "参加者数", "target": "300人", "actual": "412人"}]
+    assert row["evaluation_review_decision"] == "continue" and row["evaluation_exit_reached"] == "reached"

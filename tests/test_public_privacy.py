@@ -46,8 +46,9 @@ def marked(make_user, make_proposal):
     applicant = make_user("applicant", email=MARKERS["applicant_email"], name=MARKERS["applicant_name"])
     staff = make_user("department_staff", "ward-asao", email=MARKERS["staff_email"], name=MARKERS["staff_name"])
     window = make_user("window", email=MARKERS["window_email"], name=MARKERS["window_name"])
+    # Evaluated, so that its evaluation (final) is on the public page and in the exports too.
     proposal = place(
-        make_proposal, "in_progress", published=False, applicant=applicant, title="麻生区の里山保全と環境学習",
+        make_proposal, "evaluated", published=False, applicant=applicant, title="麻生区の里山保全と環境学習",
         summary="里山で子どもたちと環境学習をします。", wards=("ward-asao",), themes=("parks-greenery", "environment"),
         contact_name=MARKERS["contact_name"], contact_email=MARKERS["contact_email"],
         contact_phone=MARKERS["contact_phone"], partners_wanted=["university", "company"], lead="ward-asao",
