@@ -139,7 +139,13 @@ def _primary_ward_level(facts, value):
 @condition("primary_has_owner", _l("主テーマに所管局がある"), "bool")
 def _primary_has_owner(facts, value):
     owner = facts.primary_owner
-    return (owner is not None) == bool(value), (f"主テーマの所管 {facts.label(owner)}" if owner else "主テーマの所管局がない")
+    if owner:
+        why = f"主テーマの所管 {facts.label(owner)}"
+    elif facts.primary:
+        why = f"主テーマ {facts.label(facts.primary)} を所管する局がない"
+    else:
+        why = "主テーマが判定できず、所管する局がない"
+    return (owner is not None) == bool(value), why
 
 
 @condition("bureau_count", _l("関係するテーマの所管局の数"), "range",

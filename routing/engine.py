@@ -242,8 +242,13 @@ def _ranked(scores: dict[str, float], themes: dict[str, ThemeInfo]) -> list[tupl
 
 
 def _primary_theme(picked, scores, themes):
-    """ROUTING_POLICY.md decision 1. Returns (primary, source, conflict, other)."""
-    ranked = [(t, s) for t, s in _ranked(scores, themes) if themes.get(t) and themes[t].owner]
+    """ROUTING_POLICY.md decision 1. Returns (primary, source, conflict, other).
+
+    A theme no bureau owns (an administrator's new field, owner empty) can be
+    the primary theme when the text supports it: decision 6 then sends a
+    seed-stage idea to the window. A picked unowned theme (`other` and the
+    like) is only a hint that the applicant does not know: the text decides."""
+    ranked = [(t, s) for t, s in _ranked(scores, themes) if themes.get(t)]
     top, top_score = ranked[0] if ranked else (None, 0.0)
     if picked:
         first = picked[0]

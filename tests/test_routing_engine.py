@@ -135,3 +135,52 @@ def test_condition_types_all_any_not_and_budget(ruleset):
 def test_bad_input_is_an_input_error(ruleset, bad):
     with pytest.raises(InputError):
         evaluate(bad, ruleset)
+
+
+# --- policy 6, second half: a pioneering idea no bureau owns is taken up by the window ---------------------
+
+def _matched(decision) -> list[str]:
+    return [r.name for r in decision.rules if r.matched]
+
+
+def test_policy_6_a_seed_idea_without_a_theme_is_taken_up_by_the_window_with_the_tag(ruleset):
+    seed = evaluate(proposal(title="新しい地域の集まり方を考えたい", summary="まだ形になっていません", themes=["other"],
+                             stage="seed"), ruleset)
+    assert seed.lead == "jichi" and seed.needs_triage and "萌芽的" in seed.tags
+    assert _matched(seed) == ["萌芽的で所管局のない提案"]
+    rule = next(r for r in seed.rules if r.name == "萌芽的で所管局のない提案")
+    assert "段階 seed" in rule.why and "所管する局がない" in rule.why
+    assert seed.lead_rule["name"] == "萌芽的で所管局のない提案"
+    # The same text at the established stage: no theme, the window triages it, without the seed tag.
+    established = evaluate(proposal(title="新しい地域の集まり方を考えたい", summary="まだ形になっていません",
+                                    themes=["other"], stage="established"), ruleset)
+    assert established.lead == "jichi" and established.needs_triage and "萌芽的" not in established.tags
+    assert _matched(established) == ["テーマが判定できない"]
+
+
+def test_policy_6_a_seed_idea_in_a_field_no_bureau_owns_goes_to_the_window(ruleset):
+    from routing.engine import ThemeInfo
+
+    custom = file_ruleset()
+    # An administrator added a field that no bureau owns yet, with its words.
+    custom.themes = {**custom.themes, "sharing": ThemeInfo("sharing", None, False, 99)}
+    custom.matcher = Matcher([Entry("シェアリング", theme="sharing", weight=2.0),
+                              Entry("共同所有", theme="sharing", weight=2.0)])
+    custom.labels = {**custom.labels, "sharing": "シェアリングエコノミー"}
+    text = dict(title="地域のシェアリングの仕組み", summary="道具の共同所有を試したい",
+                area={"scope": "citywide", "wards": []})
+    seed = evaluate(proposal(stage="seed", **text), custom)
+    assert seed.primary_theme == "sharing"
+    assert seed.lead == "jichi" and seed.needs_triage and "萌芽的" in seed.tags
+    assert _matched(seed) == ["萌芽的で所管局のない提案"]
+    assert "シェアリングエコノミー を所管する局がない" in next(r.why for r in seed.rules if r.matched)
+    # Established, the same field: no bureau to lead it, so the window triages it (no seed tag).
+    established = evaluate(proposal(stage="established", **text), custom)
+    assert established.lead == "jichi" and established.needs_triage and "萌芽的" not in established.tags
+
+
+def test_a_seed_idea_a_bureau_owns_goes_to_that_bureau(ruleset):
+    decision = evaluate(proposal(title="高齢者サロン", summary="介護予防の体操", themes=["welfare-elderly"], stage="seed",
+                                 area={"scope": "ward", "wards": ["ward-miyamae"]}), ruleset)
+    assert decision.lead == "ward-miyamae" and "萌芽的" not in decision.tags
+    assert "萌芽的で所管局のない提案" not in _matched(decision)
