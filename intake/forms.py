@@ -368,8 +368,9 @@ class PlanStep(FlaskForm):
 
     def validate_period_end(self, field):
         start = self.period_start.data
+        # The same day is allowed (a one-day event), as the period_ordered constraint allows.
         if field.data is not None and start is not None and not isinstance(start, str) and field.data < start:
-            raise ValidationError(str(_l("終了日は開始日より後の日付にしてください。")))
+            raise ValidationError(str(_l("終了日は開始日以降の日付にしてください（同じ日でもかまいません）。")))
 
 
 class ReviewForm(FlaskForm):

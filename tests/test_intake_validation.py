@@ -175,7 +175,7 @@ def test_lengths(client, draft, step, field, limit):
     (5, "budget_total", "たくさん", "金額は円単位"),
     (5, "budget_requested", "900000", "総額を超えています"),
     (5, "period_start", "来年", "開始日を"),
-    (5, "period_end", "2027-03-31", "終了日は開始日より後"),
+    (5, "period_end", "2027-03-31", "終了日は開始日以降"),
 ])
 def test_each_check_names_the_field_and_the_fix(client, draft, step, field, typed, message):
     response = post_step(client, draft, step, **{field: typed})
@@ -348,3 +348,12 @@ def test_the_largest_id_is_looked_up_normally(client, draft):
     biggest = 2**63 - 1
     assert client.get(f"/attachments/{biggest}").status_code == 404
     assert client.get(f"/proposals/{biggest}/step/1").status_code in (302, 404)
+
+
+def test_an_end_date_on_the_start_date_is_accepted_and_the_message_says_so(client, draft):
+    assert post_step(client, draft, 5, period_start="2027-04-01", period_end="2027-04-01").status_code == 302
+    proposal = db.session.get(Proposal, draft)
+    assert proposal.period_start == proposal.period_end == date(2027, 4, 1)
+    response = post_step(client, draft, 5, period_start="2027-04-01", period_end="2027-03-31")
+    [error] = errors_in(response.get_data(as_text=True))
+    assert "開始日以降" in error and "より後" not in error
