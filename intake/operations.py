@@ -88,8 +88,37 @@ def save_step(proposal: Proposal, step: int, raw: dict[str, Any], form, actor: A
     proposal.draft_data = data
     proposal.updated_at = utcnow()
     if form is not None:
+        before = _organisation_values(proposal.organisation) if step == 1 else None
         APPLY[step](proposal, form, user)
+        if step == 1:
+            _record_organisation_change(proposal, before, actor)
     db.session.flush()
+
+
+ORGANISATION_FIELDS = ("name", "name_kana", "kind", "corporate_number", "representative", "postal_code", "address",
+                       "city", "phone", "website", "founded_year", "member_count")
+
+
+def _organisation_values(organisation: Organisation | None) -> dict[str, Any] | None:
+    if organisation is None:
+        return None
+    return {name: getattr(organisation, name) for name in ORGANISATION_FIELDS}
+
+
+def _record_organisation_change(proposal: Proposal, before: dict[str, Any] | None, actor: Actor) -> None:
+    """The organisation record is shared by all its members' proposals: say
+    who created or changed it, and which fields (not the values)."""
+    organisation = proposal.organisation
+    db.session.flush()
+    if before is None:
+        record_event(actor, "organisation_created", proposal_id=proposal.id,
+                     data={"organisation_id": organisation.id})
+        return
+    after = _organisation_values(organisation)
+    changed = [name for name in ORGANISATION_FIELDS if before[name] != after[name]]
+    if changed:
+        record_event(actor, "organisation_updated", proposal_id=proposal.id,
+                     data={"organisation_id": organisation.id, "fields": changed})
 
 
 def _city_of(address: str | None) -> str | None:

@@ -303,3 +303,32 @@ def test_the_whole_form_works_with_csrf_protection_on(make_user):
         assert response.status_code == 302
         html = client.get("/my/settings").get_data(as_text=True)
         assert client.post("/my/settings", data={"csrf_token": token(html), "locale": "ja"}).status_code == 302
+
+
+def test_saving_step_1_for_an_existing_organisation_is_audited(client, make_user, make_organisation):
+    """The organisation record is shared by every member's proposals: who changed which fields."""
+    member = make_user("applicant")
+    organisation = make_organisation(name="NPO法人テスト", members=[member])
+    sign_in(client, member)
+    response = client.post("/proposals/new", data={"organisation": str(organisation.id)})
+    draft_id = int(response.headers["Location"].split("/")[2])
+    assert client.post(f"/proposals/{draft_id}/step/1", data=VALID_STEPS[1]).status_code == 302
+    [event] = db.session.scalars(sa.select(Event).where(Event.kind == "organisation_updated")).all()
+    assert event.actor_user_id == member.id and event.proposal_id == draft_id
+    assert event.data["organisation_id"] == organisation.id
+    assert {"name", "name_kana", "phone", "member_count"} <= set(event.data["fields"])
+    assert "ＮＰＯ" not in str(event.data) and "たかつ" not in str(event.data)  # field names, not values
+    client.post(f"/proposals/{draft_id}/step/1", data=VALID_STEPS[1])  # nothing changed: nothing to record
+    client.post(f"/proposals/{draft_id}/step/1", data={**VALID_STEPS[1], "phone": "044-200-0000"})
+    events = db.session.scalars(sa.select(Event).where(Event.kind == "organisation_updated").order_by(Event.id)).all()
+    assert [e.data["fields"] for e in events][1:] == [["phone"]]
+
+
+def test_a_new_organisation_from_step_1_is_audited(client, make_user):
+    user = make_user("applicant")
+    sign_in(client, user)
+    draft_id = int(client.post("/proposals/new", data={"organisation": "new"}).headers["Location"].split("/")[2])
+    client.post(f"/proposals/{draft_id}/step/1", data=VALID_STEPS[1])
+    [event] = db.session.scalars(sa.select(Event).where(Event.kind == "organisation_created")).all()
+    assert event.actor_user_id == user.id
+    assert event.data["organisation_id"] == db.session.get(Proposal, draft_id).organisation_id
