@@ -8,8 +8,8 @@ from flask import session
 from flask_login import current_user
 
 from core.extensions import db
-from core.models import Membership, Role, User
-from proposals.models import Assignment, Proposal, State
+from core.models import DepartmentKind, Membership, Role, User
+from proposals.models import Assignment, AssignmentStatus, Proposal, State
 
 ANON_DRAFTS = "intake_anon_drafts"
 
@@ -27,17 +27,20 @@ def applicant_proposals_clause(user: User):
 
 
 def staff_proposals_clause(user: User):
-    """Staff: the window sees everything submitted; a department sees what was
-    ever assigned to it (or what it leads)."""
+    """Staff, as in the department inbox: the window (its staff and the
+    members of the triage department) and administrators see everything
+    submitted; a department sees only what it holds now, through an active
+    assignment. Neither the engine's proposed lead (before the window
+    confirms it) nor an assignment that ended (returned, closed) gives access."""
     if user.role in (Role.WINDOW, Role.ADMIN):
         return Proposal.state != State.DRAFT
     if user.department_id is None:
         return sa.false()
-    assigned = sa.select(Assignment.proposal_id).where(Assignment.department_id == user.department_id)
-    return sa.and_(
-        Proposal.state != State.DRAFT,
-        sa.or_(Proposal.id.in_(assigned), Proposal.lead_department_id == user.department_id),
-    )
+    if user.department is not None and user.department.kind == DepartmentKind.TRIAGE:
+        return Proposal.state != State.DRAFT
+    held = sa.select(Assignment.proposal_id).where(Assignment.department_id == user.department_id,
+                                                   Assignment.status == AssignmentStatus.ACTIVE)
+    return sa.and_(Proposal.state != State.DRAFT, Proposal.id.in_(held))
 
 
 def anonymous_draft_ids() -> list[int]:

@@ -8,10 +8,9 @@ through an assignment of its own; anyone else gets a 404."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -234,6 +233,7 @@ def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dic
     return render_template(
         "responses/detail.html", proposal=proposal, assignment=assignment, assignments=assignments,
         events=events, messages=messages, attachments=attachments, forms=forms, can_act=can_act,
+        files_open=may_open_files(assignment),
         standing=deadlines.open_deadline(assignment, today) if assignment else None, today=today,
         templates=templates, kind_labels=ANSWER_KIND_LABELS, open_action=open_action,
         is_lead=assignment is not None and assignment.role == AssignmentRole.LEAD,
@@ -319,15 +319,29 @@ def answer(proposal_id: int, action: str):
     return redirect(url_for("responses.detail", proposal_id=proposal_id))
 
 
+def may_open_files(assignment: Assignment | None) -> bool:
+    """Files: the department that holds the proposal now, and the window
+    (as /attachments/<id>, intake/access.py); not a department whose
+    assignment ended."""
+    if is_window_member(current_user):
+        return True
+    return (assignment is not None and assignment.status == AssignmentStatus.ACTIVE
+            and assignment.department_id == current_user.department_id)
+
+
 @bp.route("/proposals/<int:proposal_id>/files/<int:attachment_id>")
 @staff_required()
 def attachment(proposal_id: int, attachment_id: int):
-    _load(proposal_id)  # 404 for another department
+    _, assignment = _load(proposal_id)  # 404 for another department
+    if not may_open_files(assignment):
+        abort(404)
     row = db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
                                                         Attachment.proposal_id == proposal_id))
     if row is None:
         abort(404)
-    path = Path(current_app.config["UPLOAD_DIR"]) / row.storage_key
+    from intake.files import path_for  # where intake stores every upload (a two-character folder per key)
+
+    path = path_for(row.storage_key)
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename)

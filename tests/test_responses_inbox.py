@@ -83,7 +83,7 @@ def test_inbox_filters_overdue_and_sorts(app, proposal, staff, make_proposal):
 
 
 def test_another_department_cannot_open_the_proposal_or_its_files(app, proposal, staff, tmp_path):
-    upload_dir = Path(app.config["UPLOAD_DIR"])
+    upload_dir = Path(app.config["UPLOAD_DIR"]) / "ab"  # intake.files.path_for: a folder per key prefix
     upload_dir.mkdir(parents=True, exist_ok=True)
     (upload_dir / "abc123").write_bytes(b"%PDF-1.4 test")
     db.session.add(Attachment(proposal_id=proposal.id, filename="計画書.pdf", content_type="application/pdf",
