@@ -81,6 +81,41 @@ def labels():
     }
 
 
+def _pending_interests(proposal_ids) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(PartnerInterest).where(
+        PartnerInterest.proposal_id.in_(proposal_ids), PartnerInterest.status == InterestStatus.PENDING)) or 0
+
+
+def partner_summary(proposal: Proposal | None = None) -> dict | None:
+    """For the applicant's pages (/my and the status page, templates of the
+    intake room): where the partner search of their proposals stands and how
+    many expressions of interest wait for an answer. Without a proposal, over
+    all of the signed-in applicant's proposals; None where it does not apply."""
+    if not current_user.is_authenticated or current_user.role != Role.APPLICANT:
+        return None
+    if proposal is not None:
+        if proposal.state not in PARTNER_STATES or not is_proposer(current_user, proposal):
+            return None
+        return {"wanted": list(proposal.partners_wanted or []), "listed": open_for_partners(proposal),
+                "pending": _pending_interests([proposal.id])}
+    org_ids = current_user.organisation_ids()
+    mine = sa.select(Proposal.id).where(sa.or_(
+        Proposal.created_by_id == current_user.id, Proposal.organisation_id.in_(org_ids) if org_ids else sa.false()))
+    sent = db.session.scalar(sa.select(sa.func.count()).select_from(PartnerInterest).where(
+        PartnerInterest.user_id == current_user.id)) or 0
+    return {"pending": _pending_interests(mine), "sent": sent}
+
+
+def applicant_status_url(reference: str) -> str | None:
+    """The applicant's status page of their proposal (the intake room's), if that room is installed."""
+    return url_for("intake.status", reference=reference) if "intake.status" in current_app.view_functions else None
+
+
+@bp.app_context_processor
+def partner_helpers():
+    return {"partner_summary": partner_summary, "applicant_status_url": applicant_status_url}
+
+
 @bp.app_template_filter("dept_label")
 def dept_label(thing, fallback=""):
     """The localised name of a department or theme (fallback when None)."""

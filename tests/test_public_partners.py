@@ -149,3 +149,38 @@ def test_the_proposing_organisation_marks_the_partners_it_seeks(app, client, mak
     assert "麻生の里山で環境学習" in client.get("/partners?kind=school").get_data(as_text=True)
     bad = client.post(f"/partners/wanted/{proposal.reference}", data={"kinds": ["aliens"]})
     assert bad.status_code == 200 and "一覧にある選択肢から選んでください。" in bad.get_data(as_text=True)
+
+
+def test_the_applicants_own_pages_lead_to_partner_search_and_interests(app, client, make_user, make_proposal):
+    """/my and the status page link to the interests and the partners-wanted
+    page, with the number of interests waiting for an answer."""
+    proposal = _seeker(make_user, make_proposal)
+    finished = place(make_proposal, "not_adopted", applicant=proposal.created_by, partners_wanted=["company"])
+    partner = make_user("applicant", email="partner@example.ac.jp")
+    sign_in_applicant(app, client, partner.email)
+    client.post(f"/partners/{proposal.reference}/interest", data=OFFER)
+    client.post("/signout")
+
+    sign_in_applicant(app, client, "seeker@example.org")
+    mine = client.get("/my").get_data(as_text=True)
+    assert 'href="/partners/interests"' in mine and "パートナー募集と関心表明" in mine
+    assert "回答を待っている関心表明が1件あります" in mine
+    status = client.get(f"/my/proposals/{proposal.reference}").get_data(as_text=True)
+    assert f'href="/partners/wanted/{proposal.reference}"' in status and 'href="/partners/interests"' in status
+    assert "大学・研究機関" in status and "回答を待っている関心表明が1件あります" in status
+    # A finished proposal looks for nobody: no partner block.
+    done = client.get(f"/my/proposals/{finished.reference}").get_data(as_text=True)
+    assert "/partners/wanted/" not in done
+    # And back: the partners-wanted page and the interests list lead to the status page.
+    assert f'href="/my/proposals/{proposal.reference}"' in client.get(
+        f"/partners/wanted/{proposal.reference}").get_data(as_text=True)
+    assert f'href="/my/proposals/{proposal.reference}"' in client.get("/partners/interests").get_data(as_text=True)
+    # Once answered, nothing waits any more.
+    interest = db.session.scalars(sa.select(PartnerInterest)).one()
+    client.post(f"/partners/interests/{interest.id}/respond", data={"decision": "accept"})
+    assert "回答を待っている関心表明" not in client.get("/my").get_data(as_text=True)
+    # The interested side sees the link too (what it sent), without a pending count of its own.
+    client.post("/signout")
+    sign_in_applicant(app, client, partner.email)
+    page = client.get("/my").get_data(as_text=True)
+    assert 'href="/partners/interests"' in page and "回答を待っている関心表明" not in page

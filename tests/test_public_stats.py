@@ -96,6 +96,8 @@ def test_pages_and_csv_downloads_show_the_same_figures(client, known):
     head, _, body = page.partition("</head>")
     assert head.count("chart.umd.min.js") == 1 and head.count("js/rooms/public.js") == 1
     assert "chart.umd.min.js" not in body and "js/rooms/public.js" not in body
+    # The table is beside the chart on a wide screen but below it on a phone: no "right".
+    assert "（数値は表を参照）" in page and "右の表" not in page
     assert "cdn" not in page.lower()
     years = _csv(client, "/stats/years.csv")
     assert years[0] == ["fiscal_year", "proposals", "adopted", "not_adopted", "adoption_rate_percent"]
