@@ -247,6 +247,10 @@ def test_window_dashboard_shows_overdue_by_department_and_response_times(app, pr
     with clock.frozen(tokyo_moment(date(2026, 10, 20), 10)):
         page = window.get("/window/dashboard").get_data(as_text=True)
     assert "宮前区役所" in page and "健康福祉局" in page and "宮前区の高齢者サロン" in page
+    # Assigned Mon 09-14: the lead acknowledged after 2 business days, its answer was due 10-16 (holidays
+    # 09-21, 09-22, 09-23, 10-12); the co-department never acknowledged (due 09-24).
+    assert _dashboard_row(page, "宮前区役所") == ["1", "0", "0", "1", "0", "0", "2", "2", "—", "—"]
+    assert _dashboard_row(page, "健康福祉局") == ["1", "0", "1", "0", "0", "0", "—", "—", "—", "—"]
     assert lead_client.get("/window/dashboard").status_code == 403
     # The window's manager (told at the second level) opens the dashboard and the proposal from the email link.
     window_manager = login(app, make_user("department_manager", "jichi", password=PASSWORD))
@@ -254,6 +258,53 @@ def test_window_dashboard_shows_overdue_by_department_and_response_times(app, pr
     assert window_manager.get("/window/dashboard").status_code == 200
     assert window_manager.get(f"/inbox/proposals/{proposal.id}").status_code == 200
     assert login(app, staff["other"]).get("/window/dashboard").status_code == 403
+
+
+def _dashboard_row(page: str, department: str) -> list[str]:
+    import re
+
+    row = re.search(r'<th scope="row">' + department + r'</th>(.*?)</tr>', page, re.S).group(1)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def test_window_dashboard_figures_for_a_department_with_known_data(app, staff, make_user, make_proposal):
+    """環境局: ten leads acknowledged after 1..10 business days (median 5.5, p90 9), three of them
+    decided after 10, 12 and 15 business days (median 12, p90 15); the seven still open owe their
+    answer on 2026-06-29 (due soon on 06-26); an eleventh never acknowledged (ack due 06-08: overdue)."""
+    from core.calendar import BusinessCalendar
+    from responses import operations as answers
+
+    cal = BusinessCalendar.from_database()
+    monday = date(2026, 6, 1)
+    kankyo = make_user("department_staff", "kankyo", password=PASSWORD)
+    window = Actor.of_user(staff["window"])
+    decided_after = {1: 10, 2: 12, 3: 15}
+    for i in range(1, 12):
+        proposal = make_proposal(title=f"環境の提案 {i}", themes=("environment",), wards=())
+        with clock.frozen(tokyo_moment(monday, 10)):
+            operations.assign(proposal, department_id("kankyo"), [], window)
+            db.session.commit()
+        if i == 11:
+            continue  # never acknowledged
+        lead = db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id))
+        with clock.frozen(tokyo_moment(cal.add_business_days(monday, i), 11)):
+            answers.acknowledge(lead, Actor.of_user(kankyo))
+            db.session.commit()
+        if i in decided_after:
+            with clock.frozen(tokyo_moment(cal.add_business_days(monday, decided_after[i]), 11)):
+                answers.not_adopt(lead, Actor.of_user(kankyo), "予算がない", "今回は見送ります。")
+                db.session.commit()
+    window_client = login(app, staff["window"])
+    with clock.frozen(tokyo_moment(date(2026, 6, 26), 10)):
+        page = window_client.get("/window/dashboard").get_data(as_text=True)
+    # open, paused, overdue (ack, answer), due soon (ack, answer), ack median / p90, answer median / p90
+    assert _dashboard_row(page, "環境局") == ["8", "0", "1", "0", "0", "7", "5.5", "9", "12", "15"]
+    overdue = page[page.index('id="h-overdue"'):]
+    assert "環境の提案 11" in overdue and "2026-06-08" in overdue
+    assert "環境の提案 4" not in overdue  # due soon is not overdue
+    with clock.frozen(tokyo_moment(date(2026, 6, 30), 10)):  # a day past the answer deadline
+        later = window_client.get("/window/dashboard").get_data(as_text=True)
+    assert _dashboard_row(later, "環境局") == ["8", "0", "1", "7", "0", "0", "5.5", "9", "12", "15"]
 
 
 def test_dashboard_percentiles():

@@ -191,3 +191,48 @@ def test_editor_bad_input_never_gives_a_server_error(admin):
     assert "条件1: 最小・最大は数字で入力してください" in page and "宮前区の高齢者は健康福祉局へ" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Rule).join(RulesetVersion)
                              .where(RulesetVersion.version == 2)) == 8
+
+
+def test_the_editor_shows_misroute_counts_per_rule(admin, make_proposal, make_user):
+    import re
+
+    from conftest import department_id
+
+    from proposals import operations as proposal_ops
+    from proposals.models import State
+
+    window = Actor.of_user(make_user("window"))
+    ward = Actor.of_user(make_user("department_staff", "ward-miyamae"))
+    for reason in ("介護予防は健康福祉局の事業です", "高齢者福祉は局で扱います"):
+        proposal = make_proposal()  # v1: 1区の区レベルのテーマ → ward-miyamae
+        operations.confirm(proposal, window, expected_version=proposal.lock_version)
+        db.session.commit()
+        proposal_ops.transition(proposal, State.TRIAGE, ward, comment=reason)
+        db.session.commit()
+    # A lead chosen by staff is not charged to a rule.
+    overridden = make_proposal()
+    operations.change_routing(overridden, window, department_id("kenko-fukushi"), [], "局の事業として扱う",
+                              expected_version=overridden.lock_version)
+    db.session.commit()
+    proposal_ops.transition(overridden, State.TRIAGE, Actor.of_user(make_user("department_staff", "kenko-fukushi")),
+                            comment="区の事業です")
+    db.session.commit()
+
+    page = admin.get("/admin/routing/").get_data(as_text=True)
+    counts = dict(re.findall(r'<tr><td>([^<]+)</td><td class="misroute-count">(\d+)</td></tr>', page))
+    assert counts["1区の区レベルのテーマ"] == "2"
+    assert set(counts.values()) == {"2", "0"} and len(counts) == len(get_version("published").rules)
+    recent = page[page.index("最近の差し戻し"):]
+    assert "介護予防は健康福祉局の事業です" in recent and "高齢者福祉は局で扱います" in recent
+    assert "職員による変更" in recent and "区の事業です" in recent
+
+    def version_counts(number):
+        text = admin.get(f"/admin/routing/versions/{number}").get_data(as_text=True)
+        rows = re.findall(r"<tr>\s*<td>\d+</td>\s*<td><strong>([^<]+)</strong>.*?</ul></td>\s*<td>(\d+)</td>", text, re.S)
+        return dict(rows)
+
+    assert version_counts(1)["1区の区レベルのテーマ"] == "2"
+    # Rules keep their key in a new draft, and with it their misroute count.
+    assert admin.post("/admin/routing/draft").status_code == 302
+    draft = version_counts(2)
+    assert draft["1区の区レベルのテーマ"] == "2" and draft["3局以上にまたがる"] == "0"
