@@ -13,9 +13,9 @@ from core.seed import seed_all
 from proposals.lifecycle import find_transition
 from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
 from public import queries
-from public.models import Evaluation
+from public.models import Evaluation, InterestStatus, PartnerInterest
 
-TABLES = (Proposal, Event, Assignment, Evaluation, Organisation, User, ProposalTheme, ProposalWard)
+TABLES = (Proposal, Event, Assignment, Evaluation, Organisation, User, ProposalTheme, ProposalWard, PartnerInterest)
 
 
 def _counts():
@@ -71,3 +71,39 @@ def test_demo_data_is_wide_consistent_and_idempotent():
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Evaluation)) >= 50
     assert all(row["ack_n"] for row in queries.by_department())
     assert len(queries.by_fiscal_year()) == 3
+
+
+def test_demo_partner_interests_give_the_demo_applicant_something_to_answer(app, client):
+    """/partners/interests on `make run`: the demo applicant has interests
+    received (pending and accepted) and sent, all on published proposals that
+    are looking for partners, each after the proposal's publication."""
+    from public_helpers import sign_in_applicant
+
+    from core.seed import DEMO_APPLICANT
+    from public.operations import PARTNER_STATES
+
+    seed_all(with_demo=True)
+    applicant = db.session.scalar(sa.select(User).where(User.email == DEMO_APPLICANT))
+    interests = db.session.scalars(sa.select(PartnerInterest).order_by(PartnerInterest.id)).all()
+    own = applicant.organisation_ids()
+    received = [i for i in interests if i.proposal.organisation_id in own]
+    sent = [i for i in interests if i.user_id == applicant.id]
+    assert {i.status for i in received} == {InterestStatus.PENDING, InterestStatus.ACCEPTED}
+    assert {i.status for i in sent} == {InterestStatus.PENDING, InterestStatus.ACCEPTED}
+    now = utcnow()
+    for interest in interests:
+        proposal = interest.proposal
+        assert proposal.publication_approved and proposal.consent_publish and proposal.partners_wanted
+        assert proposal.state in PARTNER_STATES and interest.user_id != proposal.created_by_id
+        approved = db.session.scalar(sa.select(sa.func.max(Event.created_at)).where(
+            Event.proposal_id == proposal.id, Event.kind == "publication_approved"))
+        assert approved <= interest.created_at <= now
+        if interest.status == InterestStatus.ACCEPTED:
+            assert interest.created_at <= interest.responded_at <= now and interest.responded_by_id
+        kinds = set(db.session.scalars(sa.select(Event.kind).where(Event.proposal_id == proposal.id)))
+        assert "partner_interest_expressed" in kinds
+    sign_in_applicant(app, client, DEMO_APPLICANT)
+    page = client.get("/partners/interests").get_data(as_text=True)
+    accepted = next(i for i in received if i.status == InterestStatus.ACCEPTED)
+    assert accepted.contact_email in page and 'name="decision"' in page  # an accepted one and one to answer
+    assert "回答を待っている関心表明が1件あります" in client.get("/my").get_data(as_text=True)
