@@ -6,8 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from blinker import Namespace
+
 from core.extensions import db
 from core.models import ActorKind, Event, User
+
+# Sent inside the transaction after each event is written: (sender=event, actor=actor). Rooms
+# that react to what happened (e.g. the applicant's emails on their public timeline) connect here.
+event_recorded = Namespace().signal("event-recorded")
 
 
 @dataclass(frozen=True)
@@ -62,4 +68,5 @@ def record_event(
     )
     db.session.add(event)
     db.session.flush()
+    event_recorded.send(event, actor=actor)
     return event

@@ -192,6 +192,8 @@ def express_interest(
     record_event(actor, "partner_interest_expressed", proposal_id=proposal.id,
                  data={"interest_id": interest.id, "organisation_kind": str(organisation_kind)})
     for recipient in _proposer_recipients(proposal):
+        if not _wants_news(recipient):
+            continue
         _queue(recipient.email, recipient.locale, "partner_interest", key=f"partner-interest:{interest.id}:{recipient.id}",
                proposal=proposal, interest=interest, link="/partners/interests")
     return interest
@@ -212,16 +214,22 @@ def respond_to_interest(interest: PartnerInterest, accept: bool, actor: Actor) -
     record_event(actor, "partner_interest_accepted" if accept else "partner_interest_declined",
                  proposal_id=proposal.id, data={"interest_id": interest.id})
     interested = interest.user
+    # Each side's emails follow that person's settings (/my/settings); the contacts stay on
+    # /partners/interests for whoever does not take emails.
     if accept:
         # To the interested organisation: the proposer's contact.
-        _queue(interest.contact_email, interested.locale, "partner_matched_interested",
-               key=f"partner-matched:{interest.id}:interested", proposal=proposal, interest=interest,
-               link="/partners/interests")
-        # To the proposer: the interested organisation's contact.
-        _queue(proposal.contact_email or actor.user.email, actor.user.locale, "partner_matched_proposer",
-               key=f"partner-matched:{interest.id}:proposer", proposal=proposal, interest=interest,
-               link="/partners/interests")
-    else:
+        if _wants_news(interested):
+            _queue(interest.contact_email, interested.locale, "partner_matched_interested",
+                   key=f"partner-matched:{interest.id}:interested", proposal=proposal, interest=interest,
+                   link="/partners/interests")
+        # To the proposer: the interested organisation's contact (at the proposal's contact address,
+        # whose account's settings apply, or the settings of the member who accepted).
+        to = proposal.contact_email or actor.user.email
+        owner = db.session.scalar(sa.select(User).where(User.email == to)) or actor.user
+        if _wants_news(owner):
+            _queue(to, owner.locale, "partner_matched_proposer", key=f"partner-matched:{interest.id}:proposer",
+                   proposal=proposal, interest=interest, link="/partners/interests")
+    elif _wants_news(interested):
         _queue(interest.contact_email, interested.locale, "partner_declined",
                key=f"partner-declined:{interest.id}", proposal=proposal, interest=interest, link="/partners")
     return interest
@@ -253,6 +261,18 @@ def withdraw_interest(interest: PartnerInterest, actor: Actor) -> PartnerInteres
     record_event(actor, "partner_interest_withdrawn", proposal_id=interest.proposal_id,
                  data={"interest_id": interest.id})
     return interest
+
+
+def _wants_news(user: User | None) -> bool:
+    """Partner emails are news about one's proposal or one's interest: they follow the
+    person's "public changes" setting at /my/settings (intake.notifications)."""
+    if user is None:
+        return True
+    try:
+        from intake.notifications import wants
+    except ImportError:  # without the intake room there are no settings to honour
+        return True
+    return wants(user, "public_changes")
 
 
 def _proposer_recipients(proposal: Proposal) -> list[User]:

@@ -228,6 +228,156 @@ def test_the_actor_is_not_emailed_about_their_own_change(app, setup):
     assert [e.to_address for e in outbox() if e.to_address in MEMBERS] == ["colleague@example.jp"]
 
 
+def _member_emails(before: set[int] | None = None) -> list[OutboxEmail]:
+    return [e for e in outbox() if e.to_address in MEMBERS and (before is None or e.id not in before)]
+
+
+def _forget_emails() -> None:
+    db.session.execute(sa.delete(OutboxEmail))
+    db.session.commit()
+
+
+def _lead(proposal) -> Assignment:
+    return db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id,
+                                                         Assignment.role == AssignmentRole.LEAD))
+
+
+def test_a_department_acknowledging_emails_each_member_once(setup, make_user):
+    from responses import operations as answers
+
+    proposal, member, colleague = setup
+    assign(proposal, make_user=make_user)
+    _forget_emails()
+    staff = make_user("department_staff", "ward-miyamae")
+    answers.acknowledge(_lead(proposal), Actor.of_user(staff), "来週、担当者からご連絡します。")
+    db.session.commit()
+    emails = _member_emails()
+    assert sorted(e.to_address for e in emails) == sorted(MEMBERS)  # one each
+    japanese = next(e for e in emails if e.to_address == "member@example.jp")
+    english = next(e for e in emails if e.to_address == "colleague@example.jp")
+    assert "宮前区役所" in japanese.body_text and "受け取り、検討を始めました" in japanese.body_text
+    assert "来週、担当者からご連絡します。" in japanese.body_text and japanese.locale == "ja"
+    assert (date.today() + timedelta(days=30)).isoformat()[:4] in japanese.body_text  # the answer date
+    assert re.search(r"https?://\S+/my/proposals/" + proposal.reference, japanese.body_text)
+    assert english.locale == "en" and "Miyamae Ward Office" in english.body_text
+    assert "/my/settings" in english.body_text and "担当部署" not in english.subject
+
+
+def test_publication_approved_and_withdrawn_email_each_member_once(setup, make_user):
+    from public.operations import set_publication
+
+    proposal, member, colleague = setup
+    proposal.consent_publish = True
+    proposal.partners_wanted = ["university"]
+    db.session.commit()
+    window = make_user("window")
+    set_publication(proposal, True, Actor.of_user(window))
+    db.session.commit()
+    emails = _member_emails()
+    assert sorted(e.to_address for e in emails) == sorted(MEMBERS)
+    japanese = next(e for e in emails if e.to_address == "member@example.jp")
+    assert "公開カタログに掲載されました" in japanese.subject
+    assert f"/catalogue/{proposal.reference}" in japanese.body_text
+    assert f"/partners/wanted/{proposal.reference}" in japanese.body_text  # it seeks partners
+    _forget_emails()
+    set_publication(proposal, False, Actor.of_user(window), reason="内容を確認し直すためです。")
+    db.session.commit()
+    emails = _member_emails()
+    assert sorted(e.to_address for e in emails) == sorted(MEMBERS)
+    assert all("内容を確認し直すためです。" in e.body_text for e in emails)
+
+
+def test_a_member_who_opted_out_gets_none_of_these(app, setup, make_user):
+    from public.operations import set_publication
+    from responses import operations as answers
+
+    proposal, member, colleague = setup
+    client, _ = page_for(app, colleague, "/my/settings")
+    client.post("/my/settings", data={"messages": "y", "locale": "en"})  # public changes unticked
+    proposal.consent_publish = True
+    db.session.commit()
+    assign(proposal, make_user=make_user)
+    staff = make_user("department_staff", "ward-miyamae")
+    answers.acknowledge(_lead(proposal), Actor.of_user(staff))
+    set_publication(proposal, True, Actor.of_user(make_user("window")))
+    db.session.commit()
+    told = [e.to_address for e in _member_emails()]
+    assert "colleague@example.jp" not in told and told.count("member@example.jp") == 3  # assigned, ack, published
+
+
+def test_one_change_is_one_email_even_with_several_public_events(setup, make_user):
+    from responses import operations as answers
+
+    proposal, member, colleague = setup
+    assign(proposal, make_user=make_user)
+    staff = make_user("department_staff", "ward-miyamae")
+    _forget_emails()
+    # A meeting proposed: a message and the move to in_consultation (two public events, one email).
+    answers.propose_meeting(_lead(proposal), Actor.of_user(staff), ["6月3日 10時", "6月5日 14時"], "ご相談したいです。")
+    db.session.commit()
+    emails = _member_emails()
+    assert sorted(e.to_address for e in emails) == sorted(MEMBERS)
+    assert all("6月3日 10時" in e.body_text for e in emails)
+    # Again, in consultation: a message and a meeting_proposed event; one who takes no message
+    # emails hears of it through the meeting email, still once.
+    colleague = db.session.get(User, colleague.id)
+    colleague.notification_settings = {"public_changes": True, "messages": False}
+    db.session.commit()
+    before = {e.id for e in outbox()}
+    answers.propose_meeting(_lead(proposal), Actor.of_user(staff), ["6月10日 10時"], "別の日程です。")
+    db.session.commit()
+    emails = _member_emails(before)
+    assert sorted(e.to_address for e in emails) == sorted(MEMBERS)
+    meeting = next(e for e in emails if e.to_address == "colleague@example.jp")
+    assert "6月10日 10時" in meeting.body_text and "meeting" in meeting.subject.lower()
+
+
+def test_completed_to_evaluated_is_news_too_once(setup, make_user):
+    from public.models import ExitReached
+    from public.operations import record_evaluation
+
+    proposal, member, colleague = setup
+    assign(proposal, make_user=make_user)
+    staff = make_user("department_staff", "ward-miyamae")
+    actor = Actor.of_user(staff)
+    operations.transition(proposal, State.ADOPTED, actor, comment="採択します。")
+    operations.transition(proposal, State.IN_PROGRESS, actor)
+    operations.transition(proposal, State.COMPLETED, actor)
+    db.session.commit()
+    _forget_emails()
+    record_evaluation(proposal, actor, implementation_start=None, implementation_end=None, indicators=[],
+                      exit_reached=ExitReached.REACHED, exit_note="", review_decision=None, reviewed_on=None,
+                      summary="参加者が目標を上回りました。", finalise=True)
+    db.session.commit()
+    emails = _member_emails()
+    assert sorted(e.to_address for e in emails) == sorted(MEMBERS)  # same public state, still news
+    assert all("参加者が目標を上回りました。" in e.body_text for e in emails)
+    assert "評価がまとまりました" in next(e for e in emails if e.to_address == "member@example.jp").subject
+
+
+def test_a_submission_is_one_email_for_each_member(make_user, make_proposal):
+    """The submitter gets the confirmation, a colleague the same email; what
+    routing does with the proposal in the same change sends nothing more."""
+    from core.models import Organisation
+
+    submitter = make_user("applicant", email="member@example.jp")
+    colleague = make_user("applicant", email="colleague@example.jp", locale="en")
+    draft = make_proposal("draft", applicant=submitter)
+    db.session.add(Membership(user=colleague, organisation_id=draft.organisation_id))
+    db.session.commit()
+    from intake import operations as intake_ops
+
+    window = make_user("window")
+    intake_ops.submit_proposal(draft, submitter, consent_publish=False)
+    # The window assigns it in the same transaction (as auto-routing would).
+    operations.assign(draft, department_id("ward-miyamae"), [], Actor.of_user(window))
+    db.session.commit()
+    emails = _member_emails()
+    assert sorted(e.to_address for e in emails) == sorted(MEMBERS)
+    assert all(draft.reference in e.subject for e in emails)
+    assert db.session.get(Organisation, draft.organisation_id) is not None
+
+
 def test_other_organisations_and_staff_cannot_open_the_status_page(app, setup, make_user, make_organisation):
     proposal, _, _ = setup
     outsider = make_user("applicant")

@@ -184,3 +184,38 @@ def test_the_applicants_own_pages_lead_to_partner_search_and_interests(app, clie
     sign_in_applicant(app, client, partner.email)
     page = client.get("/my").get_data(as_text=True)
     assert 'href="/partners/interests"' in page and "回答を待っている関心表明" not in page
+
+
+def test_partner_emails_follow_each_persons_settings(app, client, make_user, make_proposal):
+    """A member who turned off news at /my/settings hears nothing of a new
+    interest; an interested side that turned it off gets no email when the
+    proposer accepts, but finds the contact on /partners/interests."""
+    from core.models import Membership, User
+
+    proposal = _seeker(make_user, make_proposal)
+    quiet = make_user("applicant", email="quiet-member@example.org")
+    db.session.add(Membership(user=quiet, organisation_id=proposal.organisation_id))
+    partner = make_user("applicant", email="partner@example.ac.jp")
+    db.session.commit()
+    sign_in_applicant(app, client, quiet.email)
+    assert client.post("/my/settings", data={"messages": "y", "locale": "ja"}).status_code == 302  # news off
+    client.post("/signout")
+
+    sign_in_applicant(app, client, partner.email)
+    client.post("/my/settings", data={"messages": "y", "locale": "ja"})
+    client.post(f"/partners/{proposal.reference}/interest", data=OFFER)
+    notices = db.session.scalars(sa.select(OutboxEmail.to_address).where(
+        OutboxEmail.idempotency_key.like("partner-interest:%"))).all()
+    assert notices == ["seeker@example.org"]  # the member who wants news, not the quiet one
+    assert db.session.get(User, partner.id).notification_settings["public_changes"] is False
+    client.post("/signout")
+
+    sign_in_applicant(app, client, "seeker@example.org")
+    interest = db.session.scalars(sa.select(PartnerInterest)).one()
+    client.post(f"/partners/interests/{interest.id}/respond", data={"decision": "accept"})
+    matched = db.session.scalars(sa.select(OutboxEmail.idempotency_key).where(
+        OutboxEmail.idempotency_key.like("partner-matched:%"))).all()
+    assert matched == [f"partner-matched:{interest.id}:proposer"]  # not to the partner, who opted out
+    client.post("/signout")
+    sign_in_applicant(app, client, partner.email)
+    assert "seeker-contact@example.org" in client.get("/partners/interests").get_data(as_text=True)
