@@ -26,7 +26,8 @@ def register(app: Flask) -> None:
         result = sweep(now)
         db.session.commit()
         fired = ", ".join(f"{k}={v}" for k, v in result.fired.items())
-        click.echo(f"swept {result.candidates} assignments: {fired}; emails queued={result.emails}")
+        waits = ", ".join(f"{k}={v}" for k, v in result.waits.items())
+        click.echo(f"swept {result.candidates} assignments: {fired}; waits: {waits}; emails queued={result.emails}")
 
     @deadlines_group.command("simulate")
     @click.option("--proposals", default=3000, show_default=True, help="Proposals over the year.")
@@ -42,5 +43,6 @@ def register(app: Flask) -> None:
         report = run_simulation(proposals=proposals, seed=seed, start=date.fromisoformat(start), days=days,
                                 database_url=database_url, echo=click.echo)
         click.echo(report.render())
-        if report.stuck:
+        if report.stuck or report.stuck_daily_max:
+            click.echo("FAILED: some proposal sat in an open state with nobody told (see STUCK above)", err=True)
             raise SystemExit(1)

@@ -28,7 +28,15 @@ from core.extensions import db
 from core.models import Department, DepartmentKind, Role, User, utcnow
 from proposals.lifecycle import Transition
 from proposals.models import Assignment, AssignmentStatus, Proposal, State
-from responses.models import DeadlineKind, DepartmentHead, Escalation, EscalationLevel
+from responses.models import (
+    DeadlineKind,
+    DepartmentHead,
+    Escalation,
+    EscalationLevel,
+    Wait,
+    WaitEscalation,
+    WaitKind,
+)
 
 # The clock runs in these states; other open states pause it.
 RUNNING_STATES = frozenset({State.ASSIGNED, State.IN_CONSULTATION})
@@ -40,7 +48,16 @@ DEFAULTS = {
     "DEADLINE_ANSWER_BUSINESS_DAYS": 20,
     "DEADLINE_REMINDER_BUSINESS_DAYS": 2,  # reminder this many business days before the due date
     "DEADLINE_SECOND_LEVEL_BUSINESS_DAYS": 5,  # second level this many business days after the due date
+    # The window's triage allowance (the triage queue flags a proposal past it): then its managers are told.
+    "TRIAGE_BUSINESS_DAYS": 2,
+    # The applicant is reminded when a question is unanswered this many business days …
+    "DEADLINE_APPLICANT_REPLY_BUSINESS_DAYS": 10,
+    # … and this many business days later the department that asked and the window decide.
+    "DEADLINE_APPLICANT_DECIDE_BUSINESS_DAYS": 5,
 }
+# Waiting on someone other than a department: the window, or the applicant.
+WAIT_KIND_OF = {State.SUBMITTED: WaitKind.TRIAGE, State.TRIAGE: WaitKind.TRIAGE,
+                State.INFO_REQUESTED: WaitKind.APPLICANT}
 
 
 # --- the clock --------------------------------------------------------------------------------
@@ -191,7 +208,146 @@ def on_transitioned(proposal: Proposal, transition: Transition, **_) -> None:
     elif target in PAUSED_STATES and source not in PAUSED_STATES:
         for assignment in _active_assignments(proposal.id):
             pause(assignment, now)
+    _follow_wait(proposal, source, target, now, _.get("event"))
     db.session.flush()
+
+
+# --- waits on the window or the applicant -----------------------------------------------------
+
+def open_wait(proposal_id: int) -> Wait | None:
+    return db.session.scalar(sa.select(Wait).where(Wait.proposal_id == proposal_id, Wait.ended_at.is_(None)))
+
+
+def _follow_wait(proposal: Proposal, source: State, target: State, now: datetime, event) -> None:
+    """Close the wait the proposal leaves and open the one it enters, in the
+    same transaction as the state change (submitted → triage stays one wait)."""
+    kind = WAIT_KIND_OF.get(State(target))
+    current = open_wait(proposal.id)
+    if current is not None and current.kind == kind and WAIT_KIND_OF.get(State(source)) == kind:
+        return
+    if current is not None:
+        current.ended_at = now
+        db.session.flush()
+    if kind is None:
+        return
+    department_id = None
+    if kind == WaitKind.APPLICANT:
+        department_id = (event.data or {}).get("department_id") if event is not None else None
+        if department_id is None and source in RUNNING_STATES:
+            department_id = db.session.scalar(sa.select(Assignment.department_id).where(
+                Assignment.proposal_id == proposal.id, Assignment.status == AssignmentStatus.ACTIVE,
+                Assignment.role == "lead"))
+    db.session.add(Wait(proposal_id=proposal.id, kind=kind, started_at=now, department_id=department_id))
+    db.session.flush()
+
+
+def wait_due_on(wait: Wait, cal: BusinessCalendar | None = None) -> date:
+    """The window's triage allowance, or the business days the applicant has to answer."""
+    cal = cal or calendar()
+    days = setting("TRIAGE_BUSINESS_DAYS") if wait.kind == WaitKind.TRIAGE else \
+        setting("DEADLINE_APPLICANT_REPLY_BUSINESS_DAYS")
+    return cal.add_business_days(local_today(wait.started_at), days)
+
+
+def wait_levels_due(wait: Wait, due_on: date, today: date, cal: BusinessCalendar) -> list[EscalationLevel]:
+    """Triage: overdue the day after the allowance (the window's managers and
+    staff), second level DEADLINE_SECOND_LEVEL_BUSINESS_DAYS later (the
+    window's managers and the administrators). The applicant: a reminder the
+    day after their N business days (to the applicant), then
+    DEADLINE_APPLICANT_DECIDE_BUSINESS_DAYS later the department that asked
+    and the window, who decide: close it, chase, or carry on without the answer."""
+    if today <= due_on:
+        return []
+    if wait.kind == WaitKind.TRIAGE:
+        levels = [EscalationLevel.OVERDUE]
+        if today > cal.add_business_days(due_on, setting("DEADLINE_SECOND_LEVEL_BUSINESS_DAYS")):
+            levels.append(EscalationLevel.SECOND)
+        return levels
+    levels = [EscalationLevel.REMINDER]
+    if today > cal.add_business_days(due_on, setting("DEADLINE_APPLICANT_DECIDE_BUSINESS_DAYS")):
+        levels.append(EscalationLevel.OVERDUE)
+    return levels
+
+
+def open_missing_waits(now: datetime) -> int:
+    """Proposals waiting on the window or the applicant without an open wait
+    (there before waits were recorded, or set by hand): their wait starts at
+    the last state change that put them there."""
+    rows = db.session.execute(
+        sa.select(Proposal.id, Proposal.state, Proposal.submitted_at)
+        .where(Proposal.state.in_(list(WAIT_KIND_OF)),
+               ~sa.select(Wait.id).where(Wait.proposal_id == Proposal.id, Wait.ended_at.is_(None)).exists())
+    ).all()
+    from core.models import Event
+
+    opened = 0
+    for proposal_id, state, submitted_at in rows:
+        since = db.session.scalar(
+            sa.select(Event.created_at).where(Event.proposal_id == proposal_id, Event.kind == "state_changed",
+                                              Event.to_state == state.value)
+            .order_by(Event.id.desc()).limit(1)
+        ) or submitted_at or now
+        try:
+            with db.session.begin_nested():
+                db.session.add(Wait(proposal_id=proposal_id, kind=WAIT_KIND_OF[state], started_at=since))
+        except sa.exc.IntegrityError:
+            continue  # another sweep opened it first
+        opened += 1
+    return opened
+
+
+def _insert_wait_once(wait_id: int, level: EscalationLevel, due_on: date, now: datetime, recipients: int):
+    """As _insert_once: the id when this call fired the level, None when another sweep had."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(WaitEscalation)
+        .values(wait_id=wait_id, level=level, due_on=due_on, fired_at=now, recipients=recipients)
+        .on_conflict_do_nothing(index_elements=["wait_id", "level"])
+        .returning(WaitEscalation.id)
+    )
+    return db.session.execute(statement).scalar()
+
+
+def _sweep_waits(now: datetime, today: date, cal: BusinessCalendar, result: "SweepResult", actor: Actor) -> None:
+    from responses.notifications import notify_wait
+
+    open_missing_waits(now)
+    waits = db.session.scalars(
+        sa.select(Wait).join(Proposal, Proposal.id == Wait.proposal_id)
+        .where(Wait.ended_at.is_(None), Proposal.state.in_(list(WAIT_KIND_OF)),
+               ~sa.select(WaitEscalation.id).where(WaitEscalation.wait_id == Wait.id,
+                                                   WaitEscalation.level == sa.case(
+                                                       (Wait.kind == WaitKind.TRIAGE, EscalationLevel.SECOND.value),
+                                                       else_=EscalationLevel.OVERDUE.value)).exists())
+        .order_by(Wait.id)
+    ).all()
+    fired: set[tuple[int, EscalationLevel]] = set()
+    for chunk_start in range(0, len(waits), 500):
+        ids = [w.id for w in waits[chunk_start:chunk_start + 500]]
+        fired.update((row[0], EscalationLevel(row[1])) for row in db.session.execute(
+            sa.select(WaitEscalation.wait_id, WaitEscalation.level).where(WaitEscalation.wait_id.in_(ids))).all())
+    for wait in waits:
+        due_on = wait_due_on(wait, cal)
+        for level in wait_levels_due(wait, due_on, today, cal):
+            if (wait.id, level) in fired:
+                continue
+            people = wait_recipients(wait, level)
+            escalation_id = _insert_wait_once(wait.id, level, due_on, now, len(people))
+            if escalation_id is None:
+                continue  # another sweep fired it first
+            sent = notify_wait(wait, level, due_on, escalation_id, people)
+            record_event(
+                actor, f"{wait.kind.value}_wait_{level.value}", proposal_id=wait.proposal_id,
+                department_id=wait.department_id, public=False,
+                data={"wait_id": wait.id, "wait": wait.kind.value, "since": local_today(wait.started_at).isoformat(),
+                      "due_on": due_on.isoformat(), "level": level.value, "recipients": sent},
+            )
+            result.waits[f"{wait.kind.value}/{level.value}"] += 1
+            result.emails += sent
 
 
 def shift_for_closed_day(day: date, added: bool, now: datetime) -> int:
@@ -261,15 +417,29 @@ def open_deadline(assignment: Assignment, today: date, cal: BusinessCalendar | N
 
 # --- the sweep --------------------------------------------------------------------------------
 
+WAIT_RUNGS = (f"{WaitKind.TRIAGE.value}/{EscalationLevel.OVERDUE.value}",
+              f"{WaitKind.TRIAGE.value}/{EscalationLevel.SECOND.value}",
+              f"{WaitKind.APPLICANT.value}/{EscalationLevel.REMINDER.value}",
+              f"{WaitKind.APPLICANT.value}/{EscalationLevel.OVERDUE.value}")
+
+
 @dataclass
 class SweepResult:
     fired: dict[str, int] = field(default_factory=lambda: {level.value: 0 for level in EscalationLevel})
+    # Rungs of the waits on the window (triage/…) and the applicant (applicant/…).
+    waits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(WAIT_RUNGS, 0))
     emails: int = 0
     candidates: int = 0
 
     @property
     def total(self) -> int:
+        """Rungs fired on the departments' deadlines."""
         return sum(self.fired.values())
+
+    @property
+    def waits_total(self) -> int:
+        """Rungs fired on waits (the window's triage, the applicant's answer)."""
+        return sum(self.waits.values())
 
 
 def levels_due(due_on: date, today: date, cal: BusinessCalendar) -> list[EscalationLevel]:
@@ -383,6 +553,7 @@ def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResu
                 )
                 result.fired[level.value] += 1
                 result.emails += sent
+    _sweep_waits(now, today, cal, result, actor)
     db.session.flush()
     return result
 
@@ -417,6 +588,35 @@ def recipients_for(assignment: Assignment, level: EscalationLevel) -> list[User]
         ).all()
         people = list(heads) or managers
         people += _users(User.department_id.in_(windows), User.role == Role.DEPARTMENT_MANAGER)
+    if not people:
+        people = _users(User.role == Role.ADMIN)
+    unique: dict[int, User] = {}
+    for person in people:
+        unique.setdefault(person.id, person)
+    return list(unique.values())
+
+
+def wait_recipients(wait: Wait, level: EscalationLevel) -> list[User]:
+    """The applicant's reminder goes to the applicant (notifications.notify_wait).
+    Triage overdue: the window's managers and staff; second level: the
+    window's managers and the administrators. The applicant silent: the
+    department that asked and the window's staff and managers."""
+    windows = window_department_ids()
+    window_staff = _users(User.department_id.in_(windows), User.role == Role.WINDOW)
+    window_managers = _users(User.department_id.in_(windows), User.role == Role.DEPARTMENT_MANAGER)
+    if wait.kind == WaitKind.APPLICANT and level == EscalationLevel.REMINDER:
+        from intake.notifications import recipients
+
+        proposal = db.session.get(Proposal, wait.proposal_id)
+        return recipients(proposal, exclude_user_id=None, kind="public_changes")
+    if wait.kind == WaitKind.TRIAGE:
+        people = window_managers + window_staff if level == EscalationLevel.OVERDUE else \
+            window_managers + _users(User.role == Role.ADMIN)
+    else:
+        department = _users(User.department_id == wait.department_id,
+                            User.role.in_([Role.DEPARTMENT_STAFF, Role.DEPARTMENT_MANAGER])) \
+            if wait.department_id else []
+        people = department + window_staff + window_managers
     if not people:
         people = _users(User.role == Role.ADMIN)
     unique: dict[int, User] = {}

@@ -1,7 +1,9 @@
 """Tables of the responses room: escalations (one row per assignment,
 deadline, due date and level — the unique key that makes every level fire
-exactly once), answer templates per department and the heads of bureaus
-and wards who receive the second escalation level."""
+exactly once), answer templates per department, the heads of bureaus
+and wards who receive the second escalation level, and the waits on the
+window or the applicant with their own ladder (proposal_waits,
+wait_escalations)."""
 
 from __future__ import annotations
 
@@ -87,3 +89,54 @@ class DepartmentHead(db.Model):
 
     department: Mapped[Department] = relationship()
     user: Mapped[User] = relationship()
+
+
+class WaitKind(enum.StrEnum):
+    TRIAGE = "triage"  # the window owes the routing (submitted, triage — also after a hand-back)
+    APPLICANT = "applicant"  # the applicant owes an answer to a question (info_requested)
+
+
+class Wait(db.Model):
+    """A proposal waiting on someone other than a department: the window
+    (triage) or the applicant (info_requested). Opened and closed in the
+    same transaction as the state change (responses.deadlines.on_transitioned);
+    the sweep fires its ladder (WaitEscalation), so no proposal waits forever."""
+
+    __tablename__ = "proposal_waits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"), index=True)
+    kind: Mapped[WaitKind] = mapped_column(str_enum(WaitKind, "wait_kind"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Who asked the applicant: the lead department, or None when the window asked (from triage).
+    department_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("departments.id"))
+
+    department: Mapped[Optional[Department]] = relationship()
+
+    __table_args__ = (
+        # One open wait per proposal.
+        sa.Index(
+            "uq_proposal_waits_open",
+            "proposal_id",
+            unique=True,
+            sqlite_where=sa.text("ended_at IS NULL"),
+            postgresql_where=sa.text("ended_at IS NULL"),
+        ),
+    )
+
+
+class WaitEscalation(db.Model):
+    """One rung of a wait's ladder, fired once: the unique key (wait, level)
+    makes a second or concurrent sweep a no-op, as for assignments."""
+
+    __tablename__ = "wait_escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wait_id: Mapped[int] = mapped_column(sa.ForeignKey("proposal_waits.id"), index=True)
+    level: Mapped[EscalationLevel] = mapped_column(str_enum(EscalationLevel, "wait_escalation_level"))
+    due_on: Mapped[date]
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    recipients: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __table_args__ = (sa.UniqueConstraint("wait_id", "level", name="uq_wait_escalations_once"),)

@@ -13,7 +13,7 @@ from core.extensions import db
 from core.models import Department, Role, User
 from core.outbox import queue_email
 from proposals.models import Assignment, AssignmentRole, Proposal
-from responses.models import DeadlineKind, EscalationLevel
+from responses.models import DeadlineKind, EscalationLevel, Wait, WaitKind
 
 
 def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context):
@@ -86,3 +86,45 @@ def notify_escalation(assignment: Assignment, kind: DeadlineKind, due_on: date, 
         )
         sent += 1
     return sent
+
+
+def notify_wait(wait: Wait, level: EscalationLevel, due_on: date, escalation_id: int, recipients: list[User]) -> int:
+    """A rung of a wait's ladder: the applicant's reminder (their language, a
+    link to their status page), or the staff who must act (the window's
+    triage desk, or the department's page for a silent applicant)."""
+    from intake.operations import app_path
+    from responses.deadlines import detail_path
+
+    proposal = db.session.get(Proposal, wait.proposal_id)
+    department = db.session.get(Department, wait.department_id) if wait.department_id else None
+    applicant = wait.kind == WaitKind.APPLICANT and level == EscalationLevel.REMINDER
+    question = None
+    if wait.kind == WaitKind.APPLICANT:
+        from core.models import Event
+
+        question = db.session.scalar(
+            sa.select(Event.comment).where(Event.proposal_id == proposal.id, Event.kind == "state_changed",
+                                           Event.to_state == "info_requested").order_by(Event.id.desc()).limit(1))
+    template = "applicant_reminder" if applicant else "wait"
+    sent = 0
+    for user in recipients:
+        if applicant:
+            link = app_path("intake.status", reference=proposal.reference)
+        elif wait.kind == WaitKind.TRIAGE or _is_window(user):
+            link = app_path("triage.detail", reference=proposal.reference)  # where the window acts (or resumes)
+        else:
+            link = detail_path(proposal.id)  # the department's page
+        queue_room_email(
+            user.email, template, key=f"responses:wait:{escalation_id}:{user.id}", locale=user.locale or "ja",
+            proposal_id=proposal.id, user=user, proposal=proposal, department=department, level=level.value,
+            wait=wait.kind.value, due_on=due_on, since=wait.started_at, question=question, link=link,
+        )
+        sent += 1
+    return sent
+
+
+def _is_window(user: User) -> bool:
+    if user.role in (Role.WINDOW, Role.ADMIN):
+        return True
+    department = user.department
+    return department is not None and department.kind.value == "triage"

@@ -2,10 +2,14 @@
 late at random (some never), applicants answer questions late (some never),
 the clock advances day by day and the deadline sweep runs every morning.
 
-After every sweep an anti-join checks that no open assignment sits past a
-due date without its overdue escalation; at the end every proposal is
-classified (answered, escalated, waiting for the applicant, within its
-deadline) and anything else counts as stuck.
+After every sweep the stuck check runs: no open assignment past a due date
+without its overdue escalation, no proposal waiting on the window or the
+applicant past its wait's deadline without the first rung of that ladder,
+and no open proposal that nobody holds (neither a running assignment nor
+an open wait). At the end every proposal is classified — answered, or open
+and escalated / chased, or open and still within its deadline — and any
+open proposal in none of these (in any open state) counts as stuck: the run
+fails (exit status 1).
 
 Runs in a scratch database (a new SQLite file unless --database-url), never
 in the application's own database.
@@ -38,6 +42,7 @@ class Report:
     events: int = 0
     stuck: int = 0
     stuck_daily_max: int = 0
+    waits: Counter = field(default_factory=Counter)
     late_answers: int = 0
     decisions: int = 0
     ack_median: float | None = None
@@ -50,7 +55,8 @@ class Report:
 
     def render(self) -> str:
         def block(title, counter):
-            return f"{title}:\n" + "\n".join(f"  {k:32s} {v:7d}" for k, v in sorted(counter.items()))
+            width = max([32, *(len(k) for k in counter)])
+            return f"{title}:\n" + "\n".join(f"  {k:{width}s} {v:7d}" for k, v in sorted(counter.items()))
 
         lines = [
             f"simulated {self.proposals} proposals over {self.days} days in {self.seconds:.1f} s ({self.database_url})",
@@ -58,14 +64,15 @@ class Report:
             block("how each proposal ended", self.classification),
             block("assignments", self.assignments),
             block("escalations fired (each once)", self.escalations),
+            block("waits: rungs fired (each once)", self.waits),
             block("department behaviour drawn", self.behaviour),
             f"decisions sent: {self.decisions}, of which after the answer deadline: {self.late_answers}",
             f"business days to acknowledge (all departments): median {self.ack_median}, 90th percentile {self.ack_p90}",
             f"business days to the lead's answer: median {self.answer_median}, 90th percentile {self.answer_p90}",
             f"emails queued in the outbox: {self.emails}",
             f"events written: {self.events}",
-            f"open assignments past a due date without their escalation (checked after every sweep): "
-            f"max {self.stuck_daily_max} on any day",
+            f"open proposals past a deadline without its escalation, or held by nobody (checked after every "
+            f"sweep): max {self.stuck_daily_max} on any day",
             f"STUCK (open, past due, nobody told): {self.stuck}",
         ]
         lines += [f"  {example}" for example in self.stuck_examples[:10]]
@@ -110,6 +117,7 @@ class _Simulation:
             app, report, rng, start, days, proposals, echo)
         self.tail_days = tail_days
         self.todo: dict[date, list[tuple]] = defaultdict(list)
+        self.decided_silence: set[int] = set()
 
     # --- set-up -----------------------------------------------------------------------------
 
@@ -160,6 +168,10 @@ class _Simulation:
                 db.session.commit()
                 for level, fired in result.fired.items():
                     self.report.escalations[level] += fired
+                for rung, fired in result.waits.items():
+                    self.report.waits[rung] += fired
+                if result.waits.get("applicant/overdue"):
+                    self.window_decides(day, cal)
             stuck_now = self.stuck_count(day)
             self.report.stuck_daily_max = max(self.report.stuck_daily_max, stuck_now)
             with clock.frozen(tokyo_moment(day, 10)):
@@ -171,6 +183,25 @@ class _Simulation:
             if offset % 60 == 0:
                 self.echo(f"  day {offset:3d} {day}: escalations so far {dict(self.report.escalations)}")
         self.finish(self.start + timedelta(days=total_days - 1))
+
+    def window_decides(self, day: date, cal) -> None:
+        """The department and the window were told the applicant is silent:
+        mostly the window carries on without the answer a few days later."""
+        from core.extensions import db
+        from responses.models import Wait, WaitEscalation
+
+        told = db.session.scalars(
+            sa.select(Wait.proposal_id).join(WaitEscalation, WaitEscalation.wait_id == Wait.id)
+            .where(Wait.ended_at.is_(None), WaitEscalation.level == "overdue", Wait.kind == "applicant")
+        ).all()
+        for proposal_id in told:
+            if proposal_id in self.decided_silence:
+                continue
+            self.decided_silence.add(proposal_id)
+            choice = self.rng.choices(["carry_on", "leave"], weights=[80, 20])[0]
+            self.report.behaviour[f"window_after_silence_{choice}"] += 1
+            if choice == "carry_on":
+                self.todo[self.later(day, cal, self.rng.randint(1, 3))].append(("carry_on", proposal_id))
 
     def later(self, day: date, cal, business_days: int) -> date:
         return cal.add_business_days(day, max(business_days, 0)) if business_days > 0 else day + timedelta(days=1)
@@ -258,12 +289,19 @@ class _Simulation:
         from proposals.models import Assignment, AssignmentStatus, Proposal, State
         from responses import operations as answers
 
-        if kind in ("reply", "reassign"):
+        if kind in ("reply", "reassign", "carry_on"):
             proposal = db.session.get(Proposal, assignment_id)  # for these the id is the proposal's
             if kind == "reply" and proposal.state == State.INFO_REQUESTED:
                 operations.answer_info_request(proposal, Actor.of_user(self.applicant), "回答します。")
             elif kind == "reassign" and proposal.state == State.TRIAGE:
                 self.assign(proposal, day, cal, exclude=set(extra[0]))
+            elif kind == "carry_on" and proposal.state == State.INFO_REQUESTED:
+                operations.transition(proposal, proposal.resume_state, Actor.of_user(self.staff[self.window_dept.id]),
+                                      comment="回答を待たずに検討を続けます。", data={"without_answer": True})
+                lead = answers.lead_assignment(proposal.id)
+                if lead is not None and self.rng.random() < 0.85:  # mostly the lead then decides
+                    delay = round(self.rng.randint(3, 15) * self.slowness[lead.department_id])
+                    self.todo[self.later(day, cal, delay)].append(("decide", lead.id))
             return
         assignment = db.session.get(Assignment, assignment_id)
         if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
@@ -308,9 +346,9 @@ class _Simulation:
         from core.extensions import db
         from core.models import Event, OutboxEmail
         from proposals.lifecycle import OPEN_STATES
-        from proposals.models import Assignment, Proposal, State
+        from proposals.models import Assignment, AssignmentStatus, Proposal, State
         from responses.deadlines import RUNNING_STATES
-        from responses.models import Escalation
+        from responses.models import Escalation, Wait, WaitEscalation
 
         report = self.report
         report.final_states = Counter(s.value for s in db.session.scalars(sa.select(Proposal.state)))
@@ -320,23 +358,36 @@ class _Simulation:
             report.assignments[f"{role.value}/{status.value}"] = count
         report.emails = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail))
         report.events = db.session.scalar(sa.select(sa.func.count()).select_from(Event))
+        stuck_ids = self.stuck_proposals(last_day, collect=True)  # as checked after the last day's sweep
         escalated = set(db.session.scalars(
             sa.select(Assignment.proposal_id).join(Escalation, Escalation.assignment_id == Assignment.id)
-            .where(Escalation.level.in_(["overdue", "second"]))))
+            .where(Assignment.status == AssignmentStatus.ACTIVE, Escalation.level.in_(["overdue", "second"]))))
+        waits = {w.proposal_id: w for w in db.session.scalars(sa.select(Wait).where(Wait.ended_at.is_(None)))}
+        rungs = defaultdict(set)
+        for wait_id, level in db.session.execute(sa.select(WaitEscalation.wait_id, WaitEscalation.level)):
+            rungs[wait_id].add(level.value)
         for proposal in db.session.scalars(sa.select(Proposal)):
-            if proposal.state in (State.ADOPTED, State.NOT_ADOPTED):
-                report.classification["answered (decision sent)"] += 1
-            elif proposal.state == State.INFO_REQUESTED:
-                report.classification["waiting for the applicant"] += 1
-            elif proposal.state in RUNNING_STATES and proposal.id in escalated:
-                report.classification["open, escalated"] += 1
-            elif proposal.state in RUNNING_STATES:
-                report.classification["open, within its deadline"] += 1
-            elif proposal.state in OPEN_STATES:
-                report.classification[f"open in {proposal.state.value}"] += 1
+            state = proposal.state
+            wait = waits.get(proposal.id)
+            fired = rungs.get(wait.id, set()) if wait is not None else set()
+            if proposal.id in stuck_ids:
+                ending = f"STUCK in {state.value}"
+            elif state in (State.ADOPTED, State.NOT_ADOPTED):
+                ending = "answered (decision sent)"
+            elif state in RUNNING_STATES:
+                ending = "open, escalated" if proposal.id in escalated else "open, within its deadline"
+            elif state == State.INFO_REQUESTED:
+                ending = ("waiting for the applicant, chased; department and window told" if "overdue" in fired
+                          else "waiting for the applicant, chased" if "reminder" in fired
+                          else "waiting for the applicant, within the reply time")
+            elif state in (State.SUBMITTED, State.TRIAGE):
+                ending = "in triage, escalated to the window" if fired else "in triage, within the allowance"
+            elif state in OPEN_STATES:
+                ending = f"STUCK in {state.value}"  # an open state nobody watches
             else:
-                report.classification[proposal.state.value] += 1
-        report.stuck = self.stuck_count(last_day + timedelta(days=1), collect=True)
+                ending = state.value
+            report.classification[ending] += 1
+        report.stuck = sum(count for ending, count in report.classification.items() if ending.startswith("STUCK"))
         from responses.dashboard import department_figures, median, percentile
         from responses.deadlines import tokyo_moment
 
@@ -348,27 +399,54 @@ class _Simulation:
         report.answer_median, report.answer_p90 = median(answer_days), percentile(answer_days, 0.9)
 
     def stuck_count(self, today: date, collect: bool = False) -> int:
-        """Open, running assignments past a due date whose overdue notice
-        has not fired: the thing that must never happen."""
-        from core.extensions import db
-        from proposals.models import Assignment, AssignmentStatus, Proposal
-        from responses.deadlines import RUNNING_STATES
-        from responses.models import Escalation
+        return len(self.stuck_proposals(today, collect))
 
-        stuck = 0
+    def stuck_proposals(self, today: date, collect: bool = False) -> set[int]:
+        """Open proposals nobody has been told about: a running assignment
+        past a due date whose overdue notice has not fired; a wait on the
+        window or the applicant past its deadline without its first rung; an
+        open proposal that nobody holds (no running assignment, no open wait).
+        The thing that must never happen."""
+        from core.extensions import db
+        from proposals.lifecycle import OPEN_STATES
+        from proposals.models import Assignment, AssignmentStatus, Proposal
+        from responses.deadlines import RUNNING_STATES, WAIT_KIND_OF, calendar, wait_due_on
+        from responses.models import Escalation, Wait, WaitEscalation
+
+        stuck: dict[int, str] = {}
         for kind, due_column, met_column in (("ack", Assignment.ack_due_on, Assignment.acknowledged_at),
                                              ("answer", Assignment.answer_due_on, Assignment.answered_at)):
             fired = sa.select(Escalation.id).where(
                 Escalation.assignment_id == Assignment.id, Escalation.deadline_kind == kind,
                 Escalation.due_on == due_column, Escalation.level == "overdue").exists()
             query = (
-                sa.select(Assignment.id, Proposal.reference, due_column)
+                sa.select(Assignment.id, Assignment.proposal_id, Proposal.reference, due_column)
                 .join(Proposal, Proposal.id == Assignment.proposal_id)
                 .where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_(None),
                        Proposal.state.in_(RUNNING_STATES), met_column.is_(None), due_column < today, ~fired)
             )
-            rows = db.session.execute(query).all()
-            stuck += len(rows)
-            if collect:
-                self.report.stuck_examples += [f"{ref} assignment {aid}: {kind} due {due}" for aid, ref, due in rows]
-        return stuck
+            for aid, pid, ref, due in db.session.execute(query).all():
+                stuck.setdefault(pid, f"{ref} assignment {aid}: {kind} due {due}, nobody told")
+        cal = calendar()
+        first_rung = sa.select(WaitEscalation.id).where(WaitEscalation.wait_id == Wait.id).exists()
+        rows = db.session.execute(
+            sa.select(Wait, Proposal.reference).join(Proposal, Proposal.id == Wait.proposal_id)
+            .where(Wait.ended_at.is_(None), Proposal.state.in_(list(WAIT_KIND_OF)), ~first_rung)
+        ).all()
+        for wait, ref in rows:
+            due = wait_due_on(wait, cal)
+            if due < today:
+                stuck.setdefault(wait.proposal_id, f"{ref}: waiting ({wait.kind.value}) past {due}, nobody told")
+        held = sa.or_(
+            sa.select(Assignment.id).where(Assignment.proposal_id == Proposal.id,
+                                           Assignment.status == AssignmentStatus.ACTIVE,
+                                           Assignment.role == "lead").exists(),
+            sa.select(Wait.id).where(Wait.proposal_id == Proposal.id, Wait.ended_at.is_(None)).exists(),
+        )
+        for pid, ref, state in db.session.execute(
+                sa.select(Proposal.id, Proposal.reference, Proposal.state)
+                .where(Proposal.state.in_(list(OPEN_STATES)), ~held)).all():
+            stuck.setdefault(pid, f"{ref}: open in {state.value}, held by nobody")
+        if collect:
+            self.report.stuck_examples += sorted(stuck.values())
+        return set(stuck)

@@ -14,4 +14,4 @@ def sweep_deadlines() -> int:
 
     result = sweep()
     db.session.commit()
-    return result.total
+    return result.total + result.waits_total

@@ -82,6 +82,14 @@ class InfoRequestForm(VersionedForm):
     )
 
 
+class ResumeForm(VersionedForm):
+    comment = TextAreaField(
+        _l("提案者へのお知らせ"), filters=[nfkc],
+        validators=[DataRequired(_l("回答を待たずに進める理由を入力してください。提案者に表示されます。")), Length(max=2000)],
+        description=_l("提案者に表示されます。回答がないまま検討を続ける理由を書いてください。"),
+    )
+
+
 class LinkForm(FlaskForm):
     related = StringField(_l("関連する提案の受付番号"), filters=[reference_filter],
                           validators=[DataRequired(_l("受付番号を入力してください。例: KW-2026-000123")), Length(max=32)],

@@ -20,7 +20,7 @@ from core.models import Department, DepartmentKind, Event, Organisation, Organis
 from proposals import operations as proposal_ops
 from proposals.models import Proposal, ProposalTheme, ProposalWard, State
 from routing import operations
-from routing.forms import ChangeRoutingForm, ConfirmForm, InfoRequestForm, LinkForm, MergeForm
+from routing.forms import ChangeRoutingForm, ConfirmForm, InfoRequestForm, LinkForm, MergeForm, ResumeForm
 from routing.models import Misroute, RoutingRecord
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
@@ -42,6 +42,10 @@ EVENT_LABELS = {
     "proposal_linked": _l("関連する提案を登録"),
     "message_posted": _l("メッセージ"),
     "assigned": _l("担当部署に割当"),
+    "triage_wait_overdue": _l("振り分けの期限超過を窓口に通知"),
+    "triage_wait_second": _l("振り分けの期限超過を窓口の管理職・管理者に報告"),
+    "applicant_wait_reminder": _l("提案者に回答の催促を送りました"),
+    "applicant_wait_overdue": _l("提案者の回答がないことを部署と窓口に通知"),
 }
 
 
@@ -167,6 +171,7 @@ def _forms(proposal: Proposal, formdata=None, acting: str | None = None):
         "info": InfoRequestForm(prefix="info", formdata=data("info"), **seen("info")),
         "link": LinkForm(prefix="link", formdata=data("link")),
         "merge": MergeForm(prefix="merge", formdata=data("merge"), **seen("merge")),
+        "resume": ResumeForm(prefix="resume", formdata=data("resume"), **seen("resume")),
     }
     return forms, lead_id, co_ids
 
@@ -279,6 +284,21 @@ def request_info(reference: str):
         return _l("申請者に追加情報を依頼しました。")
 
     return _act(reference, "info", run)
+
+
+@bp.route("/<reference>/resume", methods=["POST"])
+@staff_required(Role.WINDOW)
+def resume(reference: str):
+    """The applicant has not answered: the window carries on without the
+    answer (back to where the question was asked; the department's clock runs again)."""
+    def run(proposal, form, actor):
+        if proposal.state != State.INFO_REQUESTED or proposal.resume_state is None:
+            raise operations.RoutingError(_l("この提案は追加情報の回答待ちではありません。"))
+        proposal_ops.transition(proposal, proposal.resume_state, actor, comment=form.comment.data,
+                                expected_version=form.expected_version(), data={"without_answer": True})
+        return _l("回答を待たずに検討を再開しました。")
+
+    return _act(reference, "resume", run)
 
 
 def _submitted_proposal(reference: str) -> Proposal:
