@@ -79,12 +79,18 @@ def claim_draft(proposal: Proposal, user: User) -> None:
     record_event(Actor.of_user(user), "draft_claimed", proposal_id=proposal.id)
 
 
-def save_step(proposal: Proposal, step: int, raw: dict[str, Any], form, actor: Actor, *, user: User | None) -> None:
-    """Keep what was typed (always), and apply it when the step is valid."""
+def save_step(proposal: Proposal, step: int, raw: dict[str, Any], form, actor: Actor, *, user: User | None,
+              save_id: str | None = None) -> None:
+    """Keep what was typed (always), and apply it when the step is valid.
+    Used by the buttons and by the autosave alike. Each save of a step gets
+    an id (`draft_data["save_ids"]`: the autosave script's own, or a new one
+    for a button): the script compares it with the copy it keeps in the
+    browser when a save could not reach the server."""
     data = dict(proposal.draft_data or {})
     steps = dict(data.get("steps") or {})
     steps[str(step)] = raw
     data["steps"] = steps
+    data["save_ids"] = {**(data.get("save_ids") or {}), str(step): save_id or "s" + secrets.token_urlsafe(8)}
     proposal.draft_data = data
     proposal.updated_at = utcnow()
     if form is not None:

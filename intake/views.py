@@ -3,6 +3,8 @@ call one operation, commit once, render or redirect."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -19,6 +21,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -317,6 +320,14 @@ def resume(draft_id: int):
 
 # --- the steps ----------------------------------------------------------------------------------------------
 
+def save_ids(proposal: Proposal) -> dict[str, str]:
+    """The id of each step's last save (see ops.save_step), for the autosave script."""
+    return dict((proposal.draft_data or {}).get("save_ids") or {})
+
+
+_SAVE_ID = re.compile(r"[0-9a-f]{8,40}")  # the script's ids; the server's own start with "s"
+
+
 @bp.route("/proposals/<int:draft_id>/step/<int:step>", methods=["GET", "POST"])
 def step(draft_id: int, step: int):
     proposal = access.load_editable_draft(draft_id)
@@ -348,9 +359,56 @@ def step(draft_id: int, step: int):
         form = _form_for_display(proposal, step)
         status = 200
     return render_template(f"intake/step_{STEPS[step - 1][1]}.html", form=form, proposal=proposal, step=step,
-                           steps=STEPS, back_to_review=back_to_review,
+                           steps=STEPS, back_to_review=back_to_review, save_ids=save_ids(proposal),
                            scopes=SCOPES, stages=STAGES, exit_strategies=EXIT_STRATEGIES,
                            support_labels=SUPPORT_LABELS), status
+
+
+@bp.route("/proposals/<int:draft_id>/step/<int:step>/autosave", methods=["POST"])
+@limiter.limit("600 per hour", key_func=_account_key)
+def autosave(draft_id: int, step: int):
+    """Called by static/js/intake-autosave.js a moment after typing stops and
+    when the page is left: the step's fields as typed, kept whatever the
+    validation says (no errors are shown; the buttons do that). As with the
+    buttons, a complete and valid step is also applied to the proposal, so
+    the review and the submission see what the step page shows. The same
+    ownership check as the step; CSRF protected like every POST."""
+    proposal = access.load_editable_draft(draft_id)
+    if proposal is None or not 1 <= step <= STEP_COUNT or step == FILE_STEP:
+        return {"ok": False, "error": "not_found"}, 404
+    # A button save is newer than anything a page posts that has not seen it
+    # (an autosave still on its way when the button was pressed, another tab).
+    base = request.form.get("autosave_base")
+    current = save_ids(proposal).get(str(step), "")
+    if base is not None and current.startswith("s") and current != base:
+        return {"ok": False, "error": "conflict"}, 409
+    form = _make_form(step)
+    raw = _raw_from_request(form)
+    valid = form.validate()
+    given = request.form.get("autosave_id", "")
+    save_id = given if _SAVE_ID.fullmatch(given) else None
+    ops.save_step(proposal, step, raw, form if valid else None, _actor(proposal), user=_user(), save_id=save_id)
+    proposal.draft_step = max(proposal.draft_step or 1, step)
+    db.session.commit()
+    return {"ok": True, "saved_at": to_local(utcnow()).strftime("%H:%M"), "save_id": save_ids(proposal)[str(step)]}
+
+
+@bp.errorhandler(CSRFError)
+def csrf_expired(error):
+    """The form's token is gone (the session expired, or the person signed
+    out in another tab). Nothing is saved without it, but nothing is lost
+    either: the autosave keeps the server copy current while typing, and the
+    script keeps what it could not send in the browser until it can. Say so,
+    and lead back to the page."""
+    if request.endpoint == "intake.autosave":
+        return {"ok": False, "error": "csrf"}, 400
+    args = request.view_args or {}
+    back = None
+    if request.endpoint == "intake.step":
+        back = url_for("intake.step", draft_id=args["draft_id"], step=args["step"])
+    elif "draft_id" in args:
+        back = url_for("intake.resume", draft_id=args["draft_id"])
+    return render_template("intake/expired.html", back=back), 400
 
 
 def _files_step(proposal: Proposal, errors: list[str] | None = None, status: int = 200):
@@ -372,6 +430,7 @@ def _files_step(proposal: Proposal, errors: list[str] | None = None, status: int
             return redirect(_step_url(proposal, FILE_STEP))
         status = 400
     return render_template("intake/step_files.html", proposal=proposal, step=FILE_STEP, steps=STEPS,
+                           save_ids=save_ids(proposal),
                            attachments=_draft_attachments(proposal), errors=errors or [],
                            max_files=current_app.config["MAX_ATTACHMENTS"],
                            max_mb=current_app.config["MAX_ATTACHMENT_BYTES"] // (1024 * 1024),
@@ -417,7 +476,7 @@ def _review_context(proposal: Proposal) -> dict:
         stages={v: label for v, label, _ in STAGES}, exits={v: label for v, label, _ in EXIT_STRATEGIES},
         support_labels=SUPPORT_LABELS, partner_labels=PARTNER_LABELS, locale=locale,
         human_size=file_store.human_size,
-        owner_email=(proposal.draft_data or {}).get("owner_email"),
+        owner_email=(proposal.draft_data or {}).get("owner_email"), save_ids=save_ids(proposal),
     )
 
 

@@ -268,3 +268,79 @@ def test_status_page_messages_answer_and_withdraw(app, browser, live_server, mak
     assert "取り下げ" in page.locator(".intake-status-card").inner_text()
     screenshot(page, "intake-33-withdrawn")
     context.close()
+
+
+def test_autosave_keeps_what_is_typed_when_the_tab_is_closed_or_the_session_expires(app, browser, live_server,
+                                                                                   make_user, monkeypatch):
+    """Typed text is saved a moment after typing stops, and when the page is closed; after the
+    session has gone, the browser keeps it and puts it back once the person is signed in again."""
+    from playwright.sync_api import expect
+
+    from core.auth import issue_signin_link
+    from core.extensions import db
+    from proposals.models import Proposal
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # as in production: the beacon carries the token
+
+    applicant = make_user("applicant", email="autosave-browser@example.jp")
+
+    def sign_in_page(context, next_url):
+        with app.test_request_context():
+            token = issue_signin_link(applicant.email, next_url)
+            db.session.commit()
+        page = context.new_page()
+        page.goto(f"{live_server.url}/signin/link/{token}")
+        page.get_by_role("button", name="サインインする").click()
+        return page
+
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page = sign_in_page(context, "/proposals/new")
+    page.get_by_role("button", name="新しく提案を書きはじめる").click()
+    draft_id = int(re.search(r"/proposals/(\d+)/step/1", page.url).group(1))
+    step3 = f"{live_server.url}/proposals/{draft_id}/step/3"
+    page.goto(step3)
+
+    # 1. Type, stop: a quiet status line says it was saved, with the time.
+    page.locator("#title").press_sequentially("高津区の子ども食堂", delay=20)
+    status = page.locator("#autosave-status")
+    status.filter(has_text=re.compile(r"下書きを保存しました \d\d:\d\d")).wait_for(timeout=10_000)
+    assert status.get_attribute("aria-live") == "polite"
+    artifacts = screenshot(page, "intake-40-autosave-page").parent
+    status.scroll_into_view_if_needed()
+    top, bottom = page.locator(".intake-actions").bounding_box(), status.bounding_box()
+    page.screenshot(path=str(artifacts / "intake-41-autosave-status.png"), clip={
+        "x": top["x"] - 16, "y": top["y"] - 16, "width": 760, "height": bottom["y"] + bottom["height"] - top["y"] + 32})
+
+    # 2. Type again and close the tab at once, before the pause: the page's last save goes with it.
+    page.locator("#issue").press_sequentially("放課後にひとりで過ごす子どもが増えています", delay=5)
+    page.close(run_before_unload=True)
+    reopened = context.new_page()
+    for _ in range(50):  # the beacon arrives a moment after the tab is gone
+        db.session.expire_all()
+        if (db.session.get(Proposal, draft_id).draft_data.get("steps") or {}).get("3", {}).get("issue"):
+            break
+        reopened.wait_for_timeout(100)
+    reopened.goto(step3)
+    assert reopened.locator("#title").input_value() == "高津区の子ども食堂"
+    assert reopened.locator("#issue").input_value() == "放課後にひとりで過ごす子どもが増えています"
+
+    # 3. The session expires with the page open: saving fails, the browser keeps the text ...
+    context.clear_cookies()
+    reopened.locator("#activities").press_sequentially("週2回、集会所で夕食と宿題の時間", delay=5)
+    status = reopened.locator("#autosave-status")
+    status.filter(has_text="保存できませんでした").wait_for(timeout=10_000)
+    screenshot(reopened, "intake-42-autosave-failed")
+    # ... pressing the button then shows the expiry page, which leads back ...
+    reopened.get_by_role("button", name="保存して次へ").click()
+    expect(reopened.locator("main")).to_contain_text("入力した内容は失われていません")
+    screenshot(reopened, "intake-43-expired")
+    reopened.close()
+    # ... and once signed in again the step has the text back, and the server gets it.
+    page = sign_in_page(context, f"/proposals/{draft_id}/step/3")
+    assert page.url == step3
+    expect(page.locator("#activities")).to_have_value("週2回、集会所で夕食と宿題の時間")  # put back by the script
+    page.locator("#autosave-status").filter(has_text="下書きを保存しました").wait_for(timeout=10_000)
+    db.session.expire_all()
+    assert db.session.get(Proposal, draft_id).draft_data["steps"]["3"]["activities"] == "週2回、集会所で夕食と宿題の時間"
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('intake-draft:')).length") == 0
+    context.close()
