@@ -15,6 +15,7 @@ from core.auth import staff_required
 from core.departments import ReorganisationError, merge_department, rename_department, retire_department
 from core.extensions import db
 from core.models import ActorKind, Department, Event, OutboxEmail, Role
+from core.paging import requested_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -29,7 +30,7 @@ def index():
 @bp.route("/outbox")
 @staff_required(Role.ADMIN)
 def outbox():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     to_filter = (request.args.get("to") or "").strip()
     query = sa.select(OutboxEmail).order_by(OutboxEmail.id.desc())
     if to_filter:
@@ -49,7 +50,7 @@ def outbox_email(email_id: int):
 @staff_required(Role.ADMIN)
 def audit():
     """The audit log: every state change, who or what did it, newest first."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     kind = (request.args.get("kind") or "").strip()
     actor_kind = request.args.get("actor_kind") or ""
     reference = (request.args.get("reference") or "").strip()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from core.extensions import db
 from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme
+from core.paging import page_number
 from proposals.lifecycle import PUBLIC_STATE_OF, PublicState
 from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
 
@@ -72,7 +73,7 @@ class CatalogueFilters:
             status=status if status in {s.value for s in CATALOGUE_STATES} else "",
             fy=int(fy_raw) if fy_raw.isdigit() and 1990 < int(fy_raw) < 2200 else None,
             kind=kind if kind in {k.value for k in OrganisationKind} else "",
-            page=max(1, min(int(page_raw), 10_000)) if page_raw.isdigit() else 1,
+            page=page_number(page_raw),
         )
 
     def active(self) -> bool:

@@ -28,6 +28,7 @@ from core.audit import Actor
 from core.auth import applicant_required, staff_required
 from core.extensions import db
 from core.models import OrganisationKind, Role
+from core.paging import requested_page
 from proposals.lifecycle import PUBLIC_STATE_LABELS
 from proposals.models import Proposal, State
 from proposals.operations import TransitionError
@@ -179,8 +180,7 @@ def manage_publication():
     else:
         show = "pending"
         query = query.where(~Proposal.publication_approved)
-    page = request.args.get("page", "1")
-    page = max(1, min(int(page), 10_000)) if page.isdigit() else 1
+    page = requested_page()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     proposals = db.session.scalars(
         query.order_by(Proposal.submitted_at.desc()).limit(50).offset((page - 1) * 50)
@@ -287,8 +287,7 @@ def partners():
     theme = queries.normalise_query(request.args.get("theme"))
     ward = queries.normalise_query(request.args.get("ward"))
     kind = queries.normalise_query(request.args.get("kind"))
-    page = request.args.get("page", "1")
-    page = max(1, min(int(page), 10_000)) if page.isdigit() else 1
+    page = requested_page()
     kind = kind if kind in PARTNER_KIND_LABELS else ""
     proposals, total = queries.partners_page(theme=theme, ward=ward, kind=kind, page=page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}

@@ -22,6 +22,7 @@ from core.auth import staff_required
 from core.calendar import local_today
 from core.extensions import db
 from core.models import ClosedDay, Department, DepartmentKind, Event, Role, User
+from core.paging import requested_page
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
 from proposals.operations import TransitionError
 from responses import deadlines
@@ -115,7 +116,7 @@ def inbox():
         query = query.order_by(Proposal.reference.desc())
     else:
         query = query.order_by(next_due.is_(None), next_due, Assignment.id)
-    page = db.paginate(query, page=max(args.get("page", 1, type=int), 1), per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=requested_page(), per_page=PAGE_SIZE, error_out=False)
     rows = [(a, deadlines.open_deadline(a, today, cal)) for a in page.items]
     counts = _inbox_counts(department_id, today)
     return render_template(

@@ -17,6 +17,7 @@ from core.auth import staff_required
 from core.calendar import BusinessCalendar, local_today, to_local
 from core.extensions import db
 from core.models import Department, DepartmentKind, Event, Organisation, OrganisationKind, Role, Theme, User, utcnow
+from core.paging import requested_page
 from proposals import operations as proposal_ops
 from proposals.models import Proposal, ProposalTheme, ProposalWard, State
 from routing import operations
@@ -115,7 +116,7 @@ def _filter_choices():
 @staff_required(Role.WINDOW)
 def queue():
     query, sort = _queue_query(request.args)
-    page = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=requested_page(), per_page=PAGE_SIZE, error_out=False)
     wards, themes, departments = _filter_choices()
     cutoff = overdue_cutoff()
 
