@@ -6,11 +6,12 @@ departments' ladder)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from conftest import department_id
+from conftest import IS_POSTGRES, department_id
 
 from core.audit import Actor
 from core.extensions import db
@@ -202,3 +203,37 @@ def test_the_window_carries_on_without_the_answer(app, assigned, people):
     assert event.comment == "いただいた資料で検討を続けます。" and event.public and event.data["without_answer"]
     # A department may not do it (the desk is the window's).
     assert department.post(f"/triage/{proposal.reference}/resume", data={}).status_code == 403
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not IS_POSTGRES, reason="needs PostgreSQL: concurrent sweeps block on the unique key")
+def test_two_concurrent_sweeps_fire_each_wait_rung_once(app, make_proposal, people):
+    with clock.frozen(tokyo_moment(date(2026, 4, 30), 10)):
+        for _ in range(10):
+            make_proposal()  # ten proposals waiting in triage
+    now = tokyo_moment(date(2026, 5, 20), 9)  # both triage rungs are due for all ten
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run_sweep():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                results.append(sweep(now))
+                db.session.commit()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run_sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WaitEscalation)) == 20
+    fired = [sum(r.waits.values()) for r in results]
+    assert sum(fired) == 20
+    keys = db.session.scalars(sa.select(OutboxEmail.idempotency_key).where(
+        OutboxEmail.idempotency_key.startswith("responses:wait:"))).all()
+    assert keys and len(keys) == len(set(keys))
