@@ -165,7 +165,7 @@ class EvaluationForm(FlaskForm):
     reviewed_on = JaDateField(_l("検証日"), description=_l("結論を選んだ場合は必須です。例: 2027-03-15"),
                             validators=[Optional()])
     summary = TextAreaField(
-        _l("評価の概要"), description=_l("公開ページに表示されます。個人名や連絡先は書かないでください。"),
+        _l("評価の概要"), description=_l("評価を確定すると公開ページに表示されます。個人名や連絡先は書かないでください。"),
         filters=[nfkc], validators=[DataRequired(_l("評価の概要を入力してください。")),
                                     Length(max=4000, message=_l("評価の概要は4000文字以内で入力してください。"))])
     finalise = BooleanField(_l("評価を確定し、提案を「評価済み」にする（完了した提案のみ）"))

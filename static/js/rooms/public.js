@@ -5,10 +5,22 @@
 (function () {
   "use strict";
   var palette = ["#0031d8", "#1b6e2d", "#b78a00", "#c0000c"];
+  var LABEL_CHARS = 9;  // on a phone, longer category names are shortened on the axis (the table has them whole)
   function draw(canvas) {
     var source = document.getElementById(canvas.getAttribute("data-chart"));
     if (!source || typeof Chart === "undefined") { return; }
     var data = JSON.parse(source.textContent);
+    // On a narrow screen, bars lie down: rotated names would run off the left edge.
+    var narrow = (canvas.parentElement ? canvas.parentElement.clientWidth : window.innerWidth) < 480;
+    var horizontal = data.horizontal || narrow;
+    var categoryTicks = {
+      autoSkip: false,
+      callback: function (value) {
+        var label = String(this.getLabelForValue(value));
+        return narrow && label.length > LABEL_CHARS ? label.slice(0, LABEL_CHARS - 1) + "…" : label;
+      }
+    };
+    var valueTicks = { precision: data.integer ? 0 : 1 };
     new Chart(canvas, {
       type: "bar",
       data: {
@@ -18,14 +30,17 @@
         })
       },
       options: {
-        indexAxis: data.horizontal ? "y" : "x",
+        indexAxis: horizontal ? "y" : "x",
         responsive: true,
         maintainAspectRatio: false,
         animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? false : { duration: 300 },
-        plugins: { legend: { position: "bottom" } },
+        plugins: {
+          legend: { position: "bottom" },
+          title: { display: !!data.title, text: data.title || "", font: { size: 14, weight: "bold" } }
+        },
         scales: {
-          x: { beginAtZero: true, ticks: data.horizontal ? { precision: data.integer ? 0 : 1 } : { autoSkip: false } },
-          y: { beginAtZero: true, ticks: data.horizontal ? { autoSkip: false } : { precision: data.integer ? 0 : 1 } }
+          x: { beginAtZero: true, ticks: horizontal ? valueTicks : categoryTicks },
+          y: { beginAtZero: true, ticks: horizontal ? categoryTicks : valueTicks }
         }
       }
     });
