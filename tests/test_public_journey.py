@@ -126,5 +126,15 @@ def test_applicant_follows_to_adoption_and_the_public_finds_it(app, browser, liv
     tama_times = visitor.locator("#table-departments tr[data-code='ward-tama'] td").all_inner_texts()
     assert tama_times[0] == "1" and tama_times[3] == "1"  # acknowledged once, answered once
     screenshot(visitor, "public-journey-05-stats")
+    # The applicant was emailed once for each change on their public timeline: assigned,
+    # acknowledged, adopted, published (the submission had its confirmation).
+    db.session.expire_all()
+    news = db.session.scalars(sa.select(OutboxEmail).where(
+        OutboxEmail.to_address == applicant.email, OutboxEmail.idempotency_key.startswith("intake:event:"))
+        .order_by(OutboxEmail.id)).all()
+    subjects = [email.subject for email in news]
+    assert len(subjects) == 4, subjects
+    assert "担当部署が提案を受け取りました" in subjects[1] and "公開カタログに掲載されました" in subjects[3]
+    assert all(status_path in email.body_text for email in news)
     for context in (applicant_context, window_context, office_context, public_context):
         context.close()
