@@ -429,6 +429,6 @@ class InviteForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    public_changes = BooleanField(_l("提案の状況が変わったときにメールで知らせる"))
+    public_changes = BooleanField(_l("提案の状況や担当部署の対応、パートナー募集への反応をメールで知らせる"))
     messages = BooleanField(_l("部署からメッセージが届いたときにメールで知らせる"))
     locale = SelectField(_l("メールと画面の言語"), choices=as_choices([("ja", "日本語"), ("en", "English")]))

@@ -175,7 +175,7 @@ class EvaluationForm(FlaskForm):
         start, end = self.implementation_start.data, self.implementation_end.data
         if start and end and end < start:
             self.implementation_end.errors = [*self.implementation_end.errors,
-                                              _l("実施期間の終了日は開始日より後の日付にしてください。")]
+                                              _l("実施期間の終了日は開始日以降の日付にしてください（同じ日でもかまいません）。")]
             ok = False
         if self.review_decision.data and not self.reviewed_on.data:
             self.reviewed_on.errors = [*self.reviewed_on.errors,

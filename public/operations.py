@@ -92,7 +92,7 @@ def record_evaluation(
     if proposal.state not in EVALUABLE_STATES:
         raise PublicError(_l("評価は採択された提案についてのみ入力できます。"))
     if implementation_start and implementation_end and implementation_end < implementation_start:
-        raise PublicError(_l("実施期間の終了日は開始日より後の日付にしてください。"))
+        raise PublicError(_l("実施期間の終了日は開始日以降の日付にしてください（同じ日でもかまいません）。"))
     if review_decision is not None and reviewed_on is None:
         raise PublicError(_l("3年目の検証の結論を選んだときは、検証日を入力してください。"))
     evaluation = db.session.scalar(sa.select(Evaluation).where(Evaluation.proposal_id == proposal.id))

@@ -77,7 +77,7 @@ def test_validation_names_the_field_and_keeps_the_input(client, make_user, make_
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "入力内容に4件の問題があります" in page
-    assert "実施期間の終了日は開始日より後の日付にしてください。" in page
+    assert "実施期間の終了日は開始日以降の日付にしてください（同じ日でもかまいません）。" in page
     assert "検証日を入力してください" in page
     assert "評価の概要を入力してください。" in page
     assert "指標名も入力してください" in page
