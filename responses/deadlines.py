@@ -588,12 +588,7 @@ def recipients_for(assignment: Assignment, level: EscalationLevel) -> list[User]
         ).all()
         people = list(heads) or managers
         people += _users(User.department_id.in_(windows), User.role == Role.DEPARTMENT_MANAGER)
-    if not people:
-        people = _users(User.role == Role.ADMIN)
-    unique: dict[int, User] = {}
-    for person in people:
-        unique.setdefault(person.id, person)
-    return list(unique.values())
+    return _each_once_or_the_admins(people)
 
 
 def wait_recipients(wait: Wait, level: EscalationLevel) -> list[User]:
@@ -617,6 +612,12 @@ def wait_recipients(wait: Wait, level: EscalationLevel) -> list[User]:
                             User.role.in_([Role.DEPARTMENT_STAFF, Role.DEPARTMENT_MANAGER])) \
             if wait.department_id else []
         people = department + window_staff + window_managers
+    return _each_once_or_the_admins(people)
+
+
+def _each_once_or_the_admins(people: list[User]) -> list[User]:
+    """Each person once, in order; nobody on record means the administrators,
+    so an escalation never goes to no one."""
     if not people:
         people = _users(User.role == Role.ADMIN)
     unique: dict[int, User] = {}
