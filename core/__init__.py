@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -50,9 +51,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """Flask's `int`, with at most 2**63 - 1 (a signed 64-bit column)."""
+    """Flask's `int`, with at most 2**31 - 1: ids are INTEGER columns (signed
+    32-bit on PostgreSQL), so a larger number can name no row."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -128,6 +130,19 @@ def _register_error_pages(app: Flask) -> None:
             "core/error.html", code=error.code, title=titles.get(error.code, error.name),
             message=messages.get(error.code, ""),
         ), error.code
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(sa_exc.DataError)
+    def value_out_of_range(error):
+        # A safety net under the forms' own checks: a number in a URL or a
+        # field that the database or the date arithmetic cannot hold is the
+        # user's input, so it gets a 400 that says so, not a 500.
+        db.session.rollback()
+        app.logger.info("value out of range: %s", error.__class__.__name__)
+        if request.path.startswith("/api/"):
+            return {"error": "Bad Request", "status": 400, "detail": "a value is out of range"}, 400
+        return render_template("core/error.html", code=400, title=_l("入力された値を扱えません"),
+                               message=_l("数値が大きすぎるか、形式が正しくありません。前のページに戻り、値を確かめてからもう一度お試しください。")), 400
 
     @app.errorhandler(Exception)
     def server_error(error):  # pragma: no cover - last resort

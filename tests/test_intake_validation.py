@@ -334,7 +334,7 @@ def test_a_long_address_does_not_overflow_the_city_column(client, draft):
     "/proposals/{huge}/review", "/proposals/{huge}/saved", "/attachments/{huge}",
     "/my/organisations/{huge}/invite",
 ])
-@pytest.mark.parametrize("huge", [HUGE, str(2**63), "9" * 5000])
+@pytest.mark.parametrize("huge", [HUGE, str(2**31), str(2**63), "9" * 5000])
 def test_ids_too_large_for_the_database_are_not_found(client, draft, path, huge):
     assert client.get(path.format(huge=huge, draft=draft)).status_code == 404
 
@@ -345,7 +345,7 @@ def test_ids_too_large_for_the_database_are_not_found_when_posting(client, draft
 
 
 def test_the_largest_id_is_looked_up_normally(client, draft):
-    biggest = 2**63 - 1
+    biggest = 2**31 - 1  # the largest INTEGER id on PostgreSQL
     assert client.get(f"/attachments/{biggest}").status_code == 404
     assert client.get(f"/proposals/{biggest}/step/1").status_code in (302, 404)
 

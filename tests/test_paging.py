@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import department_id
 from intake_helpers import sign_in
 
 from core.paging import MAX_PAGE, page_number
@@ -29,3 +30,23 @@ def test_paged_lists_answer_odd_page_numbers(client, make_user, role, path):
     for raw in ODD_PAGES:
         response = client.get(path, query_string={"page": raw})
         assert response.status_code == 200, (path, raw, response.status_code)
+
+
+def test_numbers_the_database_cannot_hold_are_a_400_that_says_so(client, make_user, make_proposal):
+    from core.audit import Actor
+    from core.extensions import db
+    from proposals import operations
+
+    window = make_user("window")
+    sign_in(client, window)
+    response = client.get("/triage/", query_string={"age": str(10**30)})
+    assert response.status_code == 400 and "入力された値を扱えません" in response.get_data(as_text=True)
+
+    proposal = make_proposal()
+    operations.assign(proposal, department_id("ward-miyamae"), [], Actor.of_user(window))
+    db.session.commit()
+    staff_client = client.application.test_client()
+    sign_in(staff_client, make_user("department_staff", "ward-miyamae"))
+    assert staff_client.get(f"/inbox/proposals/{proposal.id}").status_code == 200
+    response = staff_client.get(f"/inbox/proposals/{proposal.id}", query_string={"template": str(10**30)})
+    assert response.status_code == 400 and "数値が大きすぎる" in response.get_data(as_text=True)
