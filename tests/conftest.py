@@ -76,7 +76,9 @@ def app_config(**extra) -> dict:
 @contextlib.contextmanager
 def other_app(**overrides):
     """A second app with other settings, on the same database, inside its
-    own app context; its connections are closed afterwards."""
+    own app context; its connections are closed afterwards. Make the test's
+    objects inside the block: an object of the outer session that reloads
+    inside it borrows a connection of this app's engine and keeps it open."""
     from core.extensions import limiter
 
     was_enabled = limiter.enabled  # the limiter is one object shared by every app

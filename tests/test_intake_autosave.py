@@ -144,8 +144,8 @@ def test_an_expired_session_does_not_lose_the_step(make_user):
     """Before autosave, a button pressed after the session had gone showed the CSRF error page
     and everything typed on the page since the last button was lost. Now the page's text was
     autosaved while it was typed, the error page leads back to the step, and the step shows it."""
-    user = make_user("applicant")
     with other_app(WTF_CSRF_ENABLED=True) as application:
+        user = make_user("applicant")  # made in this app's session (see other_app)
         client = application.test_client()
         sign_in(client, user)
         draft = int(client.post("/proposals/new", data={"organisation": "new", "csrf_token": token(
