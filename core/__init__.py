@@ -86,6 +86,8 @@ def select_locale() -> str:
         return chosen
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.locale or "ja"
+    if request.cookies.get("lang") in ("ja", "en"):
+        return request.cookies["lang"]  # a visitor's choice from an earlier visit
     return "ja"  # Japanese first, whatever the browser says
 
 

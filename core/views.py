@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -35,14 +35,22 @@ def home():
     return render_template("core/home.html", figures=figures, themes=themes, wards=wards)
 
 
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_DAYS = 365
+
+
 @bp.route("/lang/<code>")
 def set_language(code: str):
+    response = redirect(safe_next(request.args.get("next"), url_for("core.home")))
     if code in ("ja", "en"):
         session["lang"] = code
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    return redirect(safe_next(request.args.get("next"), url_for("core.home")))
+        # Visitors who never sign in keep their choice too, after the browser closes.
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_DAYS * 24 * 3600, samesite="Lax",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)
+    return response
 
 
 @bp.route("/staff")

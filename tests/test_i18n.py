@@ -66,6 +66,17 @@ def test_home_is_japanese_by_default_and_english_on_request(client):
     assert '<html lang="en">' in page and "Collaboration Window" in page
 
 
+def test_a_visitors_language_choice_outlives_the_browser_session(client):
+    client.get("/lang/en")
+    cookie = client.get_cookie("lang")
+    assert cookie is not None and cookie.value == "en" and cookie.expires is not None  # not a session cookie
+    client.delete_cookie("session")  # the browser was closed: the session cookie is gone
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    client.get("/lang/ja")
+    client.delete_cookie("session")
+    assert '<html lang="ja">' in client.get("/").get_data(as_text=True)
+
+
 def test_language_choice_persists_for_a_signed_in_user(app, client, make_user):
     from core.extensions import db
     from core.models import User
