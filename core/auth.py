@@ -182,6 +182,7 @@ def use_link(token: str):
     if not user.active:
         abort(403)
     user.last_login_at = utcnow()
+    record_event(Actor.of_user(user), "signed_in", data={"method": "link"})
     db.session.commit()
     login_user(user)
     session.permanent = True
@@ -220,6 +221,7 @@ def authenticate_staff(email: str, password: str) -> tuple[User | None, str | No
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    record_event(Actor.of_user(user), "signed_in", data={"method": "password"})
     return user, None
 
 

@@ -13,7 +13,7 @@ from conftest import other_app
 from intake_helpers import comparable_page
 
 from core.extensions import db
-from core.models import OutboxEmail, Role, SignInToken, User, utcnow
+from core.models import Event, OutboxEmail, Role, SignInToken, User, utcnow
 
 
 def _link_from_outbox(to: str) -> str:
@@ -31,6 +31,8 @@ def test_staff_password_is_stored_with_argon2_and_signs_in(client, make_user):
     response = client.post("/staff/login", data={"email": user.email.upper(), "password": "a long passphrase"})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 403  # signed in, but not an administrator
+    event = db.session.scalar(sa.select(Event).where(Event.kind == "signed_in"))
+    assert event.actor_user_id == user.id and event.data == {"method": "password"}
 
 
 def test_wrong_password_is_refused_with_a_generic_message(client, make_user):
@@ -75,6 +77,8 @@ def test_signin_link_works_once_and_creates_the_applicant(client):
     user = db.session.scalar(sa.select(User).where(User.email == "new@example.jp"))
     assert user.role == Role.APPLICANT
     assert client.post(link).status_code == 400  # used once already
+    kinds = db.session.scalars(sa.select(Event.kind).where(Event.actor_user_id == user.id).order_by(Event.id)).all()
+    assert kinds == ["applicant_registered", "signed_in"]
 
 
 @pytest.mark.parametrize("role", ["admin", "window", "department_staff"])
