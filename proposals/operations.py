@@ -200,7 +200,9 @@ def submit(proposal: Proposal, actor: Actor) -> Event:
     now = utcnow()
     proposal.reference, proposal.fiscal_year = next_reference(now)
     proposal.submitted_at = now
-    event = transition(proposal, State.SUBMITTED, actor, data={"reference": proposal.reference})
+    # The consents as given at this moment: the audit record of what the applicant agreed to.
+    consents = {"privacy": proposal.consent_privacy, "publish": proposal.consent_publish}
+    event = transition(proposal, State.SUBMITTED, actor, data={"reference": proposal.reference, "consents": consents})
     hand_to_routing(proposal)
     return event
 

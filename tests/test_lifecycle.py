@@ -257,3 +257,10 @@ def test_concurrent_transitions_exactly_one_wins(app, make_user, make_proposal):
     events = db.session.scalar(sa.select(sa.func.count()).select_from(Event).where(
         Event.proposal_id == proposal_id, Event.to_state.in_(["info_requested", "merged"])))
     assert events == 1
+
+
+def test_the_submission_event_records_the_consents_given(make_proposal):
+    proposal = make_proposal(consent_publish=True)
+    event = db.session.scalar(sa.select(Event).where(Event.proposal_id == proposal.id,
+                                                     Event.to_state == State.SUBMITTED))
+    assert event.data == {"reference": proposal.reference, "consents": {"privacy": True, "publish": True}}
