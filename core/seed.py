@@ -116,7 +116,13 @@ DEMO_PROPOSALS = [
      "established", "not_adopted", "放課後に外国につながる子どもの日本語と教科学習を支える教室を開きます。"),
     ("ごみ分別アプリの多言語化", 1, ["waste", "digital"], "citywide", [], "seed", "withdrawn",
      "ごみ分別アプリを多言語にして、外国人住民にも分かりやすくします。"),
+    ("公園に高齢者向けの健康遊具を置き、体操教室を開く", 2, ["welfare-elderly", "parks-greenery"], "citywide", [],
+     "established", "handed_back",
+     "市内の公園に高齢者向けの健康遊具を置き、町内会と大学が週1回の体操教室を開きます。"),
 ]
+
+# The demo's hand-back: the department says why it is not theirs and which one is.
+DEMO_HAND_BACK = ("遊具の設置は公園を管理する部署の所管です。体操教室は協力できます。", "parks-greenery")
 
 # How each demo proposal gets to its state, one transition at a time.
 _PATHS = {
@@ -127,6 +133,7 @@ _PATHS = {
     "adopted": ["assigned", "in_consultation", "adopted"],
     "not_adopted": ["assigned", "not_adopted"],
     "withdrawn": ["withdrawn"],
+    "handed_back": ["assigned", "not_ours"],  # back in triage: the desk shows who refused and why
 }
 
 
@@ -192,11 +199,22 @@ def _demo_proposal(spec, organisations, applicant) -> None:
             db.session.flush()
             operations.transition(proposal, State.ASSIGNED, window)
             continue
+        if target == "not_ours":
+            _hand_back(proposal, themes[DEMO_HAND_BACK[1]].owner, _department_actor(lead))
+            continue
         actor = applicant_actor if target == "withdrawn" else _department_actor(lead)
         comment = {"info_requested": "参加予定の団体の一覧を教えてください。",
                    "adopted": "来年度予算で実施します。協定の準備を進めます。",
                    "not_adopted": "同様の事業を市が既に実施しているため、今回は見送ります。"}.get(target)
         operations.transition(proposal, State(target), actor, comment=comment)
+
+
+def _hand_back(proposal, suggested: Department, actor: Actor) -> None:
+    from proposals.models import Assignment
+    from responses.operations import not_ours  # the responses room's 他部署が適切
+
+    lead = db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id))
+    not_ours(lead, actor, DEMO_HAND_BACK[0], suggested.id)
 
 
 def _department_actor(lead: Department) -> Actor:
