@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from core.config import PROJECT_ROOT, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from core.nul_free_request import CityRequest
 
 # Rooms of the product, each a package with init_app(app) and, optionally,
 # a translations/ folder of its own (catalogues are merged at run time, so
@@ -41,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Before any route is added: every <int:…> in every room refuses ids the
     # database cannot hold (a 404, not an OverflowError and a 500).
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.request_class = CityRequest  # submitted text without NUL (PostgreSQL refuses it)
 
     _init_extensions(app)
     _init_i18n(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from conftest import department_id
 from intake_helpers import sign_in
 
@@ -50,3 +51,18 @@ def test_numbers_the_database_cannot_hold_are_a_400_that_says_so(client, make_us
     assert staff_client.get(f"/inbox/proposals/{proposal.id}").status_code == 200
     response = staff_client.get(f"/inbox/proposals/{proposal.id}", query_string={"template": str(10**30)})
     assert response.status_code == 400 and "数値が大きすぎる" in response.get_data(as_text=True)
+
+
+def test_nul_characters_in_any_form_or_query_are_dropped(client, make_user, make_proposal):
+    """PostgreSQL refuses NUL in text: one pasted byte must not be a 500, in any room."""
+    from core.extensions import db
+    from core.models import Event
+
+    proposal = make_proposal()
+    sign_in(client, make_user("window"))
+    response = client.post(f"/triage/{proposal.reference}/request-info", data={
+        "form": "info", "info-lock_version": proposal.lock_version, "info-comment": "活動する\x00地区を教えてください"})
+    assert response.status_code == 302
+    event = db.session.scalar(sa.select(Event).where(Event.to_state == "info_requested"))
+    assert event.comment == "活動する地区を教えてください"
+    assert client.get("/triage/", query_string={"lead": "ken\x00ko", "q": "\x00"}).status_code == 200
