@@ -203,6 +203,10 @@ class Assignment(db.Model):
     answer_due_on: Mapped[Optional[date]] = mapped_column(index=True)
     # While the applicant owes an answer the clock stops.
     paused_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # How long the clock stood still before the acknowledgement and before the answer,
+    # so response times count the department's time only (added up at each resume).
+    ack_paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    answer_paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
     returned_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 

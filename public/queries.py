@@ -309,12 +309,13 @@ def _local_date(moment):
     return sa.func.date(moment, "+9 hours")
 
 
-def _percentiles(end_column, fy: int | None) -> dict[int, dict]:
+def _percentiles(end_column, paused_seconds, fy: int | None) -> dict[int, dict]:
     """Per department: count, median and 90th percentile of the days from
-    assignment to `end_column`, by the nearest-rank method: percentile_disc
-    on PostgreSQL, window functions (ROW_NUMBER / COUNT OVER) on SQLite; no
-    rows reach Python either way."""
-    days = _days_between(Assignment.assigned_at, end_column)
+    assignment to `end_column`, less the time the clock stood still while the
+    applicant owed an answer (`paused_seconds`), by the nearest-rank method:
+    percentile_disc on PostgreSQL, window functions (ROW_NUMBER / COUNT OVER)
+    on SQLite; no rows reach Python either way."""
+    days = _days_between(Assignment.assigned_at, end_column) - paused_seconds / 86400.0
     conditions = [end_column.is_not(None), end_column >= Assignment.assigned_at]
     if db.session.get_bind().dialect.name == "postgresql":
         # percentile_disc(p) is the nearest-rank value: the first whose cumulative share reaches p.
@@ -364,8 +365,8 @@ def _within_deadline(fy: int | None) -> dict[int, tuple[int, int]]:
 def by_department(fy: int | None = None) -> list[dict]:
     """Each department's time to acknowledgement and to answer (days,
     median and 90th percentile) and its share answered by the deadline."""
-    ack = _percentiles(Assignment.acknowledged_at, fy)
-    answer = _percentiles(Assignment.answered_at, fy)
+    ack = _percentiles(Assignment.acknowledged_at, Assignment.ack_paused_seconds, fy)
+    answer = _percentiles(Assignment.answered_at, Assignment.answer_paused_seconds, fy)
     deadline = _within_deadline(fy)
     ids = set(ack) | set(answer) | set(deadline)
     departments = {d.id: d for d in db.session.scalars(sa.select(Department).where(Department.id.in_(ids)))}

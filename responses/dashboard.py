@@ -113,11 +113,19 @@ def department_figures(now: datetime, window_days: int = 365) -> list[Department
     ).all()
     for assignment in done_rows:
         row = figures_for(assignment.department)
-        start = local_today(assignment.assigned_at)
-        row.ack_days.append(cal.business_days_between(start, local_today(assignment.acknowledged_at)))
+        row.ack_days.append(_business_days_taken(cal, assignment, assignment.acknowledged_at,
+                                                 assignment.ack_paused_seconds))
         if assignment.answered_at is not None and assignment.role == AssignmentRole.LEAD:
-            row.answer_days.append(cal.business_days_between(start, local_today(assignment.answered_at)))
+            row.answer_days.append(_business_days_taken(cal, assignment, assignment.answered_at,
+                                                        assignment.answer_paused_seconds))
     return sorted(by_department.values(), key=lambda f: (-f.overdue, -f.due_soon, f.department.id))
+
+
+def _business_days_taken(cal, assignment: Assignment, done_at: datetime, paused_seconds: int) -> int:
+    """Business days from assignment to `done_at`, without the time the clock
+    stood still for the applicant: the end moves back by that time."""
+    end = max(done_at - timedelta(seconds=paused_seconds or 0), assignment.assigned_at)
+    return cal.business_days_between(local_today(assignment.assigned_at), local_today(end))
 
 
 def overdue_items(now: datetime, limit: int = 50) -> list[tuple[Assignment, deadlines.Standing]]:

@@ -162,6 +162,11 @@ def resume(assignment: Assignment, now: datetime, cal: BusinessCalendar | None =
         return 0
     cal = cal or calendar()
     paused = cal.business_days_between(local_today(assignment.paused_since), local_today(now))
+    stood_still = max(int((now - assignment.paused_since).total_seconds()), 0)
+    if assignment.acknowledged_at is None:
+        assignment.ack_paused_seconds = (assignment.ack_paused_seconds or 0) + stood_still
+    if assignment.answered_at is None:
+        assignment.answer_paused_seconds = (assignment.answer_paused_seconds or 0) + stood_still
     if paused:
         if assignment.acknowledged_at is None and assignment.ack_due_on is not None:
             assignment.ack_due_on = cal.add_business_days(assignment.ack_due_on, paused)

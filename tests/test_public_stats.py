@@ -82,6 +82,18 @@ def test_department_percentiles_and_share_answered_in_time(known):
     assert (fy2024["ack_n"], fy2024["ack_median"], fy2024["ack_p90"]) == (2, 1.0, 2.0)
 
 
+def test_response_times_leave_out_the_time_waiting_for_the_applicant(make_proposal):
+    proposal = place(make_proposal, "adopted", fy=2025, wards=("ward-tama",), themes=("disaster",))
+    # Answered 14 days after assignment, 6 of which the department waited for the applicant.
+    db.session.add(Assignment(proposal_id=proposal.id, department_id=department_id("ward-tama"),
+                              role=AssignmentRole.LEAD, status=AssignmentStatus.CLOSED, assigned_at=T0,
+                              acknowledged_at=T0 + timedelta(days=1), answered_at=T0 + timedelta(days=14),
+                              answer_paused_seconds=6 * 86400))
+    db.session.commit()
+    tama = {r["code"]: r for r in queries.by_department()}["ward-tama"]
+    assert (tama["ack_median"], tama["answer_median"]) == (1.0, 8.0)
+
+
 def _csv(client, url):
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "text/csv"

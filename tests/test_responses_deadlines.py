@@ -4,7 +4,7 @@ added by an administrator, and the pause while the applicant owes an answer."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -153,6 +153,11 @@ def test_information_request_pauses_the_clock_and_the_reply_extends_it(make_user
     co = db.session.get(Assignment, co.id)
     assert co.ack_due_on == date(2026, 10, 1)  # 9/24 + 5 business days
     assert db.session.get(type(proposal), proposal.id).state == State.ASSIGNED
+    # The time the clock stood still is kept, for response times that count the department's time only:
+    # 9/15 11:00 → 9/25 09:00 in Tokyo. The lead had acknowledged (by asking), the co-department had not.
+    stood_still = int(timedelta(days=9, hours=22).total_seconds())
+    assert (lead.ack_paused_seconds, lead.answer_paused_seconds) == (0, stood_still)
+    assert (co.ack_paused_seconds, co.answer_paused_seconds) == (stood_still, stood_still)
 
 
 def test_levels_of_the_ladder():

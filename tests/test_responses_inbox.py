@@ -382,3 +382,16 @@ def test_closed_day_accepts_full_width_and_explains_bad_dates(app, make_user):
     client.post("/admin/deadlines/", data={"action": "add", "closed-day": "２０２６／１２／２８"})
     assert db.session.get(ClosedDay, date(2026, 12, 28)) is not None
     assert client.post("/admin/deadlines/heads", data={"action": "remove", "department_id": "x"}).status_code == 404
+
+
+def test_dashboard_response_times_leave_out_the_time_waiting_for_the_applicant():
+    from core.calendar import BusinessCalendar
+    from responses.dashboard import _business_days_taken
+
+    cal = BusinessCalendar()
+    assigned = Assignment(assigned_at=tokyo_moment(date(2026, 6, 1), 10))  # Mon
+    answered = tokyo_moment(date(2026, 6, 19), 11)  # Fri, three weeks later: 14 business days
+    assert _business_days_taken(cal, assigned, answered, 0) == 14
+    # A week waiting for the applicant: the answer counts as on Fri 6/12, 9 business days.
+    assert _business_days_taken(cal, assigned, answered, 7 * 86400) == 9
+    assert _business_days_taken(cal, assigned, answered, 100 * 86400) == 0  # never before the assignment
