@@ -253,6 +253,33 @@ def make_proposal(make_user, make_organisation):
     return factory
 
 
+def sweep_twice_at_once(app, now) -> list:
+    """Two deadline sweeps started together in two threads (each in its own
+    app context and transaction); their results, after both committed."""
+    from responses.deadlines import sweep
+
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run_sweep():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                results.append(sweep(now))
+                db.session.commit()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run_sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    db.session.expire_all()
+    return results
+
+
 def department_id(code: str) -> int:
     from core.models import Department
 

@@ -4,12 +4,11 @@ concurrently (PostgreSQL, threads)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from conftest import IS_POSTGRES, department_id
+from conftest import IS_POSTGRES, department_id, sweep_twice_at_once
 
 from core.audit import Actor
 from core.extensions import db
@@ -146,26 +145,7 @@ def test_two_concurrent_sweeps_send_each_escalation_once(app, make_proposal, peo
             operations.assign(proposal, department_id("ward-miyamae"), [department_id("kankyo")], window)
         db.session.commit()
     now = tokyo_moment(date(2026, 5, 19), 9)  # every rung is due at once for 24 assignments
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run_sweep():
-        try:
-            with app.app_context():
-                barrier.wait(timeout=10)
-                result = sweep(now)
-                db.session.commit()
-                results.append(result)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run_sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
-    db.session.expire_all()
+    results = sweep_twice_at_once(app, now)
     escalations = db.session.scalars(sa.select(Escalation)).all()
     # 24 assignments × 2 deadlines (ack overdue since 5/12) … only ack is past due: overdue + second each.
     assert len(escalations) == 24 * 2

@@ -6,12 +6,11 @@ departments' ladder)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from conftest import IS_POSTGRES, department_id
+from conftest import IS_POSTGRES, department_id, sweep_twice_at_once
 
 from core.audit import Actor
 from core.extensions import db
@@ -212,25 +211,7 @@ def test_two_concurrent_sweeps_fire_each_wait_rung_once(app, make_proposal, peop
         for _ in range(10):
             make_proposal()  # ten proposals waiting in triage
     now = tokyo_moment(date(2026, 5, 20), 9)  # both triage rungs are due for all ten
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run_sweep():
-        try:
-            with app.app_context():
-                barrier.wait(timeout=10)
-                results.append(sweep(now))
-                db.session.commit()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run_sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
-    db.session.expire_all()
+    results = sweep_twice_at_once(app, now)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WaitEscalation)) == 20
     fired = [sum(r.waits.values()) for r in results]
     assert sum(fired) == 20
