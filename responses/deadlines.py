@@ -27,7 +27,7 @@ from core.calendar import TOKYO, BusinessCalendar, local_today, to_local
 from core.extensions import db
 from core.models import Department, DepartmentKind, Role, User, utcnow
 from proposals.lifecycle import Transition
-from proposals.models import Assignment, AssignmentStatus, Proposal, State
+from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Proposal, State
 from responses.models import (
     DeadlineKind,
     DepartmentHead,
@@ -241,7 +241,7 @@ def _follow_wait(proposal: Proposal, source: State, target: State, now: datetime
         if department_id is None and source in RUNNING_STATES:
             department_id = db.session.scalar(sa.select(Assignment.department_id).where(
                 Assignment.proposal_id == proposal.id, Assignment.status == AssignmentStatus.ACTIVE,
-                Assignment.role == "lead"))
+                Assignment.role == AssignmentRole.LEAD))
     db.session.add(Wait(proposal_id=proposal.id, kind=kind, started_at=now, department_id=department_id))
     db.session.flush()
 
@@ -301,22 +301,6 @@ def open_missing_waits(now: datetime) -> int:
     return opened
 
 
-def _insert_wait_once(wait_id: int, level: EscalationLevel, due_on: date, now: datetime, recipients: int):
-    """As _insert_once: the id when this call fired the level, None when another sweep had."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (
-        insert(WaitEscalation)
-        .values(wait_id=wait_id, level=level, due_on=due_on, fired_at=now, recipients=recipients)
-        .on_conflict_do_nothing(index_elements=["wait_id", "level"])
-        .returning(WaitEscalation.id)
-    )
-    return db.session.execute(statement).scalar()
-
-
 def _sweep_waits(now: datetime, today: date, cal: BusinessCalendar, result: "SweepResult", actor: Actor) -> None:
     from responses.notifications import notify_wait
 
@@ -341,7 +325,8 @@ def _sweep_waits(now: datetime, today: date, cal: BusinessCalendar, result: "Swe
             if (wait.id, level) in fired:
                 continue
             people = wait_recipients(wait, level)
-            escalation_id = _insert_wait_once(wait.id, level, due_on, now, len(people))
+            escalation_id = _insert_once(WaitEscalation, ["wait_id", "level"], wait_id=wait.id, level=level,
+                                         due_on=due_on, fired_at=now, recipients=len(people))
             if escalation_id is None:
                 continue  # another sweep fired it first
             sent = notify_wait(wait, level, due_on, escalation_id, people)
@@ -461,24 +446,18 @@ def levels_due(due_on: date, today: date, cal: BusinessCalendar) -> list[Escalat
     return levels
 
 
-def _insert_once(assignment_id: int, kind: DeadlineKind, due_on: date, level: EscalationLevel, now: datetime,
-                 recipients: int = 0):
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the id when this call
-    fired the level, None when someone (another sweep) already had. On
+def _insert_once(table, key: list[str], **values):
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id: the id when this
+    call fired the level, None when someone (another sweep) already had. On
     PostgreSQL a concurrent insert of the same key waits for the other
-    transaction and then does nothing."""
+    transaction and then does nothing. One helper for the departments'
+    ladder (Escalation) and the waits' (WaitEscalation)."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = (
-        insert(Escalation)
-        .values(assignment_id=assignment_id, deadline_kind=kind, due_on=due_on, level=level, fired_at=now,
-                recipients=recipients)
-        .on_conflict_do_nothing(index_elements=["assignment_id", "deadline_kind", "due_on", "level"])
-        .returning(Escalation.id)
-    )
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=key).returning(table.id)
     return db.session.execute(statement).scalar()
 
 
@@ -546,7 +525,9 @@ def sweep(now: datetime | None = None, *, limit: int | None = None) -> SweepResu
                 key = (assignment.department_id, level)
                 if key not in people:  # the same people for a department and level throughout one sweep
                     people[key] = recipients_for(assignment, level)
-                escalation_id = _insert_once(assignment.id, kind, due_on, level, now, len(people[key]))
+                escalation_id = _insert_once(
+                    Escalation, ["assignment_id", "deadline_kind", "due_on", "level"], assignment_id=assignment.id,
+                    deadline_kind=kind, due_on=due_on, level=level, fired_at=now, recipients=len(people[key]))
                 if escalation_id is None:
                     continue  # another sweep fired it first
                 sent = notify_escalation(assignment, kind, due_on, level, escalation_id, people[key])
@@ -601,14 +582,14 @@ def wait_recipients(wait: Wait, level: EscalationLevel) -> list[User]:
     Triage overdue: the window's managers and staff; second level: the
     window's managers and the administrators. The applicant silent: the
     department that asked and the window's staff and managers."""
-    windows = window_department_ids()
-    window_staff = _users(User.department_id.in_(windows), User.role == Role.WINDOW)
-    window_managers = _users(User.department_id.in_(windows), User.role == Role.DEPARTMENT_MANAGER)
     if wait.kind == WaitKind.APPLICANT and level == EscalationLevel.REMINDER:
         from intake.notifications import recipients
 
         proposal = db.session.get(Proposal, wait.proposal_id)
         return recipients(proposal, exclude_user_id=None, kind="public_changes")
+    windows = window_department_ids()
+    window_staff = _users(User.department_id.in_(windows), User.role == Role.WINDOW)
+    window_managers = _users(User.department_id.in_(windows), User.role == Role.DEPARTMENT_MANAGER)
     if wait.kind == WaitKind.TRIAGE:
         people = window_managers + window_staff if level == EscalationLevel.OVERDUE else \
             window_managers + _users(User.role == Role.ADMIN)
