@@ -150,9 +150,10 @@ def refusing_departments(proposal_id: int) -> set[int]:
         Assignment.proposal_id == proposal_id, Assignment.status == AssignmentStatus.RETURNED)))
 
 
-def pending_hand_back(proposal: Proposal) -> HandBack | None:
-    """The hand-back, unless window staff have saved a routing since."""
-    back = hand_back(proposal)
+def pending_hand_back(proposal: Proposal, back: HandBack | None = None) -> HandBack | None:
+    """The hand-back (`back`, when the caller has looked it up already),
+    unless window staff have saved a routing since."""
+    back = back or hand_back(proposal)
     record = latest_record(proposal.id)
     if back is None or (record is not None and record.created_at > back.at):
         return None

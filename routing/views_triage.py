@@ -196,7 +196,7 @@ def _render_detail(proposal: Proposal, forms=None, status: int = 200):
         sent_back = None  # an older misroute: this hand-back came from somewhere else
     return render_template(
         "routing/detail.html", sent_back=sent_back if proposal.state in operations.TRIAGE_STATES else None,
-        hand_back=back, hand_back_pending=operations.pending_hand_back(proposal) is not None,
+        hand_back=back, hand_back_pending=operations.pending_hand_back(proposal, back) is not None,
         proposal=proposal, forms=forms, decision=proposal.routing_decision or {},
         lead=departments.get(lead_id), co=[departments[c] for c in co_ids if c in departments],
         by_code=by_code, themes=themes, events=events, records=records, event_labels=EVENT_LABELS,
