@@ -44,10 +44,18 @@ def sign_in(client, user) -> None:
         session["_fresh"] = True
 
 
+CSRF_FIELD = re.compile(r'(name="csrf_token"[^>]*value=")([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    return CSRF_FIELD.search(html).group(2)
+
+
 def comparable_page(html: str, email: str | None = None) -> str:
     """A page with what differs by design taken out: the address itself, proposal ids and
     CSRF tokens (signed with a timestamp, so two requests a second apart differ)."""
-    html = re.sub(r'(name="csrf_token"[^>]*value=")[^"]+"', r'\1TOKEN"', html)
+    html = CSRF_FIELD.sub(r'\1TOKEN"', html)
     html = re.sub(r"/proposals/\d+/", "/proposals/N/", html)
     return html.replace(email, "EMAIL") if email else html
 

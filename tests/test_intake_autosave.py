@@ -10,14 +10,10 @@ import re
 
 import pytest
 from conftest import other_app
-from intake_helpers import VALID_STEPS, sign_in
+from intake_helpers import VALID_STEPS, csrf_token, sign_in
 
 from core.extensions import db
 from proposals.models import Proposal
-
-
-def token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -126,7 +122,7 @@ def test_autosave_is_csrf_protected(make_user):
     with other_app(WTF_CSRF_ENABLED=True) as application:
         client = application.test_client()
         sign_in(client, make_user("applicant"))
-        draft = int(client.post("/proposals/new", data={"organisation": "new", "csrf_token": token(
+        draft = int(client.post("/proposals/new", data={"organisation": "new", "csrf_token": csrf_token(
             client.get("/proposals/new").get_data(as_text=True))}).headers["Location"].split("/")[2])
         html = client.get(f"/proposals/{draft}/step/3").get_data(as_text=True)
         assert f'data-autosave-url="/proposals/{draft}/step/3/autosave"' in html
@@ -134,7 +130,7 @@ def test_autosave_is_csrf_protected(make_user):
         refused = client.post(f"/proposals/{draft}/step/3/autosave", data={"title": "トークンなし"})
         assert refused.status_code == 400 and refused.get_json() == {"ok": False, "error": "csrf"}
         assert "3" not in (db.session.get(Proposal, draft).draft_data.get("steps") or {})
-        saved = client.post(f"/proposals/{draft}/step/3/autosave", data={"title": "トークンあり", "csrf_token": token(html)})
+        saved = client.post(f"/proposals/{draft}/step/3/autosave", data={"title": "トークンあり", "csrf_token": csrf_token(html)})
         assert saved.status_code == 200
         db.session.expire_all()
         assert db.session.get(Proposal, draft).draft_data["steps"]["3"]["title"] == "トークンあり"
@@ -148,15 +144,15 @@ def test_an_expired_session_does_not_lose_the_step(make_user):
         user = make_user("applicant")  # made in this app's session (see other_app)
         client = application.test_client()
         sign_in(client, user)
-        draft = int(client.post("/proposals/new", data={"organisation": "new", "csrf_token": token(
+        draft = int(client.post("/proposals/new", data={"organisation": "new", "csrf_token": csrf_token(
             client.get("/proposals/new").get_data(as_text=True))}).headers["Location"].split("/")[2])
         html = client.get(f"/proposals/{draft}/step/3").get_data(as_text=True)
         typed = {**VALID_STEPS[3], "issue": "ここまで書いた課題の説明"}
         assert client.post(f"/proposals/{draft}/step/3/autosave",
-                           data={**typed, "csrf_token": token(html)}).status_code == 200
+                           data={**typed, "csrf_token": csrf_token(html)}).status_code == 200
 
         client.delete_cookie("session")  # the session expires while the page stays open
-        response = client.post(f"/proposals/{draft}/step/3", data={**typed, "csrf_token": token(html)})
+        response = client.post(f"/proposals/{draft}/step/3", data={**typed, "csrf_token": csrf_token(html)})
         page = response.get_data(as_text=True)
         assert response.status_code == 400
         assert "入力した内容は失われていません" in page

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from conftest import other_app
-from intake_helpers import VALID_STEPS, comparable_page, sign_in
+from intake_helpers import VALID_STEPS, comparable_page, csrf_token, sign_in
 
 from core.extensions import db, limiter
 from core.models import Event, Membership, OutboxEmail, User
@@ -269,40 +269,37 @@ def test_the_whole_form_works_with_csrf_protection_on(make_user):
 
     from intake_helpers import tiny_pdf
 
-    def token(html: str) -> str:
-        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
     with other_app(WTF_CSRF_ENABLED=True) as application:
         client = application.test_client()
         html = client.get("/proposals/new").get_data(as_text=True)
         assert client.post("/proposals/new", data={"email": "csrf@example.jp"}).status_code == 400  # no token
-        response = client.post("/proposals/new", data={"email": "csrf@example.jp", "csrf_token": token(html)})
+        response = client.post("/proposals/new", data={"email": "csrf@example.jp", "csrf_token": csrf_token(html)})
         draft_id = int(response.headers["Location"].split("/")[2])
         for step in range(1, 6):
             html = client.get(f"/proposals/{draft_id}/step/{step}").get_data(as_text=True)
             response = client.post(f"/proposals/{draft_id}/step/{step}",
-                                   data={**VALID_STEPS[step], "csrf_token": token(html)})
+                                   data={**VALID_STEPS[step], "csrf_token": csrf_token(html)})
             assert response.status_code == 302, step
         html = client.get(f"/proposals/{draft_id}/step/6").get_data(as_text=True)
         response = client.post(f"/proposals/{draft_id}/step/6", content_type="multipart/form-data",
-                               data={"csrf_token": token(html), "action": "next",
+                               data={"csrf_token": csrf_token(html), "action": "next",
                                      "files": [(io.BytesIO(tiny_pdf()), "a.pdf")]})
         assert response.status_code == 302
         link = link_in(outbox("csrf@example.jp")[0])
         html = client.get(link).get_data(as_text=True)
-        client.post(link, data={"csrf_token": token(html)})
+        client.post(link, data={"csrf_token": csrf_token(html)})
         html = client.get(f"/proposals/{draft_id}/review").get_data(as_text=True)
-        response = client.post(f"/proposals/{draft_id}/review", data={"csrf_token": token(html), "consent_privacy": "y"})
+        response = client.post(f"/proposals/{draft_id}/review", data={"csrf_token": csrf_token(html), "consent_privacy": "y"})
         assert response.status_code == 302 and "/submitted" in response.headers["Location"]
         reference = response.headers["Location"].split("/")[3]
         html = client.get(f"/my/proposals/{reference}").get_data(as_text=True)
-        response = client.post(f"/my/proposals/{reference}/messages", data={"csrf_token": token(html), "body": "よろしく"})
+        response = client.post(f"/my/proposals/{reference}/messages", data={"csrf_token": csrf_token(html), "body": "よろしく"})
         assert response.status_code == 302
         html = client.get(f"/my/proposals/{reference}/withdraw").get_data(as_text=True)
-        response = client.post(f"/my/proposals/{reference}/withdraw", data={"csrf_token": token(html), "reason": ""})
+        response = client.post(f"/my/proposals/{reference}/withdraw", data={"csrf_token": csrf_token(html), "reason": ""})
         assert response.status_code == 302
         html = client.get("/my/settings").get_data(as_text=True)
-        assert client.post("/my/settings", data={"csrf_token": token(html), "locale": "ja"}).status_code == 302
+        assert client.post("/my/settings", data={"csrf_token": csrf_token(html), "locale": "ja"}).status_code == 302
 
 
 def test_saving_step_1_for_an_existing_organisation_is_audited(client, make_user, make_organisation):
