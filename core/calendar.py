@@ -72,6 +72,24 @@ class BusinessCalendar:
                 remaining -= 1
         return day
 
+    def subtract_business_days(self, end: date, count: int) -> date:
+        """The day from which `count` business days remain until `end`
+        (`end` itself counts when it is a business day)."""
+        day = end
+        remaining = count
+        while remaining > 0:
+            if self.is_business_day(day):
+                remaining -= 1
+            day -= timedelta(days=1)
+        return day
+
+    def previous_business_day(self, day: date) -> date:
+        """The last business day before `day`."""
+        day -= timedelta(days=1)
+        while not self.is_business_day(day):
+            day -= timedelta(days=1)
+        return day
+
     def business_days_between(self, start: date, end: date) -> int:
         """Business days after `start` up to and including `end`."""
         if end <= start:

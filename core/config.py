@@ -15,6 +15,23 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# Business-day deadlines, city-wide; each is overridable from the environment
+# under the same name (DEADLINE_ACK_BUSINESS_DAYS=5 …). See docs/deadlines.md.
+DEADLINE_DEFAULTS = {
+    "DEADLINE_ACK_BUSINESS_DAYS": 5,
+    "DEADLINE_ANSWER_BUSINESS_DAYS": 20,
+    "DEADLINE_REMINDER_BUSINESS_DAYS": 2,  # reminder this many business days before the due date
+    "DEADLINE_SECOND_LEVEL_BUSINESS_DAYS": 5,  # second level this many business days after the due date
+    # The window's triage allowance: the date applicants are told, the triage
+    # queue's flag, and then the window's managers are told.
+    "TRIAGE_BUSINESS_DAYS": 2,
+    # The applicant is reminded when a question is unanswered this many business days …
+    "DEADLINE_APPLICANT_REPLY_BUSINESS_DAYS": 10,
+    # … and this many business days later the department that asked and the window decide.
+    "DEADLINE_APPLICANT_DECIDE_BUSINESS_DAYS": 5,
+}
+
+
 class ConfigError(RuntimeError):
     """Raised when the environment cannot produce a safe configuration."""
 
@@ -114,4 +131,5 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "MAX_ATTACHMENT_BYTES": int(env.get("MAX_ATTACHMENT_MB") or 10) * 1024 * 1024,
         "AUTO_ROUTE_CONFIDENCE": float(env["AUTO_ROUTE_CONFIDENCE"]) if env.get("AUTO_ROUTE_CONFIDENCE") else None,
         "OPEN_DATA_LICENCE": env.get("OPEN_DATA_LICENCE") or "CC BY 4.0",
+        **{name: int(env.get(name) or default) for name, default in DEADLINE_DEFAULTS.items()},
     }

@@ -4,20 +4,17 @@ See docs/deadlines.md."""
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from core.calendar import to_local
+from core.nav import add_admin_link, add_nav
+from proposals.operations import proposal_assigned, proposal_transitioned
+from responses import cli, deadlines, models, tasks, views  # noqa: F401  (models: tables for Alembic)
+
 
 def init_app(app: Flask) -> None:
-    from core.nav import add_admin_link, add_nav
-    from proposals.operations import proposal_assigned, proposal_transitioned
-    from responses import cli, deadlines, models, tasks, views  # noqa: F401  (models: tables for Alembic)
-
-    # City-wide defaults, overridable from the environment (DEADLINE_ACK_BUSINESS_DAYS=5 …).
-    for name, value in deadlines.DEFAULTS.items():
-        app.config.setdefault(name, int(os.environ.get(name) or value))
+    # The deadline settings (DEADLINE_ACK_BUSINESS_DAYS …) come from core.config.load_config.
     # The sweep every five minutes (one beat process runs it; it is safe to run twice).
     app.config.setdefault("EXTRA_BEAT_SCHEDULE", {})
     app.config["EXTRA_BEAT_SCHEDULE"].setdefault(
@@ -44,12 +41,8 @@ def init_app(app: Flask) -> None:
 
 
 def _resp_date(moment) -> str:
-    from core.calendar import to_local
-
     return to_local(moment).strftime("%Y-%m-%d") if moment else ""
 
 
 def _resp_datetime(moment) -> str:
-    from core.calendar import to_local
-
     return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""

@@ -256,7 +256,7 @@ def make_proposal(make_user, make_organisation):
 def sweep_twice_at_once(app, now) -> list:
     """Two deadline sweeps started together in two threads (each in its own
     app context and transaction); their results, after both committed."""
-    from responses.deadlines import sweep
+    from responses.sweep import sweep
 
     barrier = threading.Barrier(2)
     results, errors = [], []

@@ -127,7 +127,7 @@ def test_request_information_reply_and_adopt_in_the_browser(app, live_server, br
 def test_window_dashboard_and_admin_pages_in_the_browser(app, live_server, page, make_user, make_proposal):
     from datetime import date
 
-    from responses.deadlines import clock, tokyo_moment
+    from responses.clock import clock, tokyo_moment
 
     window = make_user("window", "jichi", password=PASSWORD, name="窓口 花子")
     admin = make_user("admin", password=PASSWORD)

@@ -17,8 +17,9 @@ from core.models import ClosedDay
 from proposals import operations
 from proposals.models import Assignment, AssignmentRole, State
 from responses import operations as answers
-from responses.deadlines import clock, levels_due, subtract_business_days, tokyo_moment
+from responses.clock import clock, tokyo_moment
 from responses.models import EscalationLevel
+from responses.sweep import levels_due
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_information_request_pauses_the_clock_and_the_reply_extends_it(make_user
 def test_levels_of_the_ladder():
     cal = BusinessCalendar()
     due = date(2026, 5, 11)
-    assert subtract_business_days(cal, due, 2) == date(2026, 5, 7)
+    assert cal.subtract_business_days(due, 2) == date(2026, 5, 7)
     assert levels_due(due, date(2026, 5, 1), cal) == []
     assert levels_due(due, date(2026, 5, 6), cal) == []  # 5/7, 5/8, 5/11 still ahead
     assert levels_due(due, date(2026, 5, 7), cal) == [EscalationLevel.REMINDER]

@@ -15,7 +15,7 @@ from core.extensions import db
 from core.models import Event
 from proposals import operations
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
-from responses.deadlines import clock, tokyo_moment
+from responses.clock import clock, tokyo_moment
 from responses.models import AnswerTemplate
 
 PASSWORD = "pw-department-2026"

@@ -33,10 +33,10 @@ def test_a_short_simulation_leaves_nothing_stuck():
 def test_the_simulation_fails_loudly_when_waits_are_not_chased(monkeypatch):
     """With the sweep no longer chasing waits, proposals waiting for the applicant (or in triage) past
     their deadline are reported stuck, whatever their open state."""
-    from responses import deadlines
+    from responses import sweep
     from responses.simulation import run_simulation
 
-    monkeypatch.setattr(deadlines, "_sweep_waits", lambda *args, **kwargs: None)
+    monkeypatch.setattr(sweep, "_sweep_waits", lambda *args, **kwargs: None)
     report = run_simulation(proposals=60, seed=7, start=date(2026, 12, 1), days=45, tail_days=60,
                             echo=lambda *_: None)
     assert report.stuck > 0 and report.stuck_daily_max > 0

@@ -16,8 +16,9 @@ from core.models import ActorKind, Event, OutboxEmail
 from proposals import operations
 from proposals.models import Assignment, AssignmentRole
 from responses import operations as answers
-from responses.deadlines import clock, sweep, tokyo_moment
+from responses.clock import clock, tokyo_moment
 from responses.models import DepartmentHead, Escalation
+from responses.sweep import sweep
 
 
 @pytest.fixture

@@ -18,8 +18,10 @@ from core.models import ActorKind, Event, OutboxEmail
 from proposals import operations
 from proposals.models import Assignment, Proposal, State
 from responses import operations as answers
-from responses.deadlines import clock, open_wait, sweep, tokyo_moment
+from responses.clock import clock, tokyo_moment
 from responses.models import Wait, WaitEscalation, WaitKind
+from responses.sweep import sweep
+from responses.waits import open_wait
 
 PASSWORD = "pw-waits-2026"
 
