@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from core.calendar import to_local
 from core.nav import add_admin_link, add_nav
 from proposals.operations import proposal_assigned, proposal_transitioned
-from responses import cli, deadlines, models, tasks, views  # noqa: F401  (models: tables for Alembic)
+from responses import cli, deadlines, models, tasks, views, views_admin, views_templates  # noqa: F401  (models: tables for Alembic; views_templates: routes on views.bp)
 
 
 def init_app(app: Flask) -> None:
@@ -31,8 +31,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_resp_date, "resp_date")
     app.add_template_filter(_resp_datetime, "resp_datetime")
     app.register_blueprint(views.bp)
-    app.register_blueprint(views.window_bp)
-    app.register_blueprint(views.admin_bp)
+    app.register_blueprint(views_admin.window_bp)
+    app.register_blueprint(views_admin.admin_bp)
     cli.register(app)
     add_nav(app, "responses.inbox", _l("受付箱"), "department", order=30)
     add_nav(app, "window_dashboard.dashboard", _l("期限の状況"), "window", order=35)

@@ -1,9 +1,7 @@
 """Views of the responses room: the department inbox and proposal page
-with the typed answers, answer templates, the window's dashboard and the
-administrator's closed days, deadline settings and heads.
-
-Access is enforced in the queries: a department sees a proposal only
-through an assignment of its own; anyone else gets a 404."""
+with the typed answers. Access is enforced in the queries (responses.access):
+a department sees a proposal only through an assignment of its own; anyone
+else gets a 404."""
 
 from __future__ import annotations
 
@@ -14,39 +12,35 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
-from core.audit import Actor, record_event
+from core.audit import Actor
 from core.auth import staff_required
 from core.calendar import local_today
 from core.extensions import db
-from core.models import ClosedDay, Department, DepartmentKind, Event, Role, User
+from core.models import Department, Event, Role
 from core.paging import requested_page
-from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
+from intake.files import path_for  # where intake stores every upload (a two-character folder per key)
+from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal
 from proposals.operations import TransitionError
-from responses import deadlines
 from responses import operations as ops
-from responses.dashboard import department_figures, overdue_items
+from responses.access import is_window_member, live_assignment, load_proposal, may_open_files
+from responses.clock import RUNNING_STATES, clock
+from responses.deadlines import open_deadline
 from responses.forms import (
     ANSWER_KIND_LABELS,
     AcknowledgeForm,
     AdoptForm,
-    AnswerTemplateForm,
-    ClosedDayForm,
-    DepartmentDaysForm,
-    HeadForm,
     MeetingForm,
     NotAdoptForm,
     NotOursForm,
     OpinionForm,
     RequestInfoForm,
 )
-from responses.models import AnswerKind, AnswerTemplate, DepartmentHead
+from responses.models import AnswerKind, AnswerTemplate
+from responses.settings import calendar, setting
 
 bp = Blueprint("responses", __name__, url_prefix="/inbox")
-window_bp = Blueprint("window_dashboard", __name__, url_prefix="/window")
-admin_bp = Blueprint("deadline_admin", __name__, url_prefix="/admin/deadlines")
 
 PAGE_SIZE = 30
 DEPARTMENT_ROLES = (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_MANAGER, Role.WINDOW)
@@ -80,8 +74,8 @@ def inbox():
     due = args.get("due") if args.get("due") in FILTER_DUE else ""
     sort = args.get("sort") if args.get("sort") in SORTS else "due"
     text = (args.get("q") or "").strip()
-    today = local_today(deadlines.clock.now())
-    cal = deadlines.calendar()
+    today = local_today(clock.now())
+    cal = calendar()
     next_due = _next_due()
 
     query = (
@@ -99,11 +93,11 @@ def inbox():
     if role:
         query = query.where(Assignment.role == AssignmentRole(role))
     running = sa.and_(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_(None),
-                      Proposal.state.in_(deadlines.RUNNING_STATES))
+                      Proposal.state.in_(RUNNING_STATES))
     if due == "overdue":
         query = query.where(running, next_due < today)
     elif due == "soon":
-        horizon = cal.add_business_days(today, deadlines.setting("DEADLINE_REMINDER_BUSINESS_DAYS"))
+        horizon = cal.add_business_days(today, setting("DEADLINE_REMINDER_BUSINESS_DAYS"))
         query = query.where(running, next_due >= today, next_due <= horizon)
     elif due == "paused":
         query = query.where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_not(None))
@@ -117,7 +111,7 @@ def inbox():
     else:
         query = query.order_by(next_due.is_(None), next_due, Assignment.id)
     page = db.paginate(query, page=requested_page(), per_page=PAGE_SIZE, error_out=False)
-    rows = [(a, deadlines.open_deadline(a, today, cal)) for a in page.items]
+    rows = [(a, open_deadline(a, today, cal)) for a in page.items]
     counts = _inbox_counts(department_id, today)
     return render_template(
         "responses/inbox.html", page=page, rows=rows, counts=counts, today=today,
@@ -134,7 +128,7 @@ def _inbox_counts(department_id: int, today: date) -> dict[str, int]:
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .where(Assignment.department_id == department_id, Assignment.status == AssignmentStatus.ACTIVE)
     )
-    running = (Assignment.paused_since.is_(None), Proposal.state.in_(deadlines.RUNNING_STATES))
+    running = (Assignment.paused_since.is_(None), Proposal.state.in_(RUNNING_STATES))
     return {
         "open": db.session.scalar(base),
         "unacknowledged": db.session.scalar(base.where(Assignment.acknowledged_at.is_(None))),
@@ -144,41 +138,6 @@ def _inbox_counts(department_id: int, today: date) -> dict[str, int]:
 
 
 # --- one proposal -------------------------------------------------------------------------------
-
-def _load(proposal_id: int) -> tuple[Proposal, Assignment | None]:
-    """The proposal and this department's assignment. Another department
-    gets a 404 whatever id it guesses; the window sees every proposal it
-    routed (read only unless it holds an assignment itself)."""
-    assignment = db.session.scalar(
-        sa.select(Assignment)
-        .where(Assignment.proposal_id == proposal_id, Assignment.department_id == current_user.department_id)
-        .order_by((Assignment.status == AssignmentStatus.ACTIVE).desc(), Assignment.id.desc())
-        .limit(1)
-    ) if current_user.department_id is not None else None
-    if assignment is None and not is_window_member(current_user):
-        abort(404)
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or proposal.state == State.DRAFT:
-        abort(404)
-    return proposal, assignment
-
-
-def _live_assignment(proposal_id: int) -> Assignment:
-    assignment = db.session.scalar(
-        sa.select(Assignment).where(
-            Assignment.proposal_id == proposal_id,
-            Assignment.department_id == current_user.department_id,
-            Assignment.status == AssignmentStatus.ACTIVE,
-        )
-    ) if current_user.department_id is not None else None
-    if assignment is None:
-        # Another department (or a finished assignment): no acting on it.
-        if db.session.scalar(sa.select(Assignment.id).where(
-                Assignment.proposal_id == proposal_id, Assignment.department_id == current_user.department_id)):
-            abort(403)
-        abort(404)
-    return assignment
-
 
 def _forms(proposal: Proposal, assignment: Assignment | None, template: AnswerTemplate | None = None) -> dict:
     version = proposal.lock_version
@@ -209,7 +168,7 @@ def _forms(proposal: Proposal, assignment: Assignment | None, template: AnswerTe
 
 def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dict, open_action: str | None = None,
                    status: int = 200):
-    today = local_today(deadlines.clock.now())
+    today = local_today(clock.now())
     assignments = db.session.scalars(
         sa.select(Assignment).where(Assignment.proposal_id == proposal.id)
         .options(selectinload(Assignment.department)).order_by(Assignment.id)
@@ -235,7 +194,7 @@ def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dic
         "responses/detail.html", proposal=proposal, assignment=assignment, assignments=assignments,
         events=events, messages=messages, attachments=attachments, forms=forms, can_act=can_act,
         files_open=may_open_files(assignment),
-        standing=deadlines.open_deadline(assignment, today) if assignment else None, today=today,
+        standing=open_deadline(assignment, today) if assignment else None, today=today,
         templates=templates, kind_labels=ANSWER_KIND_LABELS, open_action=open_action,
         is_lead=assignment is not None and assignment.role == AssignmentRole.LEAD,
         opinions=ops.co_opinions(proposal.id),
@@ -246,7 +205,7 @@ def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dic
 @bp.route("/proposals/<int:proposal_id>")
 @staff_required()
 def detail(proposal_id: int):
-    proposal, assignment = _load(proposal_id)
+    proposal, assignment = load_proposal(proposal_id)
     template = None
     template_id = request.args.get("template", type=int)
     if template_id and assignment is not None:
@@ -278,7 +237,7 @@ DONE_MESSAGES = {
 def answer(proposal_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
-    assignment = _live_assignment(proposal_id)
+    assignment = live_assignment(proposal_id)
     proposal = db.session.get(Proposal, proposal_id)
     forms = _forms(proposal, assignment)
     form = forms[action]
@@ -320,203 +279,17 @@ def answer(proposal_id: int, action: str):
     return redirect(url_for("responses.detail", proposal_id=proposal_id))
 
 
-def may_open_files(assignment: Assignment | None) -> bool:
-    """Files: the department that holds the proposal now, and the window
-    (as /attachments/<id>, intake/access.py); not a department whose
-    assignment ended."""
-    if is_window_member(current_user):
-        return True
-    return (assignment is not None and assignment.status == AssignmentStatus.ACTIVE
-            and assignment.department_id == current_user.department_id)
-
-
 @bp.route("/proposals/<int:proposal_id>/files/<int:attachment_id>")
 @staff_required()
 def attachment(proposal_id: int, attachment_id: int):
-    _, assignment = _load(proposal_id)  # 404 for another department
+    _, assignment = load_proposal(proposal_id)  # 404 for another department
     if not may_open_files(assignment):
         abort(404)
     row = db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
                                                         Attachment.proposal_id == proposal_id))
     if row is None:
         abort(404)
-    from intake.files import path_for  # where intake stores every upload (a two-character folder per key)
-
     path = path_for(row.storage_key)
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename)
-
-
-# --- answer templates ---------------------------------------------------------------------------
-
-def _template_department() -> Department:
-    code = request.args.get("department")
-    if code and current_user.is_admin:
-        return db.session.scalar(sa.select(Department).where(Department.code == code)) or abort(404)
-    if current_user.department_id is None:
-        abort(403)
-    return db.session.get(Department, current_user.department_id)
-
-
-def _may_edit_templates(department: Department) -> bool:
-    return current_user.is_admin or (current_user.role == Role.DEPARTMENT_MANAGER
-                                     and current_user.department_id == department.id)
-
-
-@bp.route("/templates", methods=["GET", "POST"])
-@staff_required(*DEPARTMENT_ROLES)
-def templates():
-    department = _template_department()
-    editable = _may_edit_templates(department)
-    form = AnswerTemplateForm()
-    form.kind.choices = [(k.value, label) for k, label in ANSWER_KIND_LABELS.items()]
-    edit_id = request.args.get("edit", type=int)
-    editing = None
-    if edit_id:
-        editing = db.session.scalar(sa.select(AnswerTemplate).where(
-            AnswerTemplate.id == edit_id, AnswerTemplate.department_id == department.id)) or abort(404)
-        if request.method == "GET":
-            form.kind.data, form.title.data, form.body.data = editing.kind.value, editing.title, editing.body
-    if request.method == "POST":
-        if not editable:
-            abort(403)
-        if request.form.get("action") == "delete":
-            row = db.session.scalar(sa.select(AnswerTemplate).where(
-                AnswerTemplate.id == request.form.get("template_id", type=int),
-                AnswerTemplate.department_id == department.id)) or abort(404)
-            row.active = False
-            record_event(Actor.of_user(current_user), "answer_template_retired", department_id=department.id,
-                         data={"template_id": row.id})
-            db.session.commit()
-            flash(_l("テンプレートを削除しました。"), "success")
-            return redirect(url_for("responses.templates", department=request.args.get("department")))
-        if form.validate_on_submit():
-            row = editing or AnswerTemplate(department_id=department.id)
-            row.kind, row.title, row.body = AnswerKind(form.kind.data), form.title.data, form.body.data
-            row.updated_by_id = current_user.id
-            row.active = True
-            db.session.add(row)
-            db.session.flush()
-            record_event(Actor.of_user(current_user), "answer_template_saved", department_id=department.id,
-                         data={"template_id": row.id, "kind": row.kind.value})
-            db.session.commit()
-            flash(_l("テンプレートを保存しました。"), "success")
-            return redirect(url_for("responses.templates", department=request.args.get("department")))
-    rows = db.session.scalars(sa.select(AnswerTemplate).where(
-        AnswerTemplate.department_id == department.id, AnswerTemplate.active
-    ).order_by(AnswerTemplate.kind, AnswerTemplate.title)).all()
-    return render_template("responses/templates.html", department=department, rows=rows, form=form,
-                           editable=editable, editing=editing, kind_labels=ANSWER_KIND_LABELS)
-
-
-# --- the window's dashboard ---------------------------------------------------------------------
-
-def is_window_member(user) -> bool:
-    """Window staff, administrators, and the window's managers."""
-    return user.is_window or (user.department is not None and user.department.kind == DepartmentKind.TRIAGE)
-
-
-@window_bp.route("/dashboard")
-@staff_required()
-def dashboard():
-    if not is_window_member(current_user):
-        abort(403)
-    now = deadlines.clock.now()
-    figures = department_figures(now)
-    return render_template("responses/dashboard.html", figures=figures, overdue=overdue_items(now, limit=50),
-                           today=local_today(now))
-
-
-# --- administration: closed days, deadline settings, heads ----------------------------------------
-
-@admin_bp.route("/", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
-def closed_days():
-    form = ClosedDayForm(prefix="closed")
-    actor = Actor.of_user(current_user)
-    now = deadlines.clock.now()
-    action = request.form.get("action")
-    if action == "add" and form.validate_on_submit():
-        if db.session.get(ClosedDay, form.day.data) is None:
-            db.session.add(ClosedDay(day=form.day.data, reason=form.reason.data or ""))
-            db.session.flush()
-            moved = deadlines.shift_for_closed_day(form.day.data, True, now)
-            record_event(actor, "closed_day_added", data={"day": form.day.data.isoformat(),
-                                                          "reason": form.reason.data, "deadlines_moved": moved})
-            db.session.commit()
-            flash(_l("閉庁日を追加しました。期限を%(count)s件延ばしました。", count=moved), "success")
-        return redirect(url_for("deadline_admin.closed_days"))
-    if action == "remove" and FlaskForm().validate_on_submit():
-        day = _parse_day(request.form.get("day"))
-        row = db.session.get(ClosedDay, day) if day else None
-        if row is None:
-            abort(404)
-        db.session.delete(row)
-        db.session.flush()
-        moved = deadlines.shift_for_closed_day(day, False, now)
-        record_event(actor, "closed_day_removed", data={"day": day.isoformat(), "deadlines_moved": moved})
-        db.session.commit()
-        flash(_l("閉庁日を削除しました。期限を%(count)s件早めました。", count=moved), "success")
-        return redirect(url_for("deadline_admin.closed_days"))
-    if action == "days":
-        dept = db.session.get(Department, request.form.get("department_id", type=int) or 0) or abort(404)
-        days_form = DepartmentDaysForm(prefix=f"d{dept.id}")
-        if days_form.validate_on_submit():
-            before = (dept.ack_business_days, dept.answer_business_days)
-            dept.ack_business_days, dept.answer_business_days = days_form.ack_days.data, days_form.answer_days.data
-            record_event(actor, "department_deadlines_changed", department_id=dept.id,
-                         data={"before": list(before), "after": [dept.ack_business_days, dept.answer_business_days]})
-            db.session.commit()
-            flash(_l("%(department)sの期限を保存しました。新しく割り当てる提案から適用します。",
-                     department=dept.name(str(get_locale() or "ja"))), "success")
-            return redirect(url_for("deadline_admin.closed_days"))
-        for errors in days_form.errors.values():
-            for error in errors:
-                flash(error, "error")
-    days = db.session.scalars(sa.select(ClosedDay).order_by(ClosedDay.day.desc())).all()
-    departments = db.session.scalars(sa.select(Department).where(Department.active).order_by(Department.id)).all()
-    return render_template("responses/admin_closed_days.html", form=form, days=days, departments=departments,
-                           defaults={"ack": deadlines.setting("DEADLINE_ACK_BUSINESS_DAYS"),
-                                     "answer": deadlines.setting("DEADLINE_ANSWER_BUSINESS_DAYS")})
-
-
-def _parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return None
-
-
-@admin_bp.route("/heads", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
-def heads():
-    form = HeadForm()
-    departments = db.session.scalars(sa.select(Department).where(Department.active).order_by(Department.id)).all()
-    locale = str(get_locale() or "ja")
-    form.department.choices = [(d.id, d.name(locale)) for d in departments]
-    actor = Actor.of_user(current_user)
-    if request.form.get("action") == "remove" and FlaskForm().validate_on_submit():
-        key = (request.form.get("department_id", type=int), request.form.get("user_id", type=int))
-        row = db.session.get(DepartmentHead, key) if None not in key else None
-        if row is None:
-            abort(404)
-        record_event(actor, "department_head_removed", department_id=row.department_id, data={"user_id": row.user_id})
-        db.session.delete(row)
-        db.session.commit()
-        flash(_l("登録を解除しました。"), "success")
-        return redirect(url_for("deadline_admin.heads"))
-    if request.method == "POST" and request.form.get("action") == "add" and form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.email == form.email.data, User.role != Role.APPLICANT))
-        if user is None:
-            form.email.errors.append(_l("このメールアドレスの職員が見つかりません。職員として登録済みのアドレスを入力してください。"))
-        else:
-            if db.session.get(DepartmentHead, (form.department.data, user.id)) is None:
-                db.session.add(DepartmentHead(department_id=form.department.data, user_id=user.id))
-                record_event(actor, "department_head_added", department_id=form.department.data,
-                             data={"user_id": user.id})
-                db.session.commit()
-            flash(_l("登録しました。"), "success")
-            return redirect(url_for("deadline_admin.heads"))
-    rows = db.session.scalars(sa.select(DepartmentHead).order_by(DepartmentHead.department_id)).all()
-    return render_template("responses/admin_heads.html", form=form, rows=rows)
