@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -68,6 +68,18 @@ def test_received_proposal_shows_plain_status_next_step_and_date(app, setup):
     assert response.status_code == 200
     assert "受付済み" in html and "担当する部署を決めます" in html and "ごろまでに決まる予定" in html
     assert "提案を受け付けました" in html and proposal.reference in html
+
+
+def test_the_date_applicants_are_told_is_the_windows_triage_allowance(app, setup):
+    """TRIAGE_BUSINESS_DAYS (2) business days after the day it arrived, the
+    same allowance the sweep chases: Fri 5/1, then Golden Week, 5/7 and 5/8."""
+    proposal, member, _ = setup
+    proposal.submitted_at = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
+    db.session.commit()
+    for path in (f"/my/proposals/{proposal.reference}", f"/my/proposals/{proposal.reference}/submitted"):
+        _, response = page_for(app, member, path)
+        html = response.get_data(as_text=True)
+        assert "2026年5月8日" in html and "2026年5月13日" not in html, path
 
 
 def test_assigned_proposal_names_departments_never_staff(app, setup, make_user):
