@@ -83,12 +83,20 @@ class BusinessCalendar:
             day -= timedelta(days=1)
         return day
 
+    def business_days_before(self, end: date, count: int) -> date:
+        """The business day that is `count` business days before `end`
+        (`end` itself does not count): add_business_days backwards."""
+        day = end
+        remaining = count
+        while remaining > 0:
+            day -= timedelta(days=1)
+            if self.is_business_day(day):
+                remaining -= 1
+        return day
+
     def previous_business_day(self, day: date) -> date:
         """The last business day before `day`."""
-        day -= timedelta(days=1)
-        while not self.is_business_day(day):
-            day -= timedelta(days=1)
-        return day
+        return self.business_days_before(day, 1)
 
     def business_days_between(self, start: date, end: date) -> int:
         """Business days after `start` up to and including `end`."""

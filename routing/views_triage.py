@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,11 +13,12 @@ from wtforms.fields.choices import SelectChoice
 
 from core.audit import Actor
 from core.auth import staff_required
-from core.calendar import BusinessCalendar, local_today, to_local
+from core.calendar import TOKYO, BusinessCalendar, local_today, to_local
 from core.extensions import db
 from core.models import Department, DepartmentKind, Event, Organisation, OrganisationKind, Role, Theme, User, utcnow
 from core.paging import requested_page
 from proposals import operations as proposal_ops
+from proposals.lifecycle import STATE_LABELS
 from proposals.models import Proposal, ProposalTheme, ProposalWard, State
 from routing import operations
 from routing.forms import ChangeRoutingForm, ConfirmForm, InfoRequestForm, LinkForm, MergeForm, ResumeForm
@@ -53,14 +53,9 @@ EVENT_LABELS = {
 def overdue_cutoff():
     """Proposals submitted before this moment have waited longer than the
     triage allowance (TRIAGE_BUSINESS_DAYS business days, default 2)."""
-    days = int(current_app.config.get("TRIAGE_BUSINESS_DAYS", 2))
-    calendar = BusinessCalendar.from_database()
-    day, counted = local_today(), 0
-    while counted < days:
-        day -= timedelta(days=1)
-        if calendar.is_business_day(day):
-            counted += 1
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo("Asia/Tokyo"))
+    days = int(current_app.config["TRIAGE_BUSINESS_DAYS"])
+    day = BusinessCalendar.from_database().business_days_before(local_today(), days)
+    return datetime.combine(day, time.min, tzinfo=TOKYO)
 
 
 def _queue_query(args):
@@ -224,8 +219,6 @@ def _what_happened(proposal_id: int) -> str:
         who = (user.name or user.email) if user else (event.actor_label or "")
     lead = proposal.lead_department.name_ja if proposal.lead_department else "-"
     when = to_local(event.created_at).strftime("%H:%M") if event is not None else ""
-    from proposals.lifecycle import STATE_LABELS
-
     return str(_l("他の職員（%(who)s）が %(when)s にこの提案を処理しました。現在の状態は「%(state)s」、主担当は「%(lead)s」です。"
                   "あなたの操作は行われていません。内容を確認してください。",
                   who=who, when=when, state=STATE_LABELS.get(proposal.state, proposal.state), lead=lead))
