@@ -12,6 +12,9 @@ def init_app(app: Flask) -> None:
     from public import (
         models,  # noqa: F401  (tables for Alembic)
         views,
+        views_evaluation,  # noqa: F401  (routes on views.bp)
+        views_partners,  # noqa: F401
+        views_stats,  # noqa: F401
     )
 
     app.register_blueprint(views.bp)
