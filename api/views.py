@@ -6,20 +6,22 @@ from __future__ import annotations
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
 
-from api.models import ApiToken, new_token, token_digest
-from core.audit import Actor, record_event
+from api.forms import TokenForm
+from api.models import ApiToken, token_digest
+from api.openapi import document
+from api.operations import create_token, note_token_used, revoke_token
+from core.audit import Actor
 from core.auth import staff_required
 from core.calendar import to_local
 from core.extensions import db
-from core.models import Role, User, utcnow
+from core.models import Role, User
+from routing.engine import InputError, evaluate
+from routing.store import get_version, ruleset_data
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 admin_bp = Blueprint("api_admin", __name__, url_prefix="/admin/api-tokens")
@@ -40,7 +42,7 @@ def token_required(view):
         row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token.strip())))
         if row is None or row.revoked_at is not None or not row.user.active or not row.user.is_staff:
             return _error(401, "unknown or revoked token")
-        row.last_used_at = utcnow()
+        note_token_used(row)
         db.session.commit()
         g.api_user = row.user
         return view(*args, **kwargs)
@@ -52,9 +54,6 @@ def token_required(view):
 @token_required
 def routing_preview():
     """One proposal (proposal.md shape) in, one decision out; nothing is saved."""
-    from routing.engine import InputError, evaluate
-    from routing.store import get_version, ruleset_data
-
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _error(400, "the body must be one proposal as a JSON object")
@@ -73,38 +72,10 @@ def routing_preview():
 
 @bp.route("/openapi.json")
 def openapi():
-    from flask import current_app
-
-    from api.openapi import document
-
     return document(current_app.config["BASE_URL"])
 
 
 # --- administration of tokens ------------------------------------------------------------------
-
-class TokenForm(FlaskForm):
-    name = StringField(_l("用途"), validators=[DataRequired(_l("用途を入力してください。例: 振り分けの検証スクリプト")),
-                                             Length(max=100)],
-                       description=_l("何に使うトークンかを書いてください。一覧に表示されます。"))
-    user = SelectField(_l("利用する職員"), coerce=int, validators=[DataRequired(_l("職員を選んでください。"))],
-                       description=_l("トークンはこの職員の権限で動きます。"))
-
-
-def create_token(owner: User, name: str, actor: Actor) -> tuple[ApiToken, str]:
-    token = new_token()
-    row = ApiToken(name=name, token_hash=token_digest(token), hint=token[:10], user_id=owner.id,
-                   created_by_id=actor.user.id if actor.user else None)
-    db.session.add(row)
-    db.session.flush()
-    record_event(actor, "api_token_created", data={"token_id": row.id, "user_id": owner.id, "name": name})
-    return row, token
-
-
-def revoke_token(row: ApiToken, actor: Actor) -> None:
-    row.revoked_at = utcnow()
-    db.session.flush()
-    record_event(actor, "api_token_revoked", data={"token_id": row.id})
-
 
 @admin_bp.route("/", methods=["GET", "POST"])
 @staff_required(Role.ADMIN)

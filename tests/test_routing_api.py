@@ -104,3 +104,18 @@ def test_seed_and_backtest_commands(app, make_proposal, make_user):
 def test_openapi_document_describes_the_preview(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.") and "/routing/preview" in doc["paths"]
+
+
+def test_revoking_a_token_is_an_audited_operation(client, token, make_user):
+    """The administrator's revocation goes through api.operations.revoke_token:
+    the token stops working, and one event names who revoked which token."""
+    row = db.session.scalar(sa.select(ApiToken))
+    admin = make_user("admin")
+    client.post("/staff/login", data={"email": admin.email, "password": PASSWORD})
+    assert client.post(f"/admin/api-tokens/{row.id}/revoke").status_code == 302
+    assert client.post(f"/admin/api-tokens/{row.id}/revoke").status_code == 302  # twice: nothing more
+    [event] = db.session.scalars(sa.select(Event).where(Event.kind == "api_token_revoked")).all()
+    assert event.actor_user_id == admin.id and event.data == {"token_id": row.id}
+    client.post("/signout")
+    response = client.post("/api/v1/routing/preview", json=SAMPLE, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
