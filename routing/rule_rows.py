@@ -8,6 +8,7 @@ import unicodedata
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, FieldList, Form, FormField, StringField
 
 from core.extensions import db
 from core.models import Department, DepartmentKind, OrganisationKind, Theme
@@ -129,80 +130,145 @@ def _number(text: str):
     return int(value) if value.is_integer() else value
 
 
-def parse_rows(form, combinator: str) -> tuple[dict, list, list[str], list[dict], list[dict]]:
-    """Condition and action rows from the posted form; errors are messages."""
-    errors: list[str] = []
-    maps = _code_maps()
-    leaves, cond_rows, act_rows, actions = [], [], [], []
-    for i in range(CONDITION_ROWS + 4):
-        kind_name = form.get(f"cond-{i}-type", "")
-        if f"cond-{i}-type" not in form:
-            break
-        row = {k: unicodedata.normalize("NFKC", form.get(f"cond-{i}-{k}", "")).strip()
-               for k in ("type", "value", "min", "max", "bool")}
-        row["negate"] = bool(form.get(f"cond-{i}-negate"))
-        cond_rows.append(row)
-        if not kind_name:
-            continue
-        kind = CONDITIONS.get(kind_name)
+def _nfkc(value):
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+class RowError(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class _RowForm(Form):
+    """One row of the editor. `read()` turns it into a condition leaf or an
+    action (None for an unused row) or raises RowError, which becomes the
+    row's own error, in Japanese, naming the row and the fix."""
+
+    result = None
+
+    @property
+    def number(self) -> int:
+        """The row's number as the page shows it (cond-0- is 条件1)."""
+        return int(self._prefix.rstrip("-").rsplit("-", 1)[1]) + 1
+
+    def read(self):
+        raise NotImplementedError
+
+    def validate(self, extra_validators=None) -> bool:
+        self.result = None
+        if not super().validate(extra_validators):
+            return False
+        try:
+            self.result = self.read()
+        except RowError as problem:
+            self.form_errors.append(problem.message)
+            return False
+        return True
+
+
+class ConditionRowForm(_RowForm):
+    type = StringField(filters=[_nfkc])
+    negate = BooleanField()
+    value = StringField(filters=[_nfkc])
+    min = StringField(filters=[_nfkc])
+    max = StringField(filters=[_nfkc])
+    bool = StringField(filters=[_nfkc], default="true")
+
+    def read(self) -> dict | None:
+        if not self.type.data:
+            return None
+        n = self.number
+        kind = CONDITIONS.get(self.type.data)
         if kind is None:
-            errors.append(str(_l("条件%(n)s: 条件の種類を選び直してください。", n=i + 1)))
-            continue
+            raise RowError(_l("条件%(n)s: 条件の種類を選び直してください。", n=n))
         if kind.value_kind == "range":
             try:
-                value = {k: v for k, v in (("min", _number(row["min"])), ("max", _number(row["max"]))) if v is not None}
+                value = {k: v for k, v in (("min", _number(self.min.data)), ("max", _number(self.max.data)))
+                         if v is not None}
             except ValueError:
-                errors.append(str(_l("条件%(n)s: 最小・最大は数字で入力してください。", n=i + 1)))
-                continue
+                raise RowError(_l("条件%(n)s: 最小・最大は数字で入力してください。", n=n)) from None
             if not value:
-                errors.append(str(_l("条件%(n)s: 最小か最大の少なくとも一方を入力してください。", n=i + 1)))
-                continue
+                raise RowError(_l("条件%(n)s: 最小か最大の少なくとも一方を入力してください。", n=n))
         elif kind.value_kind == "bool":
-            value = row["bool"] != "false"
+            value = self.bool.data != "false"
         elif kind.value_kind == "none":
             value = None
         else:
-            items = [v.strip() for v in row["value"].replace("、", ",").split(",") if v.strip()]
-            if not items:
-                errors.append(str(_l("条件%(n)s: 値を入力してください（%(help)s）。", n=i + 1,
-                                     help=VALUE_HELP[kind.value_kind])))
-                continue
-            if kind.value_kind in maps:
-                unknown = [v for v in items if v not in maps[kind.value_kind]]
-                if unknown:
-                    errors.append(str(_l("条件%(n)s: 「%(values)s」は使えない値です（%(help)s）。", n=i + 1,
-                                         values="、".join(unknown), help=VALUE_HELP[kind.value_kind])))
-                    continue
-                items = [maps[kind.value_kind][v] for v in items]
-            value = items
-        leaf = {"type": kind_name}
+            value = self._listed_values(kind.value_kind, n)
+        leaf = {"type": kind.name}
         if value is not None:
             leaf["value"] = value
-        leaves.append({"not": leaf} if row["negate"] else leaf)
-    departments = set(db.session.scalars(sa.select(Department.code)))
-    for i in range(ACTION_ROWS + 4):
-        if f"act-{i}-type" not in form:
-            break
-        row = {k: unicodedata.normalize("NFKC", form.get(f"act-{i}-{k}", "")).strip() for k in ("type", "target", "value")}
-        act_rows.append(row)
-        if not row["type"]:
-            continue
-        kind = ACTIONS.get(row["type"])
+        return {"not": leaf} if self.negate.data else leaf
+
+    def _listed_values(self, value_kind: str, n: int) -> list[str]:
+        """A comma-separated list (、 too); names are turned into codes where the kind has codes."""
+        items = [v.strip() for v in (self.value.data or "").replace("、", ",").split(",") if v.strip()]
+        if not items:
+            raise RowError(_l("条件%(n)s: 値を入力してください（%(help)s）。", n=n, help=VALUE_HELP[value_kind]))
+        maps = _code_maps()
+        if value_kind not in maps:
+            return items
+        unknown = [v for v in items if v not in maps[value_kind]]
+        if unknown:
+            raise RowError(_l("条件%(n)s: 「%(values)s」は使えない値です（%(help)s）。", n=n,
+                              values="、".join(unknown), help=VALUE_HELP[value_kind]))
+        return [maps[value_kind][v] for v in items]
+
+
+class ActionRowForm(_RowForm):
+    type = StringField(filters=[_nfkc])
+    target = StringField(filters=[_nfkc])
+    value = StringField(filters=[_nfkc])
+
+    def read(self) -> dict | None:
+        if not self.type.data:
+            return None
+        n = self.number
+        kind = ACTIONS.get(self.type.data)
         if kind is None:
-            errors.append(str(_l("処理%(n)s: 処理の種類を選び直してください。", n=i + 1)))
-            continue
+            raise RowError(_l("処理%(n)s: 処理の種類を選び直してください。", n=n))
         action = {"type": kind.name}
         if kind.needs == "target":
-            if row["target"] not in SYMBOLIC_TARGETS and row["target"] not in departments:
-                errors.append(str(_l("処理%(n)s: 対象の部署を選んでください。", n=i + 1)))
-                continue
-            action["target"] = row["target"]
+            target = self.target.data or ""
+            if target not in SYMBOLIC_TARGETS and not db.session.scalar(
+                    sa.select(Department.id).where(Department.code == target)):
+                raise RowError(_l("処理%(n)s: 対象の部署を選んでください。", n=n))
+            action["target"] = target
         elif kind.needs == "value":
-            if not row["value"] or (kind.name == "set_priority" and row["value"] not in PRIORITIES):
-                errors.append(str(_l("処理%(n)s: 値を入力してください（優先度は high, normal, low）。", n=i + 1)))
-                continue
-            action["value"] = row["value"]
-        actions.append(action)
-    if not actions:
-        errors.append(str(_l("処理を1つ以上選んでください。")))
-    return {combinator: leaves}, actions, errors, cond_rows, act_rows
+            value = self.value.data or ""
+            if not value or (kind.name == "set_priority" and value not in PRIORITIES):
+                raise RowError(_l("処理%(n)s: 値を入力してください（優先度は high, normal, low）。", n=n))
+            action["value"] = value
+        return action
+
+
+class RuleRowsForm(Form):
+    """The condition and action rows of the rule editor (cond-0-type …,
+    act-0-type …); the rule's name and the rest are routing.forms.RuleForm."""
+
+    cond = FieldList(FormField(ConditionRowForm), min_entries=CONDITION_ROWS, max_entries=CONDITION_ROWS + 4)
+    act = FieldList(FormField(ActionRowForm), min_entries=ACTION_ROWS, max_entries=ACTION_ROWS + 4)
+
+    def condition(self, combinator: str) -> dict:
+        return {combinator: [entry.form.result for entry in self.cond if entry.form.result is not None]}
+
+    def actions(self) -> list[dict]:
+        return [entry.form.result for entry in self.act if entry.form.result is not None]
+
+    def row_errors(self, *, conditions: bool = True) -> list[str]:
+        """Each row's error in order, and one if no action is chosen. Without
+        `conditions` (a tree deeper than the form, kept as it is) only the actions'."""
+        rows = ([*self.cond] if conditions else []) + [*self.act]
+        errors = [str(error) for entry in rows for error in entry.form.form_errors]
+        if not self.actions():
+            errors.append(str(_l("処理を1つ以上選んでください。")))
+        return errors
+
+
+def rule_rows_form(rule: Rule | None = None, formdata=None) -> tuple[str, RuleRowsForm]:
+    """The rows as posted, or as the rule has them (empty rows to fill in below)."""
+    if formdata is not None:
+        return "", RuleRowsForm(formdata=formdata)
+    combinator, conditions, actions = rows_from_rule(rule)
+    return combinator, RuleRowsForm(data={"cond": conditions, "act": actions})

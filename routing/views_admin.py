@@ -22,7 +22,7 @@ from routing.conditions import ACTIONS, CONDITIONS, SYMBOLIC_TARGETS
 from routing.engine import InputError, evaluate
 from routing.forms import BacktestForm, PreviewForm, PublishForm, RuleForm
 from routing.models import Misroute, Rule, RulesetVersion
-from routing.rule_rows import VALUE_HELP, describe, describe_action, editable, parse_rows, rows_from_rule
+from routing.rule_rows import VALUE_HELP, RuleRowsForm, describe, describe_action, editable, rule_rows_form
 from routing.store import get_version, proposal_input, ruleset_data
 
 bp = Blueprint("routing_admin", __name__, url_prefix="/admin/routing")
@@ -78,11 +78,10 @@ def version(number: int):
                            preview_form=PreviewForm(), backtest_form=BacktestForm())
 
 
-def _rule_form_page(row: RulesetVersion, rule: Rule | None, form: RuleForm, combinator, cond_rows, act_rows,
+def _rule_form_page(row: RulesetVersion, rule: Rule | None, form: RuleForm, combinator, rows: RuleRowsForm,
                     errors=(), status=200):
     return render_template("routing/admin_rule.html", version=row, rule=rule, form=form, combinator=combinator,
-                           cond_rows=cond_rows, act_rows=act_rows, row_errors=list(errors),
-                           editable_tree=rule is None or editable(rule.condition),
+                           rows=rows, row_errors=list(errors), editable_tree=rule is None or editable(rule.condition),
                            describe=describe, **_editor_context()), status
 
 
@@ -99,31 +98,34 @@ def rule(number: int, rule_id: int | None = None):
     if not row.is_draft:
         flash(_l("公開済みの版は変更できません。下書きを作成してから編集してください。"), "error")
         return redirect(url_for("routing_admin.version", number=number))
-    combinator, cond_rows, act_rows = rows_from_rule(rule_row)
-    form = RuleForm(obj=rule_row, combinator=combinator) if request.method == "GET" else RuleForm()
-    if rule_row is None and request.method == "GET":
-        form.priority.data = max([r.priority for r in row.rules] + [0]) + 10
-    if request.method == "POST":
-        valid = form.validate_on_submit()
-        tree, actions, errors, cond_rows, act_rows = parse_rows(request.form, form.combinator.data or "all")
-        if rule_row is not None and not editable(rule_row.condition):
-            tree = rule_row.condition  # a tree deeper than the form can show is kept as it is
-            errors = [e for e in errors if not e.startswith(str(_l("条件")))]
-        if valid and not errors:
-            fields = {"name": form.name.data, "description": form.description.data or "",
-                      "priority": form.priority.data, "condition": tree, "actions": actions,
-                      "stop": bool(form.stop.data)}
-            try:
-                operations.save_rule(row, admin_actor(), fields, rule_row)
-                db.session.commit()
-            except operations.RoutingError as error:
-                db.session.rollback()
-                errors = [str(error.message)]
-            else:
-                flash(_l("ルールを保存しました。"), "success")
-                return redirect(url_for("routing_admin.version", number=number))
-        return _rule_form_page(row, rule_row, form, form.combinator.data, cond_rows, act_rows, errors, 400)
-    return _rule_form_page(row, rule_row, form, combinator, cond_rows, act_rows)
+    if request.method == "GET":
+        combinator, rows = rule_rows_form(rule_row)
+        form = RuleForm(obj=rule_row, combinator=combinator)
+        if rule_row is None:
+            form.priority.data = max([r.priority for r in row.rules] + [0]) + 10
+        return _rule_form_page(row, rule_row, form, combinator, rows)
+    form = RuleForm()
+    _, rows = rule_rows_form(formdata=request.form)
+    valid = form.validate_on_submit()
+    rows.validate()
+    kept_tree = rule_row is not None and not editable(rule_row.condition)
+    errors = rows.row_errors(conditions=not kept_tree)
+    if valid and not errors:
+        # A tree deeper than the form can show is kept as it is.
+        tree = rule_row.condition if kept_tree else rows.condition(form.combinator.data or "all")
+        fields = {"name": form.name.data, "description": form.description.data or "",
+                  "priority": form.priority.data, "condition": tree, "actions": rows.actions(),
+                  "stop": bool(form.stop.data)}
+        try:
+            operations.save_rule(row, admin_actor(), fields, rule_row)
+            db.session.commit()
+        except operations.RoutingError as error:
+            db.session.rollback()
+            errors = [str(error.message)]
+        else:
+            flash(_l("ルールを保存しました。"), "success")
+            return redirect(url_for("routing_admin.version", number=number))
+    return _rule_form_page(row, rule_row, form, form.combinator.data, rows, errors, 400)
 
 
 @bp.route("/versions/<int:number>/rules/<int:rule_id>/delete", methods=["POST"])

@@ -236,3 +236,29 @@ def test_the_editor_shows_misroute_counts_per_rule(admin, make_proposal, make_us
     assert admin.post("/admin/routing/draft").status_code == 302
     draft = version_counts(2)
     assert draft["1区の区レベルのテーマ"] == "2" and draft["3局以上にまたがる"] == "0"
+
+
+def test_each_row_of_the_rule_editor_says_what_is_wrong_with_it(admin):
+    """The rows are a WTForms form (routing.rule_rows): each row with a problem
+    gets its own Japanese message beside it and in the summary; what was
+    typed stays in the form; nothing is saved."""
+    admin.post("/admin/routing/draft")
+    page = admin.post("/admin/routing/versions/2/rules/new", data=_new_rule_form(**{
+        "cond-0-value": "火星区", "cond-1-type": "budget_range", "cond-1-min": "たくさん", "cond-1-value": "",
+        "act-0-type": "set_lead", "act-0-target": "no-such-department", "act-1-type": ""}))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert 'id="cond-0-error">条件1: 「火星区」は使えない値です' in html
+    assert 'id="cond-1-error">条件2: 最小・最大は数字で入力してください。' in html
+    assert 'id="act-0-error">処理1: 対象の部署を選んでください。' in html
+    assert "処理を1つ以上選んでください。" in html and "条件・処理に4件の問題があります" in html
+    assert 'id="cond-2-error"' not in html  # the valid row has no message
+    assert 'name="cond-0-value" value="火星区"' in html and 'value="たくさん"' in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Rule).where(
+        Rule.name == "宮前区の高齢者は健康福祉局へ")) == 0
+    # Full-width digits are read as numbers; a range needs at least one end.
+    ok = admin.post("/admin/routing/versions/2/rules/new", data=_new_rule_form(**{
+        "cond-1-type": "budget_range", "cond-1-min": "１０００", "cond-1-max": "", "cond-1-value": ""}))
+    assert ok.status_code == 302
+    rule = db.session.scalar(sa.select(Rule).where(Rule.name == "宮前区の高齢者は健康福祉局へ"))
+    assert rule.condition["all"][1] == {"type": "budget_range", "value": {"min": 1000}}
