@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from core.calendar import BusinessCalendar
 from core.extensions import db
 from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme
 from core.paging import page_number
+from proposals import metrics
 from proposals.lifecycle import PUBLIC_STATE_OF, PublicState
 from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
 
@@ -295,59 +297,11 @@ def totals(fy: int | None = None) -> dict:
     return _with_rate({"proposals": n, "adopted": int(a or 0), "decided": int(d or 0)})
 
 
-def _days_between(start, end):
-    """Elapsed days (fractional) between two timestamps, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.extract("epoch", end - start) / 86400.0
-    return sa.func.julianday(end) - sa.func.julianday(start)
-
-
 def _local_date(moment):
     """The Asia/Tokyo calendar date of a UTC timestamp, in SQL."""
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.cast(sa.func.timezone("Asia/Tokyo", moment), sa.Date)
     return sa.func.date(moment, "+9 hours")
-
-
-def _percentiles(end_column, paused_seconds, fy: int | None) -> dict[int, dict]:
-    """Per department: count, median and 90th percentile of the days from
-    assignment to `end_column`, less the time the clock stood still while the
-    applicant owed an answer (`paused_seconds`), by the nearest-rank method:
-    percentile_disc on PostgreSQL, window functions (ROW_NUMBER / COUNT OVER)
-    on SQLite; no rows reach Python either way."""
-    days = _days_between(Assignment.assigned_at, end_column) - paused_seconds / 86400.0
-    conditions = [end_column.is_not(None), end_column >= Assignment.assigned_at]
-    if db.session.get_bind().dialect.name == "postgresql":
-        # percentile_disc(p) is the nearest-rank value: the first whose cumulative share reaches p.
-        query = sa.select(
-            Assignment.department_id, sa.func.count(),
-            sa.func.percentile_disc(0.5).within_group(days), sa.func.percentile_disc(0.9).within_group(days),
-        ).where(*conditions)
-        if fy:
-            query = query.join(Proposal, Proposal.id == Assignment.proposal_id).where(Proposal.fiscal_year == fy)
-        rows = db.session.execute(query.group_by(Assignment.department_id)).all()
-        return {dept: {"n": int(n), "median": float(p50), "p90": float(p90)} for dept, n, p50, p90 in rows}
-    # The durations are computed once (a materialised CTE), then ranked per department.
-    base = sa.select(Assignment.department_id.label("department_id"), days.label("days")).where(*conditions)
-    if fy:
-        base = base.join(Proposal, Proposal.id == Assignment.proposal_id).where(Proposal.fiscal_year == fy)
-    durations = base.cte("durations").prefix_with("MATERIALIZED")
-    ranked = sa.select(
-        durations.c.department_id,
-        durations.c.days,
-        sa.func.row_number().over(partition_by=durations.c.department_id, order_by=durations.c.days).label("rn"),
-        sa.func.count().over(partition_by=durations.c.department_id).label("n"),
-    ).subquery()
-    # Nearest rank: the ceil(p * n)-th value; in integers ceil(n/2) = (n+1)/2, ceil(9n/10) = (9n+9)/10.
-    rows = db.session.execute(
-        sa.select(
-            ranked.c.department_id,
-            sa.func.max(ranked.c.n),
-            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.days))),
-            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n * 9 + 9) // 10, ranked.c.days))),
-        ).group_by(ranked.c.department_id)
-    ).all()
-    return {dept: {"n": int(n), "median": float(p50), "p90": float(p90)} for dept, n, p50, p90 in rows}
 
 
 def _within_deadline(fy: int | None) -> dict[int, tuple[int, int]]:
@@ -363,26 +317,31 @@ def _within_deadline(fy: int | None) -> dict[int, tuple[int, int]]:
 
 
 def by_department(fy: int | None = None) -> list[dict]:
-    """Each department's time to acknowledgement and to answer (days,
-    median and 90th percentile) and its share answered by the deadline."""
-    ack = _percentiles(Assignment.acknowledged_at, Assignment.ack_paused_seconds, fy)
-    answer = _percentiles(Assignment.answered_at, Assignment.answer_paused_seconds, fy)
+    """Each department's business days to acknowledgement (every assigned
+    department) and to answer (the lead's), median and 90th percentile, as
+    `proposals.metrics` defines them, and its share answered by the deadline."""
+    calendar = BusinessCalendar.from_database()
+    ack = metrics.summaries_by_department(calendar, Assignment.acknowledged_at, Assignment.ack_paused_seconds,
+                                          fiscal_year=fy)
+    answer = metrics.summaries_by_department(calendar, Assignment.answered_at, Assignment.answer_paused_seconds,
+                                             roles=metrics.ANSWER_ROLES, fiscal_year=fy)
     deadline = _within_deadline(fy)
     ids = set(ack) | set(answer) | set(deadline)
     departments = {d.id: d for d in db.session.scalars(sa.select(Department).where(Department.id.in_(ids)))}
     rows = []
     for dept_id in sorted(ids, key=lambda i: (departments[i].kind != DepartmentKind.TRIAGE, departments[i].id)):
         answered, on_time = deadline.get(dept_id, (0, 0))
-        a, b = ack.get(dept_id), answer.get(dept_id)
+        nothing = metrics.Summary(0, None, None)
+        acked, decided = ack.get(dept_id, nothing), answer.get(dept_id, nothing)
         rows.append({
             "code": departments[dept_id].code,
             "department": Named.of(departments[dept_id]),
-            "ack_n": a["n"] if a else 0,
-            "ack_median": round(a["median"], 1) if a else None,
-            "ack_p90": round(a["p90"], 1) if a else None,
-            "answer_n": b["n"] if b else 0,
-            "answer_median": round(b["median"], 1) if b else None,
-            "answer_p90": round(b["p90"], 1) if b else None,
+            "ack_n": acked.n,
+            "ack_median": acked.median,
+            "ack_p90": acked.p90,
+            "answer_n": decided.n,
+            "answer_median": decided.median,
+            "answer_p90": decided.p90,
             "answered_with_deadline": answered,
             "on_time": on_time,
             "on_time_rate": round(100.0 * on_time / answered, 1) if answered else None,

@@ -1,10 +1,10 @@
 """Figures for the window's dashboard: what is overdue and due soon in each
 department, and each department's response times (median and 90th
-percentile, in business days, to acknowledgement and to answer)."""
+percentile, in business days, to acknowledgement and to the lead's answer),
+as `proposals.metrics` defines them for /stats too."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,26 +14,10 @@ from sqlalchemy.orm import selectinload
 from core.calendar import local_today
 from core.extensions import db
 from core.models import Department
-from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Proposal
+from proposals import metrics
+from proposals.models import Assignment, AssignmentStatus, Proposal
 from responses import deadlines
 from responses.models import DeadlineKind
-
-
-def percentile(values: list[int], fraction: float) -> float | None:
-    """Nearest-rank percentile (no interpolation: a real observed value)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]
-
-
-def median(values: list[int]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 @dataclass
@@ -56,17 +40,11 @@ class DepartmentFigures:
     def due_soon(self) -> int:
         return self.soon_ack + self.soon_answer
 
-    def ack_median(self):
-        return median(self.ack_days)
+    def ack_times(self) -> metrics.Summary:
+        return metrics.Summary.of(self.ack_days)
 
-    def ack_p90(self):
-        return percentile(self.ack_days, 0.9)
-
-    def answer_median(self):
-        return median(self.answer_days)
-
-    def answer_p90(self):
-        return percentile(self.answer_days, 0.9)
+    def answer_times(self) -> metrics.Summary:
+        return metrics.Summary.of(self.answer_days)
 
 
 def department_figures(now: datetime, window_days: int = 365) -> list[DepartmentFigures]:
@@ -113,19 +91,12 @@ def department_figures(now: datetime, window_days: int = 365) -> list[Department
     ).all()
     for assignment in done_rows:
         row = figures_for(assignment.department)
-        row.ack_days.append(_business_days_taken(cal, assignment, assignment.acknowledged_at,
-                                                 assignment.ack_paused_seconds))
-        if assignment.answered_at is not None and assignment.role == AssignmentRole.LEAD:
-            row.answer_days.append(_business_days_taken(cal, assignment, assignment.answered_at,
-                                                        assignment.answer_paused_seconds))
+        row.ack_days.append(metrics.business_days_taken(cal, assignment.assigned_at, assignment.acknowledged_at,
+                                                        assignment.ack_paused_seconds))
+        if assignment.answered_at is not None and assignment.role in metrics.ANSWER_ROLES:
+            row.answer_days.append(metrics.business_days_taken(cal, assignment.assigned_at, assignment.answered_at,
+                                                               assignment.answer_paused_seconds))
     return sorted(by_department.values(), key=lambda f: (-f.overdue, -f.due_soon, f.department.id))
-
-
-def _business_days_taken(cal, assignment: Assignment, done_at: datetime, paused_seconds: int) -> int:
-    """Business days from assignment to `done_at`, without the time the clock
-    stood still for the applicant: the end moves back by that time."""
-    end = max(done_at - timedelta(seconds=paused_seconds or 0), assignment.assigned_at)
-    return cal.business_days_between(local_today(assignment.assigned_at), local_today(end))
 
 
 def overdue_items(now: datetime, limit: int = 50) -> list[tuple[Assignment, deadlines.Standing]]:

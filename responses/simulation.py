@@ -388,15 +388,17 @@ class _Simulation:
                 ending = state.value
             report.classification[ending] += 1
         report.stuck = sum(count for ending, count in report.classification.items() if ending.startswith("STUCK"))
-        from responses.dashboard import department_figures, median, percentile
+        from proposals import metrics
+        from responses.dashboard import department_figures
         from responses.deadlines import tokyo_moment
 
         ack_days, answer_days = [], []
         for figures in department_figures(tokyo_moment(last_day), window_days=10_000):
             ack_days += figures.ack_days
             answer_days += figures.answer_days
-        report.ack_median, report.ack_p90 = median(ack_days), percentile(ack_days, 0.9)
-        report.answer_median, report.answer_p90 = median(answer_days), percentile(answer_days, 0.9)
+        ack, answer = metrics.Summary.of(ack_days), metrics.Summary.of(answer_days)
+        report.ack_median, report.ack_p90 = ack.median, ack.p90
+        report.answer_median, report.answer_p90 = answer.median, answer.p90
 
     def stuck_count(self, today: date, collect: bool = False) -> int:
         return len(self.stuck_proposals(today, collect))

@@ -71,27 +71,47 @@ def test_per_ward_theme_and_kind(known):
 
 
 def test_department_percentiles_and_share_answered_in_time(known):
+    """Business days (proposals.metrics): assigned on Friday 2026-05-01, a Golden Week follows
+    (05-02 to 05-06 closed), so the first business day after it is Thursday 05-07."""
     rows = {r["code"]: r for r in queries.by_department()}
     asao = rows["ward-asao"]
-    # Acknowledged after 1, 2, 3, 4 and 10 days: nearest-rank median 3, 90th percentile 10.
-    assert (asao["ack_n"], asao["ack_median"], asao["ack_p90"]) == (5, 3.0, 10.0)
-    # Answered after 10 days and 14 days 16 hours.
-    assert (asao["answer_n"], asao["answer_median"], asao["answer_p90"]) == (2, 10.0, 14.7)
+    # Acknowledged on 05-02, 05-03, 05-04, 05-05 (all closed: 0 business days) and 05-11 (3):
+    # median 0, 90th percentile 0 + 0.6 * (3 - 0) = 1.8 (position (5 - 1) * 0.9 = 3.6).
+    assert (asao["ack_n"], asao["ack_median"], asao["ack_p90"]) == (5, 0.0, 1.8)
+    # Answered on 05-11 (3) and at 01:00 Tokyo on Saturday 05-16 (7): median 5, p90 3 + 0.9 * 4.
+    assert (asao["answer_n"], asao["answer_median"], asao["answer_p90"]) == (2, 5.0, 6.6)
     assert (asao["answered_with_deadline"], asao["on_time"], asao["on_time_rate"]) == (2, 1, 50.0)
     fy2024 = {r["code"]: r for r in queries.by_department(2024)}["ward-asao"]
-    assert (fy2024["ack_n"], fy2024["ack_median"], fy2024["ack_p90"]) == (2, 1.0, 2.0)
+    assert (fy2024["ack_n"], fy2024["ack_median"], fy2024["ack_p90"]) == (2, 0.0, 0.0)
 
 
 def test_response_times_leave_out_the_time_waiting_for_the_applicant(make_proposal):
     proposal = place(make_proposal, "adopted", fy=2025, wards=("ward-tama",), themes=("disaster",))
-    # Answered 14 days after assignment, 6 of which the department waited for the applicant.
+    # Answered on 05-15 (7 business days after 05-01), 6 days of which the department waited for the
+    # applicant: the end moves back to Saturday 05-09, 2 business days (05-07, 05-08).
     db.session.add(Assignment(proposal_id=proposal.id, department_id=department_id("ward-tama"),
                               role=AssignmentRole.LEAD, status=AssignmentStatus.CLOSED, assigned_at=T0,
-                              acknowledged_at=T0 + timedelta(days=1), answered_at=T0 + timedelta(days=14),
+                              acknowledged_at=T0 + timedelta(days=6), answered_at=T0 + timedelta(days=14),
                               answer_paused_seconds=6 * 86400))
     db.session.commit()
     tama = {r["code"]: r for r in queries.by_department()}["ward-tama"]
-    assert (tama["ack_median"], tama["answer_median"]) == (1.0, 8.0)
+    assert (tama["ack_median"], tama["answer_median"]) == (1.0, 2.0)
+
+
+def test_a_co_departments_opinion_is_not_an_answer(make_proposal):
+    """Acknowledgements count for every assigned department, answers for the lead only."""
+    proposal = place(make_proposal, "adopted", fy=2025, wards=("ward-tama",), themes=("disaster",))
+    for role, acked_after, answered_after in ((AssignmentRole.LEAD, 6, 13), (AssignmentRole.CO, 7, 8)):
+        db.session.add(Assignment(proposal_id=proposal.id, department_id=department_id("ward-tama"), role=role,
+                                  status=AssignmentStatus.CLOSED, assigned_at=T0,
+                                  acknowledged_at=T0 + timedelta(days=acked_after),
+                                  answered_at=T0 + timedelta(days=answered_after)))
+    db.session.commit()
+    tama = {r["code"]: r for r in queries.by_department()}["ward-tama"]
+    # Acknowledged on 05-07 (1) and 05-08 (2); answered by the lead on 05-14 (6), the co-department's
+    # opinion on 05-09 is left out.
+    assert (tama["ack_n"], tama["ack_median"], tama["ack_p90"]) == (2, 1.5, 1.9)
+    assert (tama["answer_n"], tama["answer_median"], tama["answer_p90"]) == (1, 6.0, 6.0)
 
 
 def _csv(client, url):
@@ -119,7 +139,7 @@ def test_pages_and_csv_downloads_show_the_same_figures(client, known):
     assert ["citywide", "全市", "1", "0", "0", ""] in wards
     assert ["ward-asao", "麻生区", "2", "1", "1", "50.0"] in _csv(client, "/stats/wards.csv?fy=2024")
     departments = _csv(client, "/stats/departments.csv")
-    assert ["ward-asao", "麻生区役所", "5", "3.0", "10.0", "2", "10.0", "14.7", "2", "1", "50.0"] in departments
+    assert ["ward-asao", "麻生区役所", "5", "0.0", "1.8", "2", "5.0", "6.6", "2", "1", "50.0"] in departments
     assert ["disaster", "防災・減災", "2", "1", "1", "50.0"] in _csv(client, "/stats/themes.csv")
     assert ["company", "企業", "2", "1", "0", "100.0"] in _csv(client, "/stats/kinds.csv")
     assert client.get("/stats/nothing.csv").status_code == 404

@@ -268,8 +268,8 @@ def _dashboard_row(page: str, department: str) -> list[str]:
 
 
 def test_window_dashboard_figures_for_a_department_with_known_data(app, staff, make_user, make_proposal):
-    """環境局: ten leads acknowledged after 1..10 business days (median 5.5, p90 9), three of them
-    decided after 10, 12 and 15 business days (median 12, p90 15); the seven still open owe their
+    """環境局: ten leads acknowledged after 1..10 business days (median 5.5, p90 9.1), three of them
+    decided after 10, 12 and 15 business days (median 12, p90 12 + 0.8 * 3 = 14.4); the seven still open owe their
     answer on 2026-06-29 (due soon on 06-26); an eleventh never acknowledged (ack due 06-08: overdue)."""
     from core.calendar import BusinessCalendar
     from responses import operations as answers
@@ -298,21 +298,23 @@ def test_window_dashboard_figures_for_a_department_with_known_data(app, staff, m
     with clock.frozen(tokyo_moment(date(2026, 6, 26), 10)):
         page = window_client.get("/window/dashboard").get_data(as_text=True)
     # open, paused, overdue (ack, answer), due soon (ack, answer), ack median / p90, answer median / p90
-    assert _dashboard_row(page, "環境局") == ["8", "0", "1", "0", "0", "7", "5.5", "9", "12", "15"]
+    assert _dashboard_row(page, "環境局") == ["8", "0", "1", "0", "0", "7", "5.5", "9.1", "12", "14.4"]
     overdue = page[page.index('id="h-overdue"'):]
     assert "環境の提案 11" in overdue and "2026-06-08" in overdue
     assert "環境の提案 4" not in overdue  # due soon is not overdue
     with clock.frozen(tokyo_moment(date(2026, 6, 30), 10)):  # a day past the answer deadline
         later = window_client.get("/window/dashboard").get_data(as_text=True)
-    assert _dashboard_row(later, "環境局") == ["8", "0", "1", "7", "0", "0", "5.5", "9", "12", "15"]
+    assert _dashboard_row(later, "環境局") == ["8", "0", "1", "7", "0", "0", "5.5", "9.1", "12", "14.4"]
 
 
 def test_dashboard_percentiles():
-    from responses.dashboard import median, percentile
+    from proposals.metrics import Summary, median, percentile_90
 
     values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-    assert median(values) == 5.5 and percentile(values, 0.9) == 9
-    assert median([]) is None and percentile([4], 0.9) == 4
+    assert median(values) == 5.5 and percentile_90(values) == 9.1
+    assert median([3, 1, 2]) == 2 and percentile_90([10, 12, 15]) == 14.4
+    assert median([]) is None and percentile_90([4]) == 4
+    assert Summary.of([10, 12, 15]) == Summary(3, 12.0, 14.4)
 
 
 def test_a_stale_form_gets_a_clear_conflict_not_a_double_decision(app, proposal, staff):
@@ -386,12 +388,12 @@ def test_closed_day_accepts_full_width_and_explains_bad_dates(app, make_user):
 
 def test_dashboard_response_times_leave_out_the_time_waiting_for_the_applicant():
     from core.calendar import BusinessCalendar
-    from responses.dashboard import _business_days_taken
+    from proposals.metrics import business_days_taken
 
     cal = BusinessCalendar()
-    assigned = Assignment(assigned_at=tokyo_moment(date(2026, 6, 1), 10))  # Mon
+    assigned = tokyo_moment(date(2026, 6, 1), 10)  # Mon
     answered = tokyo_moment(date(2026, 6, 19), 11)  # Fri, three weeks later: 14 business days
-    assert _business_days_taken(cal, assigned, answered, 0) == 14
+    assert business_days_taken(cal, assigned, answered, 0) == 14
     # A week waiting for the applicant: the answer counts as on Fri 6/12, 9 business days.
-    assert _business_days_taken(cal, assigned, answered, 7 * 86400) == 9
-    assert _business_days_taken(cal, assigned, answered, 100 * 86400) == 0  # never before the assignment
+    assert business_days_taken(cal, assigned, answered, 7 * 86400) == 9
+    assert business_days_taken(cal, assigned, answered, 100 * 86400) == 0  # never before the assignment
