@@ -22,63 +22,49 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from core.forms import normalise_email
 from core.models import OrganisationKind
 from intake import normalise as n
+from proposals.labels import LABELS
 from proposals.models import PARTNER_KINDS, SUPPORT_TYPES, ExitStrategy, Scope, Stage
 
 # --- choices with plain-language help ---------------------------------------------------------
 
-ORGANISATION_KINDS = [
-    (OrganisationKind.NPO_CORP.value, _l("NPO法人")),
-    (OrganisationKind.CIVIC_GROUP.value, _l("市民活動団体・任意団体")),
-    (OrganisationKind.COMPANY.value, _l("企業")),
-    (OrganisationKind.NEIGHBORHOOD_ASSOC.value, _l("町内会・自治会")),
-    (OrganisationKind.UNIVERSITY.value, _l("大学・研究機関")),
-    (OrganisationKind.SCHOOL.value, _l("学校")),
-    (OrganisationKind.SOCIAL_WELFARE_COUNCIL.value, _l("社会福祉協議会")),
-    (OrganisationKind.INTERMEDIARY.value, _l("中間支援組織")),
-    (OrganisationKind.OTHER.value, _l("その他")),
-]
+ORGANISATION_KINDS = [(kind.value, LABELS["organisation_kind"][kind.value]) for kind in OrganisationKind]
 
+# Labels from proposals/labels.py (one definition); the help text of each choice is the form's own.
 SCOPES = [
-    (Scope.WARD.value, _l("1つの区"), _l("活動が1つの区の中で行われる場合")),
-    (Scope.MULTI_WARD.value, _l("複数の区"), _l("2つ以上の区にまたがる場合")),
-    (Scope.CITYWIDE.value, _l("市全域"), _l("川崎市全体が対象の場合。区は選ばなくてかまいません")),
-    (Scope.UNDECIDED.value, _l("まだ決まっていない"), _l("場所が決まっていなくても提案できます")),
+    (Scope.WARD.value, LABELS["scope"]["ward"], _l("活動が1つの区の中で行われる場合")),
+    (Scope.MULTI_WARD.value, LABELS["scope"]["multi_ward"], _l("2つ以上の区にまたがる場合")),
+    (Scope.CITYWIDE.value, LABELS["scope"]["citywide"], _l("川崎市全体が対象の場合。区は選ばなくてかまいません")),
+    (Scope.UNDECIDED.value, LABELS["scope"]["undecided"], _l("場所が決まっていなくても提案できます")),
 ]
 
 STAGES = [
-    (Stage.SEED.value, _l("萌芽的な提案（新しい試み）"),
+    (Stage.SEED.value, LABELS["stage"]["seed"],
      _l("これから始める、またはまだ小さく試している段階の取り組みです。前例がなく、どの部署の仕事か決まっていないものも歓迎します。")),
-    (Stage.ESTABLISHED.value, _l("実績のある取組"),
+    (Stage.ESTABLISHED.value, LABELS["stage"]["established"],
      _l("すでに続けてきた活動があり、市と協働して広げたり続けたりしたい取り組みです。")),
 ]
 
-SUPPORT_LABELS = {
-    "funding": (_l("資金"), _l("事業費の一部を市が負担・補助することです。")),
-    "venue": (_l("会場・場所"), _l("市民館や公園など、市の施設や場所を使えるようにすることです。")),
-    "publicity": (_l("広報"), _l("市政だよりや市のウェブサイト、チラシ配架などで知らせることです。")),
-    "coordination": (_l("関係者との調整"), _l("町内会、学校、他の部署など、関係する人や機関との橋渡しです。")),
-    "co_hosting": (_l("共催・後援"), _l("市が主催者の一員や後援者として名前を出すことです。")),
-    "data": (_l("データ・情報の提供"), _l("統計や地図など、市が持つ情報を使えるようにすることです。")),
-    "advice": (_l("助言・相談"), _l("担当部署の職員が専門的な知識で相談に乗ることです。")),
+_SUPPORT_HELP = {
+    "funding": _l("事業費の一部を市が負担・補助することです。"),
+    "venue": _l("市民館や公園など、市の施設や場所を使えるようにすることです。"),
+    "publicity": _l("市政だよりや市のウェブサイト、チラシ配架などで知らせることです。"),
+    "coordination": _l("町内会、学校、他の部署など、関係する人や機関との橋渡しです。"),
+    "co_hosting": _l("市が主催者の一員や後援者として名前を出すことです。"),
+    "data": _l("統計や地図など、市が持つ情報を使えるようにすることです。"),
+    "advice": _l("担当部署の職員が専門的な知識で相談に乗ることです。"),
 }
+SUPPORT_LABELS = {kind: (LABELS["support"][kind], help_text) for kind, help_text in _SUPPORT_HELP.items()}
 
-PARTNER_LABELS = {
-    "city": _l("市（行政）"),
-    "company": _l("企業"),
-    "npo": _l("NPO・市民活動団体"),
-    "neighborhood_assoc": _l("町内会・自治会"),
-    "university": _l("大学・研究機関"),
-    "school": _l("学校"),
-    "social_welfare_council": _l("社会福祉協議会"),
+PARTNER_LABELS = LABELS["partner_kind"]
+
+_EXIT_HELP = {
+    ExitStrategy.POLICY: _l("うまくいったら市の事業や制度として続けてもらう"),
+    ExitStrategy.BUSINESS: _l("参加費や協賛などで、市の支援がなくても団体が続ける"),
+    ExitStrategy.NATIONAL: _l("国や神奈川県の補助・制度を使って続ける"),
+    ExitStrategy.TIME_LIMITED: _l("決まった期間で目的を果たして終える"),
+    ExitStrategy.UNDECIDED: _l("担当部署と相談しながら考えたい"),
 }
-
-EXIT_STRATEGIES = [
-    (ExitStrategy.POLICY.value, _l("制度化・施策化"), _l("うまくいったら市の事業や制度として続けてもらう")),
-    (ExitStrategy.BUSINESS.value, _l("事業化・自走"), _l("参加費や協賛などで、市の支援がなくても団体が続ける")),
-    (ExitStrategy.NATIONAL.value, _l("国・県の制度へ"), _l("国や神奈川県の補助・制度を使って続ける")),
-    (ExitStrategy.TIME_LIMITED.value, _l("期間限定で終了"), _l("決まった期間で目的を果たして終える")),
-    (ExitStrategy.UNDECIDED.value, _l("まだ決まっていない"), _l("担当部署と相談しながら考えたい")),
-]
+EXIT_STRATEGIES = [(kind.value, LABELS["exit_strategy"][kind.value], help_text) for kind, help_text in _EXIT_HELP.items()]
 
 
 def as_choices(pairs) -> list[SelectChoice]:

@@ -1,5 +1,7 @@
 """Plain-language labels of the proposal vocabulary (proposal.md enumerations),
-for pages that show a proposal: `label("scope", proposal.scope)` in templates."""
+for pages that show a proposal: `label("scope", proposal.scope)` in templates.
+The one place these labels are written: the forms of every room take theirs
+from LABELS (the intake form adds its help texts beside them)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,12 @@ LABELS = {
     "support": {
         "funding": _l("資金"), "venue": _l("会場・場所"), "publicity": _l("広報"), "coordination": _l("関係者との調整"),
         "co_hosting": _l("共催・後援"), "data": _l("データ・情報の提供"), "advice": _l("助言・相談"),
+    },
+    # Who a proposal seeks as partners (proposals.models.PARTNER_KINDS).
+    "partner_kind": {
+        "city": _l("市（行政）"), "company": _l("企業"), "npo": _l("NPO・市民活動団体"),
+        "neighborhood_assoc": _l("町内会・自治会"), "university": _l("大学・研究機関"), "school": _l("学校"),
+        "social_welfare_council": _l("社会福祉協議会"),
     },
     "exit_strategy": {
         "policy": _l("制度化・施策化"), "business": _l("事業化・自走"), "national": _l("国・県の制度へ"),

@@ -58,15 +58,7 @@ def nfkc(value):
 
 ORGANISATION_KIND_LABELS = LABELS["organisation_kind"]  # shared with the other rooms (proposals/labels.py)
 
-PARTNER_KIND_LABELS = {
-    "city": _l("市（行政）"),
-    "company": _l("企業"),
-    "npo": _l("NPO・市民活動団体"),
-    "neighborhood_assoc": _l("町内会・自治会"),
-    "university": _l("大学・研究機関"),
-    "school": _l("学校"),
-    "social_welfare_council": _l("社会福祉協議会"),
-}
+PARTNER_KIND_LABELS = LABELS["partner_kind"]
 
 EXIT_REACHED_LABELS = {
     "reached": _l("達成した"),
