@@ -67,6 +67,14 @@ _EXIT_HELP = {
 EXIT_STRATEGIES = [(kind.value, LABELS["exit_strategy"][kind.value], help_text) for kind, help_text in _EXIT_HELP.items()]
 
 
+def _phone_messages(malformed, unassigned) -> dict:
+    return {None: malformed, "phone_unassigned": unassigned}
+
+
+_ERA_DATE_MESSAGE_START = _l("開始日の和暦の日付が、その元号の期間にありません（令和は2019年5月1日から、平成は1989年1月8日から2019年4月30日まで）。「2027-04-01」のように西暦でも入力できます。")
+_ERA_DATE_MESSAGE_END = _l("終了日の和暦の日付が、その元号の期間にありません（令和は2019年5月1日から、平成は1989年1月8日から2019年4月30日まで）。「2028-03-31」のように西暦でも入力できます。")
+
+
 def as_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label, *_ in pairs]
 
@@ -219,7 +227,8 @@ class OrganisationStep(FlaskForm):
                     render_kw={"autocomplete": "street-address"})
     phone = ParsedField(
         _l("団体の電話番号"), parser=lambda v: n.parse_phone(v) if n.nfkc(v) else None,
-        message=_l("電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
+        message=_phone_messages(_l("団体の電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
+                                _l("団体の電話番号は、日本で使われている番号ではありません。市外局番から数字を確かめてください（例: 044-200-0000）。")),
         render_kw={"type": "tel", "autocomplete": "tel"},
     )
     website = ParsedField(
@@ -229,7 +238,8 @@ class OrganisationStep(FlaskForm):
     )
     founded_year = ParsedField(
         _l("設立年"), parser=n.parse_year,
-        message=_l("設立年は西暦4桁（例: 2015）か和暦（例: 平成27年）で入力してください。"),
+        message={None: _l("設立年は西暦4桁（例: 2015）か和暦（例: 平成27年）で入力してください。"),
+                 "era": _l("設立年の和暦がその元号にない年です（昭和は64年、平成は31年まで）。西暦でも入力できます（例: 2015）。")},
         description=_l("西暦でも和暦でもかまいません。例: 2015、平成27年"),
     )
     member_count = ParsedField(
@@ -266,7 +276,8 @@ class ContactStep(FlaskForm):
     )
     contact_phone = ParsedField(
         _l("担当者の電話番号"), parser=lambda v: n.parse_phone(v) if n.nfkc(v) else None,
-        message=_l("電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
+        message=_phone_messages(_l("担当者の電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
+                                _l("担当者の電話番号は、日本で使われている番号ではありません。市外局番から数字を確かめてください（例: 090-1234-5678）。")),
         description=_l("日中に連絡のつく番号。ハイフンや全角数字でもかまいません。"),
         render_kw={"type": "tel", "autocomplete": "tel"},
     )
@@ -336,9 +347,9 @@ class PlanStep(FlaskForm):
     budget_total = _amount(_l("事業費の総額（円）"), _l("おおよそで大丈夫です。例: 800000、80万円"))
     budget_requested = _amount(_l("そのうち市に求める額（円）"), _l("資金の支援を求めない場合は空欄か0にしてください。"))
     period_start = ParsedField(_l("実施期間（開始）"), parser=n.parse_date, render_kw={"type": "date"},
-                               message=_l("開始日を「2027-04-01」のように入力してください。"))
+                               message={None: _l("開始日を「2027-04-01」のように入力してください。"), "era": _ERA_DATE_MESSAGE_START})
     period_end = ParsedField(_l("実施期間（終了）"), parser=n.parse_date, render_kw={"type": "date"},
-                             message=_l("終了日を「2028-03-31」のように入力してください。"))
+                             message={None: _l("終了日を「2028-03-31」のように入力してください。"), "era": _ERA_DATE_MESSAGE_END})
     exit_strategy = RadioField(
         _l("出口戦略"), choices=as_choices(EXIT_STRATEGIES),
         description=_l("出口戦略とは、市の支援が終わったあとに、その取り組みをどうするかという見通しのことです。"),

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+
+import phonenumbers
 
 # Dashes people type between digits (NFKC maps full-width －; these survive it).
 _DASHES = "‐‑‒–—―−ーｰ─━"
@@ -49,31 +51,23 @@ def parse_postal_code(value: object) -> str:
     return f"{text[:3]}-{text[3:]}"
 
 
-_MOBILE = re.compile(r"0[5789]0\d{8}")
-
-
 def parse_phone(value: object) -> str:
-    """Common Japanese formats: 044-200-0000, (044)200-0000, ０９０－１２３４－５６７８,
-    09012345678, +81 90 1234 5678. Returns digits grouped with hyphens."""
-    text = _digits_and_dashes(value)
-    text = re.sub(r"[\s()（）]", lambda m: "-" if m.group() in "()（）" else "", text)
-    if text.startswith("+81"):
-        text = "0" + text[3:].lstrip("-")
-    text = re.sub(r"-+", "-", text).strip("-")
-    digits = text.replace("-", "")
+    """Japanese numbers as people type them: 044-200-0000, (044)200-0000,
+    ０９０－１２３４－５６７８, 09012345678, +81 90 1234 5678. Grouped as Japan's
+    numbering plan groups them (the `phonenumbers` library), whatever hyphens
+    were typed: 0465123456 -> 0465-12-3456 (Odawara's area code is 0465),
+    0312345678 -> 03-1234-5678, 0120123456 -> 0120-123-456.
+    ValueError("phone"): not 10 or 11 digits from a leading 0;
+    ValueError("phone_unassigned"): no such number in the plan."""
+    digits = re.sub(r"[\s()（）-]", "", _digits_and_dashes(value))
+    if digits.startswith("+81"):
+        digits = "0" + digits[3:]
     if not re.fullmatch(r"0\d{9,10}", digits):
         raise ValueError("phone")
-    if "-" in text and len(text.split("-")) == 3:
-        return text  # keep the person's own grouping (area codes vary in length)
-    if _MOBILE.fullmatch(digits):
-        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-    if digits.startswith("0120") and len(digits) == 10:
-        return f"{digits[:4]}-{digits[4:7]}-{digits[7:]}"
-    if digits.startswith(("03", "06")) and len(digits) == 10:
-        return f"{digits[:2]}-{digits[2:6]}-{digits[6:]}"
-    if len(digits) == 10:  # most area codes such as 044 (Kawasaki) have three digits
-        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
-    return digits
+    number = phonenumbers.parse(digits, "JP")
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("phone_unassigned")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 _AMOUNT = re.compile(r"(?:(\d+(?:\.\d+)?)億)?(?:(\d+(?:\.\d+)?)万)?(?:(\d+(?:\.\d+)?)千)?(\d*)")
@@ -135,36 +129,55 @@ def parse_int(value: object, *, suffixes: str = "") -> int | None:
     return int(Decimal(text))  # int(str) refuses more than 4300 digits; the form bounds the value
 
 
-_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988, "S": 1925}
+# Each era's first day (the day after the emperor's accession or the day of it, as the law set it).
+ERA_FIRST_DAYS = {"令和": date(2019, 5, 1), "平成": date(1989, 1, 8), "昭和": date(1926, 12, 25)}
+_ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和"}
+
+
+def _era_last_day(era: str) -> date | None:
+    """The day before the next era began (None for the current era)."""
+    later = [first for first in ERA_FIRST_DAYS.values() if first > ERA_FIRST_DAYS[era]]
+    return min(later) - timedelta(days=1) if later else None
+
+
+def _era_year(era: str, year: str) -> int:
+    return ERA_FIRST_DAYS[era].year - 1 + (1 if year == "元" else int(year))
 
 
 def parse_year(value: object) -> int | None:
-    """'2015', '２０１５年', '平成27年', 'H27' -> 2015."""
+    """'2015', '２０１５年', '平成27年', 'H27' -> 2015. ValueError("era") for a
+    year the era never had (平成32年: 平成 ended in its 31st year)."""
     text = re.sub(r"\s", "", nfkc(value)).removesuffix("年")
     if not text:
         return None
-    for era, offset in _ERAS.items():
-        if text.upper().startswith(era):
-            rest = text[len(era):]
-            rest = "1" if rest == "元" else rest
-            if re.fullmatch(r"\d{1,2}", rest):
-                return offset + int(rest)
-            raise ValueError("year")
+    era_match = re.fullmatch(r"(令和|平成|昭和|[RHS])(\d{1,2}|元)", text, re.IGNORECASE)
+    if era_match:
+        era = _ERA_LETTERS.get(era_match.group(1).upper(), era_match.group(1))
+        year = _era_year(era, era_match.group(2))
+        last_day = _era_last_day(era)
+        if year < ERA_FIRST_DAYS[era].year or (last_day and year > last_day.year):
+            raise ValueError("era")
+        return year
     if re.fullmatch(r"\d{4}", text):
         return int(text)
     raise ValueError("year")
 
 
 def parse_date(value: object) -> date | None:
-    """'2027-04-01', '2027/4/1', '2027年4月1日', '令和9年4月1日' -> date."""
+    """'2027-04-01', '2027/4/1', '2027年4月1日', '令和9年4月1日' -> date.
+    ValueError("era") for an era date outside the era: 令和元年4月1日 was
+    still 平成 (令和 began on 2019-05-01); ValueError("date") otherwise."""
     text = re.sub(r"\s", "", _digits_and_dashes(value))
     if not text:
         return None
-    era_match = re.fullmatch(r"(令和|平成)(\d{1,2}|元)年(\d{1,2})月(\d{1,2})日?", text)
+    era_match = re.fullmatch(r"(令和|平成|昭和)(\d{1,2}|元)年(\d{1,2})月(\d{1,2})日?", text)
     if era_match:
         era, year, month, day = era_match.groups()
-        year = _ERAS[era] + (1 if year == "元" else int(year))
-        return date(year, int(month), int(day))
+        moment = date(_era_year(era, year), int(month), int(day))
+        last_day = _era_last_day(era)
+        if moment < ERA_FIRST_DAYS[era] or (last_day and moment > last_day):
+            raise ValueError("era")
+        return moment
     match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
     if not match:
         raise ValueError("date")

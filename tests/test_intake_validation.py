@@ -48,15 +48,25 @@ def test_bad_postal_codes(typed):
     ("０４４（２００）００００", "044-200-0000"), ("09012345678", "090-1234-5678"), ("０９０ー１２３４ー５６７８", "090-1234-5678"),
     ("+81 90 1234 5678", "090-1234-5678"), ("+81-44-200-0000", "044-200-0000"), ("0312345678", "03-1234-5678"),
     ("0120123456", "0120-123-456"), ("0466-12-3456", "0466-12-3456"),
+    # Grouped by Japan's numbering plan, whatever the person typed: Odawara's area code is 0465.
+    ("0465123456", "0465-12-3456"), ("046-512-3456", "0465-12-3456"), ("０４６５１２３４５６", "0465-12-3456"),
+    ("03-12-345678", "03-1234-5678"), ("0612345678", "06-1234-5678"), ("08012345678", "080-1234-5678"),
+    ("05012345678", "050-1234-5678"), ("0120-12-3456", "0120-123-456"), ("0570123456", "0570-123-456"),
 ])
 def test_japanese_phone_formats(typed, expected):
     assert n.parse_phone(typed) == expected
 
 
-@pytest.mark.parametrize("typed", ["12345", "044-200-000", "090123456789", "電話", "1442000000"])
-def test_bad_phone_numbers(typed):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("typed, kind", [
+    ("12345", "phone"), ("044-200-000", "phone"), ("090123456789", "phone"), ("電話", "phone"),
+    ("1442000000", "phone"),
+    # Ten or eleven digits from 0, but no such number in the plan: 050 (IP phones) has eleven digits.
+    ("0501234567", "phone_unassigned"), ("0012345678", "phone_unassigned"),
+])
+def test_bad_phone_numbers(typed, kind):
+    with pytest.raises(ValueError) as raised:
         n.parse_phone(typed)
+    assert raised.value.args == (kind,)
 
 
 def test_corporate_number_check_digit_follows_the_national_tax_agency_rule():
@@ -78,12 +88,40 @@ def test_years_western_or_japanese_era(typed, expected):
     assert n.parse_year(typed) == expected
 
 
+@pytest.mark.parametrize("typed", ["平成32年", "昭和65年", "H32", "令和0年"])
+def test_an_era_year_the_era_never_had_is_refused(typed):
+    with pytest.raises(ValueError) as raised:
+        n.parse_year(typed)
+    assert raised.value.args == ("era",)
+
+
 @pytest.mark.parametrize("typed, expected", [
     ("2027-04-01", date(2027, 4, 1)), ("2027/4/1", date(2027, 4, 1)), ("２０２７年４月１日", date(2027, 4, 1)),
     ("令和9年4月1日", date(2027, 4, 1)), ("", None),
 ])
 def test_dates(typed, expected):
     assert n.parse_date(typed) == expected
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("令和元年5月1日", date(2019, 5, 1)), ("平成31年4月30日", date(2019, 4, 30)), ("平成元年1月8日", date(1989, 1, 8)),
+    ("昭和64年1月7日", date(1989, 1, 7)), ("昭和元年12月25日", date(1926, 12, 25)),
+])
+def test_each_eras_first_and_last_days(typed, expected):
+    assert n.parse_date(typed) == expected
+
+
+@pytest.mark.parametrize("typed", [
+    "令和元年4月1日",  # still 平成: 令和 began on 2019-05-01
+    "平成31年5月1日",  # already 令和
+    "平成元年1月7日",  # still 昭和: 平成 began on 1989-01-08
+    "昭和64年1月8日",  # already 平成
+    "昭和元年12月24日",  # still 大正
+])
+def test_an_era_date_outside_its_era_is_refused(typed):
+    with pytest.raises(ValueError) as raised:
+        n.parse_date(typed)
+    assert raised.value.args == ("era",)
 
 
 def test_nfkc_and_kana():
@@ -164,17 +202,22 @@ def test_lengths(client, draft, step, field, limit):
     (1, "corporate_number", "1000012050002", "チェック用の数字が合いません"),
     (1, "corporate_number", "12345", "13桁の数字"),
     (1, "postal_code", "216-001", "郵便番号は7桁"),
-    (1, "phone", "12345", "電話番号は市外局番から"),
+    (1, "phone", "12345", "団体の電話番号は市外局番から"),
+    (1, "phone", "0501234567", "団体の電話番号は、日本で使われている番号ではありません"),
     (1, "website", "ホームページ", "ウェブサイトのアドレス"),
     (1, "founded_year", "昔", "設立年は西暦4桁"),
     (1, "founded_year", "2999", "今年までの年"),
+    (1, "founded_year", "平成32年", "設立年の和暦がその元号にない年です"),
     (1, "member_count", "たくさん", "人数は数字で"),
     (1, "name_kana", "NPO Takatsu", "ひらがなかカタカナ"),
     (2, "contact_email", "ichiro@", "メールアドレスの形式"),
-    (2, "contact_phone", "0901234", "電話番号は市外局番から"),
+    (2, "contact_phone", "0901234", "担当者の電話番号は市外局番から"),
+    (2, "contact_phone", "0012345678", "担当者の電話番号は、日本で使われている番号ではありません"),
     (5, "budget_total", "たくさん", "金額は円単位"),
     (5, "budget_requested", "900000", "総額を超えています"),
     (5, "period_start", "来年", "開始日を"),
+    (5, "period_start", "令和元年4月1日", "開始日の和暦の日付が、その元号の期間にありません（令和は2019年5月1日から"),
+    (5, "period_end", "平成31年5月1日", "終了日の和暦の日付が、その元号の期間にありません"),
     (5, "period_end", "2027-03-31", "終了日は開始日以降"),
 ])
 def test_each_check_names_the_field_and_the_fix(client, draft, step, field, typed, message):
