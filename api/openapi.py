@@ -4,7 +4,7 @@ from __future__ import annotations
 
 PROPOSAL = {
     "type": "object",
-    "description": "A proposal in the shape of shared reference proposal.md.",
+    "description": "A proposal in the shape of docs/proposal.md in the repository.",
     "properties": {
         "title": {"type": "string"}, "summary": {"type": "string"}, "issue": {"type": "string"},
         "activities": {"type": "string"}, "outcomes": {"type": "string"},

@@ -1,4 +1,4 @@
-"""Plain-language labels of the proposal vocabulary (proposal.md enumerations),
+"""Plain-language labels of the proposal vocabulary (the enumerations of docs/proposal.md),
 for pages that show a proposal: `label("scope", proposal.scope)` in templates.
 The one place these labels are written: the forms of every room take theirs
 from LABELS (the intake form adds its help texts beside them)."""

@@ -33,38 +33,39 @@ class Transition:
     public: bool  # visible on the applicant's timeline
 
 
-def _t(source, target, parties, *, comment=False, public=True) -> Transition:
-    return Transition(State(source), State(target), frozenset(Party(p) for p in parties), comment, public)
+def _transition(source, target, parties, *, comment=False, public=True) -> Transition:
+    return Transition(State(source), State(target), frozenset(parties), comment, public)
 
 
-A, W, D, S = "applicant", "window", "department", "system"
 _OPEN_FOR_WITHDRAWAL = ("submitted", "triage", "assigned", "info_requested", "in_consultation")
 
 TRANSITIONS: tuple[Transition, ...] = (
-    _t("draft", "submitted", [A]),
-    _t("submitted", "triage", [S, W]),
-    _t("submitted", "assigned", [S, W]),  # auto-routing above the confidence threshold
-    _t("triage", "assigned", [W]),
-    _t("triage", "info_requested", [W], comment=True),
-    _t("triage", "merged", [W], comment=True),
-    _t("submitted", "merged", [W], comment=True),
-    _t("assigned", "triage", [D, W], comment=True, public=False),  # "not ours": back to triage, never dropped
-    _t("assigned", "info_requested", [D, W], comment=True),
-    _t("assigned", "in_consultation", [D, W]),
-    _t("assigned", "adopted", [D], comment=True),
-    _t("assigned", "not_adopted", [D], comment=True),
-    _t("in_consultation", "info_requested", [D, W], comment=True),
-    _t("in_consultation", "triage", [D, W], comment=True, public=False),
-    _t("in_consultation", "adopted", [D], comment=True),
-    _t("in_consultation", "not_adopted", [D], comment=True),
+    _transition("draft", "submitted", [Party.APPLICANT]),
+    _transition("submitted", "triage", [Party.SYSTEM, Party.WINDOW]),
+    # Auto-routing above the confidence threshold.
+    _transition("submitted", "assigned", [Party.SYSTEM, Party.WINDOW]),
+    _transition("triage", "assigned", [Party.WINDOW]),
+    _transition("triage", "info_requested", [Party.WINDOW], comment=True),
+    _transition("triage", "merged", [Party.WINDOW], comment=True),
+    _transition("submitted", "merged", [Party.WINDOW], comment=True),
+    # "Not ours": back to triage, never dropped.
+    _transition("assigned", "triage", [Party.DEPARTMENT, Party.WINDOW], comment=True, public=False),
+    _transition("assigned", "info_requested", [Party.DEPARTMENT, Party.WINDOW], comment=True),
+    _transition("assigned", "in_consultation", [Party.DEPARTMENT, Party.WINDOW]),
+    _transition("assigned", "adopted", [Party.DEPARTMENT], comment=True),
+    _transition("assigned", "not_adopted", [Party.DEPARTMENT], comment=True),
+    _transition("in_consultation", "info_requested", [Party.DEPARTMENT, Party.WINDOW], comment=True),
+    _transition("in_consultation", "triage", [Party.DEPARTMENT, Party.WINDOW], comment=True, public=False),
+    _transition("in_consultation", "adopted", [Party.DEPARTMENT], comment=True),
+    _transition("in_consultation", "not_adopted", [Party.DEPARTMENT], comment=True),
     # The applicant's answer resumes the clock where it stopped.
-    _t("info_requested", "triage", [A, W]),
-    _t("info_requested", "assigned", [A, W]),
-    _t("info_requested", "in_consultation", [A, W]),
-    _t("adopted", "in_progress", [D, W]),
-    _t("in_progress", "completed", [D, W]),
-    _t("completed", "evaluated", [D, W], comment=True),
-    *(_t(source, "withdrawn", [A, W]) for source in _OPEN_FOR_WITHDRAWAL),
+    _transition("info_requested", "triage", [Party.APPLICANT, Party.WINDOW]),
+    _transition("info_requested", "assigned", [Party.APPLICANT, Party.WINDOW]),
+    _transition("info_requested", "in_consultation", [Party.APPLICANT, Party.WINDOW]),
+    _transition("adopted", "in_progress", [Party.DEPARTMENT, Party.WINDOW]),
+    _transition("in_progress", "completed", [Party.DEPARTMENT, Party.WINDOW]),
+    _transition("completed", "evaluated", [Party.DEPARTMENT, Party.WINDOW], comment=True),
+    *(_transition(source, "withdrawn", [Party.APPLICANT, Party.WINDOW]) for source in _OPEN_FOR_WITHDRAWAL),
 )
 
 _BY_EDGE: dict[tuple[State, State], Transition] = {(t.source, t.target): t for t in TRANSITIONS}
@@ -72,10 +73,6 @@ _BY_EDGE: dict[tuple[State, State], Transition] = {(t.source, t.target): t for t
 
 def find_transition(source: State, target: State) -> Transition | None:
     return _BY_EDGE.get((State(source), State(target)))
-
-
-def targets_from(source: State) -> list[State]:
-    return [t.target for t in TRANSITIONS if t.source == source]
 
 
 class PublicState(enum.StrEnum):

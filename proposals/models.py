@@ -1,5 +1,5 @@
 """The Proposal aggregate: proposal, its themes and wards, assignments,
-messages and attachments. Fields follow shared reference/proposal.md."""
+messages and attachments. Fields follow docs/proposal.md."""
 
 from __future__ import annotations
 

@@ -449,7 +449,7 @@ def remove_keyword(actor: Actor, keyword: Keyword) -> None:
 
 def set_theme_owner(theme: Theme, owner: Department | None, ward_level: bool, actor: Actor) -> None:
     """Who owns a theme, and whether a ward office may lead one-ward proposals
-    on it: data the rules read (ROUTING_POLICY.md), changed by administrators."""
+    on it: data the rules read (docs/routing-policy.md), changed by administrators."""
     before = {"owner": theme.owner.code if theme.owner else None, "ward_level": theme.ward_level}
     theme.owner_id = owner.id if owner else None
     theme.ward_level = bool(ward_level)

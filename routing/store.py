@@ -1,5 +1,5 @@
 """Between the database and the pure engine: ruleset versions and the
-dictionary as RulesetData, proposals as the plain data of proposal.md."""
+dictionary as RulesetData, proposals as the plain data of docs/proposal.md."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def department_ids(codes: list[str]) -> dict[str, int]:
 
 
 def proposal_input(proposal: Proposal) -> dict:
-    """A stored proposal as the plain data of proposal.md."""
+    """A stored proposal as the plain data of docs/proposal.md."""
     organisation = proposal.organisation
     return {
         "title": proposal.title or "",

@@ -1,5 +1,5 @@
 """Lead accuracy of the default Kawasaki ruleset on labelled, realistic
-proposals (expected_lead per ROUTING_POLICY.md), through the database-backed
+proposals (expected_lead per docs/routing-policy.md), through the database-backed
 ruleset as seeded. routing_labelled.jsonl was used while the dictionary and
 thresholds were written; routing_heldout.jsonl was written afterwards and
 not tuned against."""

@@ -1,4 +1,4 @@
-"""The pure engine: Japanese text reading and ROUTING_POLICY.md, without HTTP
+"""The pure engine: Japanese text reading and docs/routing-policy.md, without HTTP
 or the database (the ruleset comes from the shipped data files)."""
 
 from __future__ import annotations
