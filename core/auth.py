@@ -91,10 +91,17 @@ def staff_required(*roles: Role):
 
 
 def applicant_required(view):
+    """Only applicants (Role.APPLICANT): staff work on their own pages and are
+    refused here (403). An applicant need not belong to an organisation yet:
+    the first proposal creates it, and every applicant page shows only the
+    user's own organisations' data."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             return unauthorized()
+        if current_user.role != Role.APPLICANT:
+            abort(403)
         return view(*args, **kwargs)
 
     return wrapped

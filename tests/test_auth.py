@@ -170,3 +170,23 @@ def test_session_cookie_is_httponly_and_secure_in_production(monkeypatch, tmp_pa
     config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s" * 40})
     assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.parametrize("path", ["/my", "/my/settings", "/partners/interests"])
+def test_applicant_pages_are_for_applicants_only(app, make_user, make_organisation, path):
+    """applicant_required: staff of every role are refused (403); an applicant is let in whether or
+    not they belong to an organisation yet (the first proposal creates it); nobody signed in is
+    sent to sign in."""
+    from intake_helpers import sign_in
+
+    assert app.test_client().get(path).status_code == 302
+    for role in ("window", "department_staff", "department_manager", "admin"):
+        client = app.test_client()
+        sign_in(client, make_user(role))
+        assert client.get(path).status_code == 403, role
+    member = make_user("applicant")
+    make_organisation(name="みやまえ寄り合い", members=[member])
+    for applicant in (make_user("applicant"), member):  # without, then with an organisation
+        client = app.test_client()
+        sign_in(client, applicant)
+        assert client.get(path).status_code == 200

@@ -394,9 +394,10 @@ def test_other_organisations_and_staff_cannot_open_the_status_page(app, setup, m
     proposal, _, _ = setup
     outsider = make_user("applicant")
     make_organisation(name="別の団体", members=[outsider])
-    for user in (outsider, make_user("window")):
-        _, response = page_for(app, user, f"/my/proposals/{proposal.reference}")
-        assert response.status_code == 404
+    _, response = page_for(app, outsider, f"/my/proposals/{proposal.reference}")
+    assert response.status_code == 404  # another organisation's proposal is not there for them
+    _, response = page_for(app, make_user("window"), f"/my/proposals/{proposal.reference}")
+    assert response.status_code == 403  # staff are not applicants: refused before any lookup
     client = app.test_client()
     assert client.get(f"/my/proposals/{proposal.reference}").status_code == 302  # sign in first
 
