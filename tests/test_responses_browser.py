@@ -75,22 +75,17 @@ def test_request_information_reply_and_adopt_in_the_browser(app, live_server, br
 
     # The applicant replies on their status page.
     status_path = f"/my/proposals/{reference}"
-    has_status_page = "intake.status" in app.view_functions
     applicant_context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
     home = applicant_context.new_page()
-    if has_status_page:
-        _applicant_signs_in(home, live_server, applicant, status_path)
-        home.goto(f"{live_server.url}{status_path}")
-        assert home.get_by_text(QUESTION).first.is_visible()
-        screenshot(home, "responses-05-applicant-question")
-        answer_form = home.locator("#answer form") if home.locator("#answer form").count() else \
-            home.locator("form:has(textarea[name=body])").first
-        answer_form.locator("textarea[name=body]").fill(REPLY)
-        answer_form.locator("button[type=submit]").click()
-        screenshot(home, "responses-06-applicant-replied")
-    else:  # the intake room's status page is not on this branch: the same operation it calls
-        operations.answer_info_request(db.session.get(Proposal, proposal.id), Actor.of_user(applicant), REPLY)
-        db.session.commit()
+    _applicant_signs_in(home, live_server, applicant, status_path)
+    home.goto(f"{live_server.url}{status_path}")
+    assert home.get_by_text(QUESTION).first.is_visible()
+    screenshot(home, "responses-05-applicant-question")
+    answer_form = home.locator("#answer form") if home.locator("#answer form").count() else \
+        home.locator("form:has(textarea[name=body])").first
+    answer_form.locator("textarea[name=body]").fill(REPLY)
+    answer_form.locator("button[type=submit]").click()
+    screenshot(home, "responses-06-applicant-replied")
     db.session.expire_all()
     assert db.session.get(Proposal, proposal.id).state == State.ASSIGNED
 
@@ -110,9 +105,6 @@ def test_request_information_reply_and_adopt_in_the_browser(app, live_server, br
     db.session.expire_all()
     assert db.session.get(Proposal, proposal.id).state == State.ADOPTED
 
-    if not has_status_page:
-        pytest.skip("intake.status (/my/proposals/<reference>) is not on this branch yet: "
-                    "the applicant's reply and timeline steps need the intake room")
     # The applicant's timeline shows each step.
     home.goto(f"{live_server.url}{status_path}")
     timeline = home.content()
