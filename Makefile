@@ -48,8 +48,10 @@ run: seed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# vulture: dead code (paths and settings in pyproject.toml; what frameworks call: tools/vulture_whitelist.py).
 lint: $(BIN)/activate
 	$(BIN)/ruff check .
+	$(BIN)/vulture
 
 check-migrations: install
 	DATABASE_URL=$${TEST_DATABASE_URL:-sqlite:////tmp/window-check.sqlite3} sh -c '$(BIN)/flask db upgrade && $(BIN)/flask db check'

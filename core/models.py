@@ -61,7 +61,7 @@ class UTCDateTimeType(sa.types.TypeDecorator):
 UTCDateTime = UTCDateTimeType()
 
 
-def render_migration_item(type_, obj, autogen_context):
+def render_migration_item(type_, obj, _autogen_context):
     """Alembic renders our column types as plain SQLAlchemy types."""
     if type_ == "type" and isinstance(obj, UTCDateTimeType):
         return "sa.DateTime(timezone=True)"
@@ -320,12 +320,12 @@ class AppendOnlyError(RuntimeError):
 
 
 @sa_event.listens_for(Event, "before_update")
-def _events_are_append_only(mapper, connection, target):  # noqa: ARG001
+def _events_are_append_only(_mapper, _connection, _target):
     raise AppendOnlyError("events are append-only")
 
 
 @sa_event.listens_for(Event, "before_delete")
-def _events_are_never_deleted(mapper, connection, target):  # noqa: ARG001
+def _events_are_never_deleted(_mapper, _connection, _target):
     raise AppendOnlyError("events are append-only")
 
 

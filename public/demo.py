@@ -29,7 +29,6 @@ from core.extensions import db
 from core.models import (
     ActorKind,
     Department,
-    DepartmentKind,
     Event,
     Membership,
     Organisation,
@@ -685,8 +684,3 @@ class _Builder:
             self.event(proposal, answered_at, "partner_interest_accepted", answered_by,
                        data={"interest_id": interest.id, "demo": True})
         return interest
-
-
-def ward_department_kinds() -> set[str]:
-    """For tests: every ward code the demo uses exists as a ward office."""
-    return {d.code for d in db.session.scalars(sa.select(Department).where(Department.kind == DepartmentKind.WARD))}

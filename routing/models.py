@@ -97,7 +97,7 @@ def _committed_status(ruleset: "RulesetVersion") -> RulesetStatus | None:
 
 
 @sa_event.listens_for(sa.orm.Session, "before_flush")
-def _published_rules_are_immutable(session, flush_context, instances):  # noqa: ARG001
+def _published_rules_are_immutable(session, _flush_context, _instances):
     """A published (or retired) version never changes: its rules, their
     conditions and actions stay as they were when it was published. Only
     its status may move from published to retired."""
