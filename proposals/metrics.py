@@ -134,7 +134,10 @@ def summaries_by_department(calendar: BusinessCalendar, end_column, paused_colum
     days = sa.case((elapsed < 0, 0), else_=elapsed)
     durations = (
         sa.select(Assignment.department_id.label("department_id"), days.label("days"))
-        .join(start, start.c.day == _local_date(Assignment.assigned_at))
+        # Outer joins also for the start (always found): SQLite keeps the order of LEFT JOINs, so it scans
+        # the assignments once and looks each date up (an automatic index), instead of scanning every
+        # assignment for every day of the table (minutes at 100,000 proposals).
+        .outerjoin(start, start.c.day == _local_date(Assignment.assigned_at))
         .outerjoin(end, end.c.day == _local_date(end_column, paused_column))
         .where(*conditions)
     )
