@@ -67,5 +67,5 @@ name_on  # core/departments.py: a department's name on a given day (renamed depa
 matcher_from  # routing/engine.py: unused; the Japanese text layer work removes it with the engine's matcher
 Hit  # routing/text.py: unused; routing/text.py is being replaced by the Japanese text layer
 _.find  # routing/text.py KeywordIndex.find: unused, same
-due_at_end_of  # responses/deadlines.py: unused; the split of responses/deadlines.py removes it
-local  # responses/deadlines.py: unused; same
+due_at_end_of  # responses/clock.py (B owns it): unused, left for B to remove
+local  # responses/clock.py (B owns it): unused, same
