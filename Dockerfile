@@ -1,10 +1,10 @@
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 FLASK_APP=core:create_app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 FLASK_APP=window:create_app
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN for room in core proposals intake routing responses public api; do \
+RUN for room in core proposals intake routing responses public api window; do \
       if [ -f $room/translations/en/LC_MESSAGES/messages.po ]; then pybabel compile -d $room/translations -l en; fi; \
     done
 # Uploads live outside the web root, in a volume: the directory is created here owned by
@@ -12,4 +12,4 @@ RUN for room in core proposals intake routing responses public api; do \
 RUN useradd --create-home window && mkdir -p /app/instance /data/uploads && chown -R window /app/instance /data/uploads
 USER window
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "core:create_app()"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "window:create_app()"]

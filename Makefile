@@ -3,8 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
-ROOMS  := core proposals intake routing responses public api
-export FLASK_APP := core:create_app
+ROOMS  := core proposals intake routing responses public api window
 
 .PHONY: run test install translations migrate seed lint check-migrations extract-messages worker beat bench clean
 
@@ -48,10 +47,12 @@ run: seed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# vulture: dead code (paths and settings in pyproject.toml; what frameworks call: tools/vulture_whitelist.py).
+# Style, dead code (vulture: tools/vulture_whitelist.py) and the layers (pyproject.toml
+# [tool.importlinter], docs/architecture.md).
 lint: $(BIN)/activate
 	$(BIN)/ruff check .
 	$(BIN)/vulture
+	$(BIN)/lint-imports
 
 check-migrations: install
 	DATABASE_URL=$${TEST_DATABASE_URL:-sqlite:////tmp/window-check.sqlite3} sh -c '$(BIN)/flask db upgrade && $(BIN)/flask db check'

@@ -4,7 +4,7 @@ With REDIS_URL set, Redis is the broker; without it, tasks run in-process
 (the embedded default), so this module is only needed in production.
 """
 
-from core import create_app
+from window import create_app
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]

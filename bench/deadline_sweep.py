@@ -26,12 +26,12 @@ import sqlalchemy as sa  # noqa: E402
 def main(count: int, url: str | None) -> None:
     from flask_migrate import upgrade
 
-    from core import create_app
     from core.extensions import db
     from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Role, User
     from core.seed import seed_reference
     from proposals.models import Assignment, Proposal
     from responses.deadlines import calendar, sweep, tokyo_moment
+    from window import create_app
 
     url = url or f"sqlite:///{tempfile.mkdtemp(prefix='sweep-bench-')}/bench.sqlite3"
     if url.startswith("postgresql://"):

@@ -41,13 +41,13 @@ def _timed(client, path: str, runs: int = 30) -> tuple[float, float]:
 def main(count: int, url: str | None) -> None:
     from flask_migrate import upgrade
 
-    from core import create_app
     from core.audit import Actor, record_event
     from core.extensions import db
     from core.models import Membership, Organisation, User
     from core.seed import seed_reference
     from intake.access import applicant_proposals_clause
     from proposals.models import Attachment, Message, Proposal
+    from window import create_app
 
     url = url or f"sqlite:///{tempfile.mkdtemp(prefix='intake-bench-')}/bench.sqlite3"
     if url.startswith("postgresql://"):
@@ -106,7 +106,7 @@ def main(count: int, url: str | None) -> None:
                                 sha256="0" * 64, storage_key="a" * 64)
         db.session.add(attachment)
         db.session.commit()
-        from intake.files import path_for
+        from proposals.attachments import path_for
 
         path_for(attachment.storage_key).parent.mkdir(parents=True, exist_ok=True)
         path_for(attachment.storage_key).write_bytes(b"x")

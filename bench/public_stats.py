@@ -125,10 +125,10 @@ def fetch(client, url: str) -> None:
 def main() -> None:
     from flask_migrate import upgrade
 
-    from core import create_app
     from core.extensions import db
     from core.seed import seed_reference
     from public import queries
+    from window import create_app
 
     url = _url()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://", 1),

@@ -24,7 +24,6 @@ def main(n: int = 20000) -> None:
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    from core import create_app
     from core.auth import hash_password
     from core.extensions import db
     from core.models import Department, Organisation, OrganisationKind, Role, Theme, User, utcnow
@@ -32,6 +31,7 @@ def main(n: int = 20000) -> None:
     from routing.operations import backtest
     from routing.seed import seed_routing
     from routing.store import get_version
+    from window import create_app
 
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})

@@ -1,43 +1,20 @@
-"""Reference data (departments, themes) and demo data. Every step looks
-before it writes, so running `flask seed` twice changes nothing."""
+"""Reference data: departments and themes. Every step looks before it
+writes, so running `flask seed` twice changes nothing. The demo data is the
+demo/ package's; `flask seed` (window/seed.py) runs both."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
 
-from core.audit import Actor
 from core.extensions import db
-from core.models import (
-    Department,
-    DepartmentKind,
-    DepartmentName,
-    Membership,
-    Organisation,
-    OrganisationKind,
-    Role,
-    Theme,
-    User,
-)
+from core.models import Department, DepartmentKind, DepartmentName, Theme
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-DEMO_PASSWORD = "demo-pass-2026"
 REFERENCE_DAY = date(2016, 4, 1)  # the names in the reference data date from the 2016 reorganisation
-
-DEMO_STAFF = [
-    ("admin@city.example.jp", "管理者 太郎", Role.ADMIN, "jichi"),
-    ("window@city.example.jp", "窓口 花子", Role.WINDOW, "jichi"),
-    ("window-manager@city.example.jp", "窓口 課長", Role.DEPARTMENT_MANAGER, "jichi"),
-    ("fukushi@city.example.jp", "福祉 一郎", Role.DEPARTMENT_STAFF, "kenko-fukushi"),
-    ("fukushi-manager@city.example.jp", "福祉 課長", Role.DEPARTMENT_MANAGER, "kenko-fukushi"),
-    ("kodomo@city.example.jp", "未来 二郎", Role.DEPARTMENT_STAFF, "kodomo-mirai"),
-    ("miyamae@city.example.jp", "宮前 三郎", Role.DEPARTMENT_STAFF, "ward-miyamae"),
-    ("miyamae-manager@city.example.jp", "宮前 区長", Role.DEPARTMENT_MANAGER, "ward-miyamae"),
-]
-DEMO_APPLICANT = "npo@example.org"
 
 
 def load_yaml(name: str) -> list[dict]:
@@ -72,175 +49,3 @@ def seed_reference() -> dict[str, int]:
 
 def department(code: str) -> Department:
     return db.session.scalar(sa.select(Department).where(Department.code == code))
-
-
-def seed_demo_users() -> int:
-    from core.auth import hash_password
-
-    added = 0
-    password_hash = None
-    for email, name, role, dept_code in DEMO_STAFF:
-        if db.session.scalar(sa.select(User.id).where(User.email == email)):
-            continue
-        password_hash = password_hash or hash_password(DEMO_PASSWORD)
-        db.session.add(User(email=email, name=name, role=role, department=department(dept_code),
-                            password_hash=password_hash))
-        added += 1
-    db.session.flush()
-    return added
-
-
-DEMO_ORGANISATIONS = [
-    dict(name="NPO法人みやまえ寄り合い", name_kana="みやまえよりあい", kind=OrganisationKind.NPO_CORP,
-         city="川崎市宮前区", corporate_number="9234567890123", representative="寄合 一子"),
-    dict(name="株式会社かわさきテック", name_kana="かわさきてっく", kind=OrganisationKind.COMPANY,
-         city="川崎市中原区", representative="技術 太郎"),
-    dict(name="麻生区たちばな町内会", name_kana="あさおくたちばなちょうないかい", kind=OrganisationKind.NEIGHBORHOOD_ASSOC,
-         city="川崎市麻生区", representative="橘 会長"),
-]
-
-# (title, organisation index, themes, scope, wards, stage, final state, summary)
-DEMO_PROPOSALS = [
-    ("宮前区の高齢者サロンとスマホ相談会", 0, ["welfare-elderly", "digital"], "ward", ["ward-miyamae"], "established",
-     "assigned", "地域の高齢者が集うサロンで、スマートフォンの使い方を学生ボランティアが教える相談会を開きます。"),
-    ("多摩川河川敷の清掃と外来植物の調査", 1, ["environment", "parks-greenery"], "multi_ward",
-     ["ward-tama", "ward-takatsu"], "established", "triage",
-     "社員ボランティアと市民で河川敷を清掃し、外来植物の分布を調べて地図にします。"),
-    ("こども食堂と学習支援のネットワークづくり", 0, ["child-poverty", "youth"], "citywide", [], "seed", "info_requested",
-     "市内のこども食堂をつなぎ、食材の融通と学習支援ボランティアの共有を進めます。"),
-    ("町内会の防災マップづくり", 2, ["disaster", "community"], "ward", ["ward-asao"], "established", "in_consultation",
-     "町内会の住民と大学生が歩いて危険箇所を調べ、防災マップを作って全戸に配ります。"),
-    ("商店街の空き店舗を使ったコワーキング", 1, ["industry"], "ward", ["ward-nakahara"], "established", "adopted",
-     "商店街の空き店舗をコワーキングスペースにし、創業相談と地域イベントを行います。"),
-    ("外国につながる子どもの日本語教室", 0, ["multicultural", "school-education"], "ward", ["ward-kawasaki"],
-     "established", "not_adopted", "放課後に外国につながる子どもの日本語と教科学習を支える教室を開きます。"),
-    ("ごみ分別アプリの多言語化", 1, ["waste", "digital"], "citywide", [], "seed", "withdrawn",
-     "ごみ分別アプリを多言語にして、外国人住民にも分かりやすくします。"),
-    ("公園に高齢者向けの健康遊具を置き、体操教室を開く", 2, ["welfare-elderly", "parks-greenery"], "citywide", [],
-     "established", "handed_back",
-     "市内の公園に高齢者向けの健康遊具を置き、町内会と大学が週1回の体操教室を開きます。"),
-]
-
-# The demo's hand-back: the department says why it is not theirs and which one is.
-DEMO_HAND_BACK = ("遊具の設置は公園を管理する部署の所管です。体操教室は協力できます。", "parks-greenery")
-
-# How each demo proposal gets to its state, one transition at a time.
-_PATHS = {
-    "triage": [],
-    "assigned": ["assigned"],
-    "info_requested": ["assigned", "info_requested"],
-    "in_consultation": ["assigned", "in_consultation"],
-    "adopted": ["assigned", "in_consultation", "adopted"],
-    "not_adopted": ["assigned", "not_adopted"],
-    "withdrawn": ["withdrawn"],
-    "handed_back": ["assigned", "not_ours"],  # back in triage: the desk shows who refused and why
-}
-
-
-def seed_demo_proposals() -> int:
-    from proposals.models import Proposal
-
-    if db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)):
-        return 0  # demo proposals exist already (or real ones: leave them alone)
-    applicant = _demo_applicant()
-    organisations = [_organisation(spec, applicant) for spec in DEMO_ORGANISATIONS]
-    for spec in DEMO_PROPOSALS:
-        _demo_proposal(spec, organisations, applicant)
-    return len(DEMO_PROPOSALS)
-
-
-def _demo_applicant() -> User:
-    user = db.session.scalar(sa.select(User).where(User.email == DEMO_APPLICANT))
-    if user is None:
-        user = User(email=DEMO_APPLICANT, name="寄合 一子", role=Role.APPLICANT)
-        db.session.add(user)
-        db.session.flush()
-    return user
-
-
-def _organisation(spec: dict, member: User) -> Organisation:
-    organisation = db.session.scalar(sa.select(Organisation).where(Organisation.name == spec["name"]))
-    if organisation is None:
-        organisation = Organisation(**spec)
-        organisation.memberships.append(Membership(user=member))
-        db.session.add(organisation)
-        db.session.flush()
-    return organisation
-
-
-def _demo_proposal(spec, organisations, applicant) -> None:
-    from proposals import operations
-    from proposals.models import Assignment, AssignmentRole, Proposal, ProposalTheme, ProposalWard, State
-
-    title, org_index, theme_codes, scope, ward_codes, stage, final_state, summary = spec
-    proposal = Proposal(
-        title=title, summary=summary, issue="地域の課題として、" + summary, activities=summary,
-        outcomes="参加者数と満足度アンケートで測ります。", organisation=organisations[org_index],
-        created_by=applicant, scope=scope, stage=stage, support_requested=["venue", "publicity"],
-        partners_wanted=["university"], budget_total_yen=800000, budget_requested_yen=300000,
-        period_start=date(2027, 4, 1), period_end=date(2028, 3, 31), exit_strategy="business",
-        exit_note="2年目以降は参加費と企業協賛で自走する", contact_name=applicant.name,
-        contact_email=applicant.email, contact_phone="044-000-0000", consent_privacy=True, consent_publish=True,
-    )
-    themes = {t.code: t for t in db.session.scalars(sa.select(Theme))}
-    proposal.theme_links = [ProposalTheme(theme=themes[c], position=i) for i, c in enumerate(theme_codes)]
-    proposal.ward_links = [ProposalWard(ward=department(c)) for c in ward_codes]
-    db.session.add(proposal)
-    db.session.flush()
-    applicant_actor = Actor.of_user(applicant)
-    operations.submit(proposal, applicant_actor)
-    window = Actor.of_user(db.session.scalar(sa.select(User).where(User.email == "window@city.example.jp")))
-    lead = department(ward_codes[0]) if scope == "ward" else themes[theme_codes[0]].owner
-    for target in _PATHS[final_state]:
-        if target == "assigned":
-            proposal.lead_department_id = lead.id
-            db.session.add(Assignment(proposal=proposal, department=lead, role=AssignmentRole.LEAD,
-                                      ack_due_on=date.today() + timedelta(days=7)))
-            db.session.flush()
-            operations.transition(proposal, State.ASSIGNED, window)
-            continue
-        if target == "not_ours":
-            _hand_back(proposal, themes[DEMO_HAND_BACK[1]].owner, _department_actor(lead))
-            continue
-        actor = applicant_actor if target == "withdrawn" else _department_actor(lead)
-        comment = {"info_requested": "参加予定の団体の一覧を教えてください。",
-                   "adopted": "来年度予算で実施します。協定の準備を進めます。",
-                   "not_adopted": "同様の事業を市が既に実施しているため、今回は見送ります。"}.get(target)
-        operations.transition(proposal, State(target), actor, comment=comment)
-
-
-def _hand_back(proposal, suggested: Department, actor: Actor) -> None:
-    from proposals.models import Assignment
-    from responses.operations import not_ours  # the responses room's 他部署が適切
-
-    lead = db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id))
-    not_ours(lead, actor, DEMO_HAND_BACK[0], suggested.id)
-
-
-def _department_actor(lead: Department) -> Actor:
-    """A member of the lead department's staff (created for the demo if none)."""
-    from core.auth import hash_password
-
-    staff = db.session.scalar(sa.select(User).where(User.department_id == lead.id).order_by(User.id))
-    if staff is None:
-        staff = User(email=f"{lead.code}@city.example.jp", name=lead.name_ja + " 担当", role=Role.DEPARTMENT_STAFF,
-                     department=lead, password_hash=hash_password(DEMO_PASSWORD))
-        db.session.add(staff)
-        db.session.flush()
-    return Actor.of_user(staff)
-
-
-def seed_all(with_demo: bool = True) -> dict[str, int]:
-    result = seed_reference()
-    from routing.seed import seed_routing  # the routing room: dictionary and default ruleset, before demo proposals
-
-    routing = seed_routing()
-    if with_demo:
-        result["staff"] = seed_demo_users()
-        result["proposals"] = seed_demo_proposals()
-        from public.demo import seed_public_demo  # the public room's demo set: catalogue, statistics
-
-        result["public_demo"] = seed_public_demo()
-    result.update(routing)
-    db.session.commit()
-    return result

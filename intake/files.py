@@ -4,17 +4,19 @@ permission check."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import secrets
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import filetype
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
+
+# Storage moved down to proposals (the department's page sends the files too); the names stay here.
+from proposals.attachments import path_for as path_for
+from proposals.attachments import remove as remove
+from proposals.attachments import store as store
+from proposals.attachments import upload_root as upload_root
 
 ALLOWED_TYPES = {
     "application/pdf": "PDF",
@@ -97,38 +99,6 @@ def check_upload(upload: FileStorage) -> CheckedFile:
         raise FileRejected(_l("「%(name)s」は受け付けられない種類のファイルです。PDF、Word、Excel、PowerPoint、画像（JPEG・PNGなど）、テキストのいずれかにしてください。",
                               name=filename))
     return CheckedFile(filename=filename, content_type=content_type, data=data)
-
-
-def upload_root() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
-
-
-def path_for(storage_key: str) -> Path:
-    if not storage_key.isalnum():
-        raise ValueError("bad storage key")
-    return upload_root() / storage_key[:2] / storage_key
-
-
-def store(data: bytes) -> tuple[str, str]:
-    """Write the bytes under a new random key; returns (key, sha256)."""
-    key = secrets.token_hex(32)
-    target = path_for(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, target)
-    return key, hashlib.sha256(data).hexdigest()
-
-
-def remove(storage_key: str) -> None:
-    try:
-        path_for(storage_key).unlink()
-    except FileNotFoundError:
-        pass
 
 
 def human_size(size: int) -> str:

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import event as sa_event
 
+from core.audit import event_recorded
 from core.extensions import db
-from core.models import Department, Event, Membership, Role, User
+from core.models import Department, Event, Role
 from core.outbox import queue_templated_email
+from core.urls import app_path
 from intake.texts import NEXT_STEPS, STATE_LABELS, describe_event
+from proposals.audiences import open_for_partners, recipients
 from proposals.lifecycle import public_state
 from proposals.models import Assignment, Message, Proposal, State
+from proposals.operations import message_posted
 
-DEFAULT_SETTINGS = {"public_changes": True, "messages": True}
 # Public events that belong to a message: its own email tells them (or, from the applicant, nobody).
 MESSAGE_EVENTS = frozenset({"message_posted", "attachment_added"})
 # Kinds of public event with an email of their own; any other public kind gets intake_event_update.
@@ -40,25 +42,6 @@ EVENT_TEMPLATES = {
     "meeting_proposed": "intake_event_meeting",
 }
 _MEMORY = "intake_notified"  # key in db.session.info: what this transaction already emailed
-
-
-def wants(user: User, kind: str) -> bool:
-    settings = user.notification_settings or {}
-    return bool(settings.get(kind, DEFAULT_SETTINGS[kind]))
-
-
-def recipients(proposal: Proposal, *, exclude_user_id: int | None, kind: str) -> list[User]:
-    """Active applicant members of the organisation (and the creator), except
-    the person who made the change, who opted in to this kind of email."""
-    query = sa.select(User).where(User.active, User.role == Role.APPLICANT)
-    conditions = [User.id == proposal.created_by_id] if proposal.created_by_id else []
-    if proposal.organisation_id is not None:
-        conditions.append(User.id.in_(
-            sa.select(Membership.user_id).where(Membership.organisation_id == proposal.organisation_id)))
-    if not conditions:
-        return []
-    users = db.session.scalars(query.where(sa.or_(*conditions)).order_by(User.id)).all()
-    return [u for u in users if u.id != exclude_user_id and wants(u, kind)]
 
 
 def _actor_user_id(actor) -> int | None:
@@ -99,8 +82,6 @@ def on_event(event: Event, actor=None, **_) -> None:
         return  # what routing does with a new proposal is part of its submission (one email)
     proposal = db.session.get(Proposal, event.proposal_id)
     template, context = _email_for(event, proposal)
-    from intake.operations import app_path
-
     for user in recipients(proposal, exclude_user_id=_actor_user_id(actor), kind="public_changes"):
         if not _first_news(proposal.id, user.id):
             continue
@@ -116,8 +97,6 @@ def _on_submitted(proposal: Proposal, actor) -> None:
     """The person who submits (and the proposal's contact) get the confirmation
     from intake.operations.submit_proposal; the organisation's other members get
     the same email, under the same idempotency key, if they want news."""
-    from intake.operations import app_path
-
     for user in recipients(proposal, exclude_user_id=_actor_user_id(actor), kind="public_changes"):
         _first_news(proposal.id, user.id)
         if user.email == proposal.contact_email:
@@ -129,8 +108,6 @@ def _on_submitted(proposal: Proposal, actor) -> None:
 
 def _view_path(endpoint: str, **values) -> str | None:
     """A path of another room's page, if that room is installed."""
-    from intake.operations import app_path
-
     return app_path(endpoint, **values) if endpoint in current_app.view_functions else None
 
 
@@ -163,8 +140,6 @@ def _email_for(event: Event, proposal: Proposal) -> tuple[str, dict[str, Any]]:
     elif event.kind == "publication_approved":
         partners_link = _view_path("public.partners_wanted", reference=proposal.reference)
         if partners_link is not None:
-            from public.operations import open_for_partners
-
             partners_link = partners_link if open_for_partners(proposal) else None
         context.update(catalogue_link=_view_path("public.proposal", reference=proposal.reference),
                        partners_link=partners_link)
@@ -179,8 +154,6 @@ def on_message(proposal: Proposal, message=None, actor=None, event=None, **_):
         return
     if actor.user.role == Role.APPLICANT:
         return
-    from intake.operations import app_path
-
     link = app_path("intake.status", reference=proposal.reference) + "#messages"
     for user in recipients(proposal, exclude_user_id=actor.user.id, kind="messages"):
         if not _first_news(proposal.id, user.id):
@@ -193,9 +166,6 @@ def on_message(proposal: Proposal, message=None, actor=None, event=None, **_):
 
 
 def connect() -> None:
-    from core.audit import event_recorded
-    from proposals.operations import message_posted
-
     event_recorded.connect(on_event, weak=False)
     message_posted.connect(on_message, weak=False)
     for name in ("after_commit", "after_rollback"):

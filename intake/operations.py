@@ -27,6 +27,7 @@ from core.models import (
     utcnow,
 )
 from core.outbox import queue_templated_email
+from core.urls import app_path
 from intake import files as file_store
 from intake.models import Invitation
 from proposals import operations as proposal_ops
@@ -39,11 +40,6 @@ class IntakeError(Exception):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = message
-
-
-def app_path(endpoint: str, **values) -> str:
-    """A path for emails, built with or without a request."""
-    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def anonymous_actor(email: str) -> Actor:

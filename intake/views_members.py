@@ -14,8 +14,8 @@ from core.models import Membership, Organisation, Role, User, utcnow
 from intake import operations as ops
 from intake.forms import InviteForm, SettingsForm
 from intake.models import Invitation
-from intake.notifications import wants
 from intake.views import account_key, applicant_user, bp, client_key
+from proposals.audiences import wants
 
 # --- organisation members ----------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from core.extensions import db
 from core.models import OrganisationKind, Role, User, utcnow
 from core.outbox import queue_email
 from proposals import operations as proposal_operations
+from proposals.audiences import PARTNER_STATES as PARTNER_STATES  # public/views.py reads it here
+from proposals.audiences import open_for_partners, wants
 from proposals.models import Proposal, State
 from public.models import Evaluation, ExitReached, InterestStatus, PartnerInterest, ReviewDecision
 
@@ -23,9 +25,6 @@ from public.models import Evaluation, ExitReached, InterestStatus, PartnerIntere
 PUBLISHABLE_STATES = frozenset(State) - {State.DRAFT}
 # Evaluations belong to adopted proposals and what follows adoption.
 EVALUABLE_STATES = frozenset({State.ADOPTED, State.IN_PROGRESS, State.COMPLETED, State.EVALUATED})
-# Partner search is for proposals that are still going somewhere.
-PARTNER_STATES = frozenset({State.SUBMITTED, State.TRIAGE, State.ASSIGNED, State.INFO_REQUESTED,
-                            State.IN_CONSULTATION, State.ADOPTED, State.IN_PROGRESS})
 
 
 class PublicError(Exception):
@@ -149,13 +148,6 @@ def is_proposer(user: User, proposal: Proposal) -> bool:
     )
 
 
-def open_for_partners(proposal: Proposal) -> bool:
-    return bool(
-        proposal.consent_publish and proposal.publication_approved and proposal.partners_wanted
-        and proposal.state in PARTNER_STATES
-    )
-
-
 def express_interest(
     proposal: Proposal,
     actor: Actor,
@@ -265,14 +257,8 @@ def withdraw_interest(interest: PartnerInterest, actor: Actor) -> PartnerInteres
 
 def _wants_news(user: User | None) -> bool:
     """Partner emails are news about one's proposal or one's interest: they follow the
-    person's "public changes" setting at /my/settings (intake.notifications)."""
-    if user is None:
-        return True
-    try:
-        from intake.notifications import wants
-    except ImportError:  # without the intake room there are no settings to honour
-        return True
-    return wants(user, "public_changes")
+    person's "public changes" setting at /my/settings (proposals.audiences)."""
+    return user is None or wants(user, "public_changes")
 
 
 def _proposer_recipients(proposal: Proposal) -> list[User]:

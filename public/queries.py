@@ -21,6 +21,7 @@ from core.extensions import db
 from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme
 from core.paging import page_number
 from proposals import metrics
+from proposals.audiences import PARTNER_STATES
 from proposals.lifecycle import PUBLIC_STATE_OF, PublicState
 from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
 
@@ -124,8 +125,6 @@ def catalogue_page(filters: CatalogueFilters) -> tuple[list[Proposal], int]:
 
 def partners_page(*, theme: str, ward: str, kind: str, page: int) -> tuple[list[Proposal], int]:
     """Published proposals still going somewhere that seek partners (of `kind`)."""
-    from public.operations import PARTNER_STATES
-
     query = sa.select(Proposal).where(published(), Proposal.state.in_(PARTNER_STATES))
     # partners_wanted is a JSON list; a non-empty one serialises to more than "[]".
     wanted_text = sa.cast(Proposal.partners_wanted, sa.Text)

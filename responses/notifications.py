@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from core.extensions import db
 from core.models import Department, Role, User
 from core.outbox import queue_email
+from core.urls import app_path
 from proposals.models import Assignment, AssignmentRole, Proposal
 from responses.models import DeadlineKind, EscalationLevel, Wait, WaitKind
 
@@ -92,7 +93,6 @@ def notify_wait(wait: Wait, level: EscalationLevel, due_on: date, escalation_id:
     """A rung of a wait's ladder: the applicant's reminder (their language, a
     link to their status page), or the staff who must act (the window's
     triage desk, or the department's page for a silent applicant)."""
-    from intake.operations import app_path
     from responses.deadlines import detail_path
 
     proposal = db.session.get(Proposal, wait.proposal_id)

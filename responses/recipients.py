@@ -7,7 +7,7 @@ from flask import current_app
 
 from core.extensions import db
 from core.models import Department, DepartmentKind, Role, User
-from intake.notifications import recipients
+from proposals.audiences import recipients
 from proposals.models import Assignment, Proposal
 from responses.models import DepartmentHead, EscalationLevel, Wait, WaitKind
 

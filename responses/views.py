@@ -20,7 +20,7 @@ from core.calendar import local_today
 from core.extensions import db
 from core.models import Department, Event, Role
 from core.paging import requested_page
-from intake.files import path_for  # where intake stores every upload (a two-character folder per key)
+from proposals.attachments import path_for  # where intake stores every upload (a two-character folder per key)
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal
 from proposals.operations import TransitionError
 from responses import operations as ops

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from core import create_app
 from core.extensions import db
+from window import create_app
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from conftest import screenshot
 
 from core.extensions import db
-from core.seed import seed_all
 from proposals.models import Proposal, State
+from window.seed import seed_all
 
 pytestmark = pytest.mark.browser
 

@@ -74,4 +74,4 @@ def test_production_needs_a_secret_in_compose():
 
 def test_dockerfile_serves_the_same_factory():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert '"core:create_app()"' in dockerfile and "requirements.txt" in dockerfile
+    assert '"window:create_app()"' in dockerfile and "requirements.txt" in dockerfile

@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from conftest import department_id
 
 from core.audit import Actor
-from core.departments import ReorganisationError, merge_department, name_on, rename_department, retire_department
+from core.departments import ReorganisationError, name_on, rename_department
 from core.extensions import db
 from core.models import Department, Event, Theme, User
 from proposals import operations
+from proposals.departments import merge_department, retire_department
 from proposals.models import Assignment, AssignmentStatus, State
 
 

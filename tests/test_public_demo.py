@@ -9,11 +9,11 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import Department, DepartmentKind, Event, Organisation, OrganisationKind, Theme, User, utcnow
-from core.seed import seed_all
 from proposals.lifecycle import find_transition
 from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
 from public import queries
 from public.models import Evaluation, InterestStatus, PartnerInterest
+from window.seed import seed_all
 
 TABLES = (Proposal, Event, Assignment, Evaluation, Organisation, User, ProposalTheme, ProposalWard, PartnerInterest)
 
@@ -79,7 +79,7 @@ def test_demo_partner_interests_give_the_demo_applicant_something_to_answer(app,
     are looking for partners, each after the proposal's publication."""
     from public_helpers import sign_in_applicant
 
-    from core.seed import DEMO_APPLICANT
+    from demo.accounts import DEMO_APPLICANT
     from public.operations import PARTNER_STATES
 
     seed_all(with_demo=True)

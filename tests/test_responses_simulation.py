@@ -8,12 +8,14 @@ from datetime import date
 import pytest
 from conftest import IS_POSTGRES
 
+from demo.simulation import run_simulation
+from window import create_app
+
 
 @pytest.mark.skipif(IS_POSTGRES, reason="the simulation uses its own scratch SQLite file")
 def test_a_short_simulation_leaves_nothing_stuck():
-    from responses.simulation import run_simulation
 
-    report = run_simulation(proposals=60, seed=7, start=date(2026, 12, 1), days=45, tail_days=60,
+    report = run_simulation(app_factory=create_app, proposals=60, seed=7, start=date(2026, 12, 1), days=45, tail_days=60,
                             echo=lambda *_: None)
     assert report.stuck == 0 and report.stuck_daily_max == 0
     assert sum(report.classification.values()) == 60
@@ -34,10 +36,9 @@ def test_the_simulation_fails_loudly_when_waits_are_not_chased(monkeypatch):
     """With the sweep no longer chasing waits, proposals waiting for the applicant (or in triage) past
     their deadline are reported stuck, whatever their open state."""
     from responses import sweep
-    from responses.simulation import run_simulation
 
     monkeypatch.setattr(sweep, "_sweep_waits", lambda *args, **kwargs: None)
-    report = run_simulation(proposals=60, seed=7, start=date(2026, 12, 1), days=45, tail_days=60,
+    report = run_simulation(app_factory=create_app, proposals=60, seed=7, start=date(2026, 12, 1), days=45, tail_days=60,
                             echo=lambda *_: None)
     assert report.stuck > 0 and report.stuck_daily_max > 0
     assert any(ending.startswith("STUCK in info_requested") for ending in report.classification)

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import Department, DepartmentKind, Event, Membership, Organisation, Theme, User
-from core.seed import DEMO_STAFF, load_yaml
+from core.seed import load_yaml
+from demo.accounts import DEMO_STAFF
 from proposals.models import Proposal, State
 
 TABLES = (Department, Theme, User, Organisation, Membership, Proposal, Event)

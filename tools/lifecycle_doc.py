@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import create_app  # noqa: E402
+from window import create_app  # noqa: E402
 
 INTRO = """# The proposal lifecycle
 

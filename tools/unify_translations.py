@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core import ROOMS  # noqa: E402
+from window import ROOMS  # noqa: E402
 
 
 def catalogue_path(room: str) -> Path:

@@ -12,10 +12,12 @@ from wtforms.validators import DataRequired, Length
 
 from core.audit import Actor
 from core.auth import staff_required
-from core.departments import ReorganisationError, merge_department, rename_department, retire_department
+from core.departments import ReorganisationError, rename_department
 from core.extensions import db
 from core.models import ActorKind, Department, Event, OutboxEmail, Role
 from core.paging import requested_page
+from proposals.departments import merge_department, retire_department
+from proposals.models import Proposal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -60,8 +62,6 @@ def audit():
     if actor_kind in {k.value for k in ActorKind}:
         query = query.where(Event.actor_kind == ActorKind(actor_kind))
     if reference:
-        from proposals.models import Proposal
-
         query = query.join(Proposal, Proposal.id == Event.proposal_id).where(Proposal.reference == reference)
     events = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     kinds = db.session.scalars(sa.select(Event.kind).distinct().order_by(Event.kind)).all()

@@ -2,7 +2,7 @@
 years, across every ward, theme and organisation kind, in every state.
 
 Text is put together from Japanese fragments with a fixed random seed, so
-every run produces the same data. Called from core.seed.seed_all; it is
+every run produces the same data. Called from demo.seed_demo (window/seed.py); it is
 idempotent (a marker event says the set is loaded) and fast.
 
 Choice: the history of these proposals lies in the past (submitted up to
@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from core.auth import hash_password
 from core.calendar import TOKYO, BusinessCalendar, fiscal_year_of, local_today
 from core.extensions import db
 from core.models import (
@@ -37,6 +38,8 @@ from core.models import (
     Theme,
     User,
 )
+from demo.accounts import DEMO_APPLICANT, DEMO_PASSWORD
+from proposals.audiences import PARTNER_STATES
 from proposals.lifecycle import find_transition
 from proposals.models import (
     Assignment,
@@ -49,6 +52,7 @@ from proposals.models import (
     State,
 )
 from public.models import Evaluation, ExitReached, InterestStatus, PartnerInterest, ReviewDecision
+from public.queries import published
 
 MARKER_KIND = "demo_public_loaded"
 SEED = 20260401
@@ -176,9 +180,6 @@ class _Builder:
     # --- people and organisations ----------------------------------------------------------
     def _hash(self) -> str:
         if self.password_hash is None:
-            from core.auth import hash_password
-            from core.seed import DEMO_PASSWORD
-
             self.password_hash = hash_password(DEMO_PASSWORD)
         return self.password_hash
 
@@ -606,10 +607,6 @@ class _Builder:
         the window publishes for that: partners are sought through the public catalogue), one
         pending and one accepted, and sent to other organisations' published proposals, one pending
         and one accepted. Times lie after each proposal's publication and not in the future."""
-        from core.seed import DEMO_APPLICANT
-        from public.operations import PARTNER_STATES
-        from public.queries import published
-
         events_before = len(self.events)
         added: list[PartnerInterest] = []
         by_kind: dict[OrganisationKind, list[User]] = {}

@@ -25,6 +25,29 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from core.audit import Actor
+from core.extensions import db
+from core.models import (
+    Department,
+    DepartmentKind,
+    Event,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    OutboxEmail,
+    Role,
+    User,
+)
+from core.seed import seed_reference
+from proposals import metrics, operations
+from proposals.lifecycle import OPEN_STATES
+from proposals.models import Assignment, AssignmentStatus, Proposal, State
+from responses import operations as answers
+from responses.dashboard import department_figures
+from responses.deadlines import RUNNING_STATES, WAIT_KIND_OF, calendar, clock, sweep, tokyo_moment, wait_due_on
+from responses.models import Escalation, Wait, WaitEscalation
 
 TAIL_DAYS = 120  # keep the clock running after the last arrival, so every proposal meets its deadlines
 
@@ -79,18 +102,13 @@ class Report:
         return "\n".join(lines)
 
 
-def run_simulation(*, proposals: int, seed: int, start: date, days: int, database_url: str | None = None,
-                   echo=print, tail_days: int = TAIL_DAYS) -> Report:
-    from flask_migrate import upgrade
-
-    from core import create_app
-    from core.extensions import db
-
+def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days: int,
+                   database_url: str | None = None, echo=print, tail_days: int = TAIL_DAYS) -> Report:
     url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='deadline-sim-')}/simulation.sqlite3"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "OUTBOX_DISPATCH": "manual", "RATELIMIT_ENABLED": False,
-                      "BASE_URL": "http://simulation.invalid"})
+    app = app_factory({"SQLALCHEMY_DATABASE_URI": url, "OUTBOX_DISPATCH": "manual", "RATELIMIT_ENABLED": False,
+                       "BASE_URL": "http://simulation.invalid"})
     report = Report(proposals=proposals, database_url=url)
     began = time.perf_counter()
     with app.app_context():
@@ -122,10 +140,6 @@ class _Simulation:
     # --- set-up -----------------------------------------------------------------------------
 
     def setup(self) -> None:
-        from core.extensions import db
-        from core.models import Department, DepartmentKind, Membership, Organisation, OrganisationKind, Role, User
-        from core.seed import seed_reference
-
         seed_reference()
         departments = db.session.scalars(sa.select(Department).order_by(Department.id)).all()
         self.window_dept = next(d for d in departments if d.kind == DepartmentKind.TRIAGE)
@@ -153,9 +167,6 @@ class _Simulation:
     # --- the day loop -------------------------------------------------------------------------
 
     def run(self) -> None:
-        from core.extensions import db
-        from responses.deadlines import calendar, clock, sweep, tokyo_moment
-
         self.setup()
         cal = calendar()
         arrivals = Counter(self.rng.randrange(self.days) for _ in range(self.count))
@@ -187,8 +198,6 @@ class _Simulation:
     def window_decides(self, day: date, cal) -> None:
         """The department and the window were told the applicant is silent:
         mostly the window carries on without the answer a few days later."""
-        from core.extensions import db
-        from responses.models import Wait, WaitEscalation
 
         told = db.session.scalars(
             sa.select(Wait.proposal_id).join(WaitEscalation, WaitEscalation.wait_id == Wait.id)
@@ -209,18 +218,12 @@ class _Simulation:
     # --- arrivals and assignment --------------------------------------------------------------
 
     def arrive(self, day: date, cal) -> None:
-        from core.audit import Actor
-        from core.extensions import db
-        from proposals import operations
-        from proposals.models import Proposal, State
-
         proposal = Proposal(
             organisation=self.organisation, created_by=self.applicant, title=f"シミュレーション提案 {day}",
             summary="概要", issue="課題", activities="活動", outcomes="成果", consent_privacy=True,
         )
         db.session.add(proposal)
         db.session.flush()
-        from responses.deadlines import clock
 
         proposal.reference, proposal.fiscal_year = operations.next_reference(clock.now())
         proposal.submitted_at = clock.now()
@@ -229,9 +232,6 @@ class _Simulation:
         self.assign(proposal, day, cal, exclude=set())
 
     def assign(self, proposal, day: date, cal, exclude: set[int]) -> None:
-        from core.audit import Actor
-        from proposals import operations
-
         choices = [d for d in self.departments if d.id not in exclude]
         lead = self.rng.choice(choices)
         co_count = self.rng.choices([0, 1, 2], weights=[55, 35, 10])[0]
@@ -283,12 +283,6 @@ class _Simulation:
     # --- department and applicant actions -------------------------------------------------------
 
     def act(self, day: date, cal, kind: str, assignment_id: int, *extra) -> None:
-        from core.audit import Actor
-        from core.extensions import db
-        from proposals import operations
-        from proposals.models import Assignment, AssignmentStatus, Proposal, State
-        from responses import operations as answers
-
         if kind in ("reply", "reassign", "carry_on"):
             proposal = db.session.get(Proposal, assignment_id)  # for these the id is the proposal's
             if kind == "reply" and proposal.state == State.INFO_REQUESTED:
@@ -343,13 +337,6 @@ class _Simulation:
             raise RuntimeError(f"simulation: {kind} on assignment {assignment_id} refused: {error}") from error
 
     def finish(self, last_day: date) -> None:
-        from core.extensions import db
-        from core.models import Event, OutboxEmail
-        from proposals.lifecycle import OPEN_STATES
-        from proposals.models import Assignment, AssignmentStatus, Proposal, State
-        from responses.deadlines import RUNNING_STATES
-        from responses.models import Escalation, Wait, WaitEscalation
-
         report = self.report
         report.final_states = Counter(s.value for s in db.session.scalars(sa.select(Proposal.state)))
         for status, role, count in db.session.execute(
@@ -388,9 +375,6 @@ class _Simulation:
                 ending = state.value
             report.classification[ending] += 1
         report.stuck = sum(count for ending, count in report.classification.items() if ending.startswith("STUCK"))
-        from proposals import metrics
-        from responses.dashboard import department_figures
-        from responses.deadlines import tokyo_moment
 
         ack_days, answer_days = [], []
         for figures in department_figures(tokyo_moment(last_day), window_days=10_000):
@@ -409,11 +393,6 @@ class _Simulation:
         window or the applicant past its deadline without its first rung; an
         open proposal that nobody holds (no running assignment, no open wait).
         The thing that must never happen."""
-        from core.extensions import db
-        from proposals.lifecycle import OPEN_STATES
-        from proposals.models import Assignment, AssignmentStatus, Proposal
-        from responses.deadlines import RUNNING_STATES, WAIT_KIND_OF, calendar, wait_due_on
-        from responses.models import Escalation, Wait, WaitEscalation
 
         stuck: dict[int, str] = {}
         for kind, due_column, met_column in (("ack", Assignment.ack_due_on, Assignment.acknowledged_at),

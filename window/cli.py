@@ -1,0 +1,59 @@
+"""Commands that know every room: `flask seed`, `flask demo-accounts` and
+`flask deadlines simulate` (a year of proposals in a scratch database)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask
+
+from demo.accounts import DEMO_APPLICANT, DEMO_PASSWORD, DEMO_STAFF
+from demo.simulation import run_simulation
+from window.seed import seed_all
+
+
+def register(app: Flask, app_factory) -> None:
+    """`app_factory` is create_app: the simulation builds its own application."""
+    @app.cli.command("seed")
+    @click.option("--no-demo", is_flag=True, help="Reference data only (departments, themes).")
+    def seed_command(no_demo: bool):
+        """Load departments, themes and demo data (safe to run twice)."""
+        result = seed_all(with_demo=not no_demo)
+        click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in result.items()))
+
+    @app.cli.command("demo-accounts")
+    def demo_accounts():
+        """Print the demo sign-ins."""
+        base = app.config["BASE_URL"]
+        click.echo(f"\n  協働・連携の窓口: {base}/")
+        click.echo(f"  Staff sign-in: {base}/staff/login   password for every demo staff account: {DEMO_PASSWORD}")
+        for email, _name, role, department in DEMO_STAFF:
+            click.echo(f"    {email:34s} {role.value:20s} {department}")
+        click.echo(f"  Applicant: {DEMO_APPLICANT} signs in by emailed link at {base}/signin")
+        click.echo(f"  Emails are kept in the outbox: {base}/admin/outbox (sign in as admin)\n")
+
+    # The simulation builds a whole application, so it lives here, in the
+    # `deadlines` group that responses/cli.py registers (rooms first).
+    simulate_command = _simulate_command(app_factory)
+    app.cli.commands["deadlines"].add_command(simulate_command, "simulate")
+
+
+def _simulate_command(app_factory) -> click.Command:
+    @click.command()
+    @click.option("--proposals", default=3000, show_default=True, help="Proposals over the year.")
+    @click.option("--seed", default=1, show_default=True)
+    @click.option("--start", default="2026-04-01", show_default=True, help="First day (a fiscal year).")
+    @click.option("--days", default=365, show_default=True)
+    @click.option("--database-url", default=None,
+                  help="Scratch database (default: a new SQLite file in /tmp). Never the app's own database.")
+    def simulate_command(proposals, seed, start, days, database_url):
+        """A year of proposals with departments answering late at random."""
+        report = run_simulation(app_factory=app_factory, proposals=proposals, seed=seed, start=date.fromisoformat(start), days=days,
+                                database_url=database_url, echo=click.echo)
+        click.echo(report.render())
+        if report.stuck or report.stuck_daily_max:
+            click.echo("FAILED: some proposal sat in an open state with nobody told (see STUCK above)", err=True)
+            raise SystemExit(1)
+
+    return simulate_command
