@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from core.extensions import db
+from core.models import ClosedDay
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
@@ -47,9 +50,6 @@ class BusinessCalendar:
 
     @classmethod
     def from_database(cls) -> "BusinessCalendar":
-        from core.extensions import db
-        from core.models import ClosedDay
-
         days = db.session.scalars(db.select(ClosedDay.day)).all()
         return cls(set(days))
 

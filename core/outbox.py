@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from core.extensions import db
 from core.models import OutboxEmail, OutboxStatus, utcnow
+from core.tasks import deliver_outbox
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,6 @@ def _dispatch_after_commit(session: Session) -> None:
     app = current_app._get_current_object()
     if app.config["OUTBOX_DISPATCH"] != "after_commit":
         return
-    from core.tasks import deliver_outbox
-
     try:
         deliver_outbox.delay()
     except Exception:  # broker down: the periodic sweep sends it later

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from core.outbox import deliver_pending
+from core import outbox  # the module, not the function: core.outbox imports this module to send the task
 
 
 @shared_task(name="outbox.deliver", ignore_result=True)
 def deliver_outbox() -> int:
-    return deliver_pending()
+    return outbox.deliver_pending()

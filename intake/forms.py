@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core.calendar import local_today
 from core.forms import normalise_email
 from core.models import OrganisationKind
 from intake import normalise as n
@@ -254,8 +255,6 @@ class OrganisationStep(FlaskForm):
             raise ValidationError(str(_l("ふりがなは、ひらがなかカタカナで入力してください。")))
 
     def validate_founded_year(self, field):
-        from core.calendar import local_today
-
         if field.data is not None and not 1868 <= field.data <= local_today().year:
             raise ValidationError(str(_l("設立年は1868年から今年までの年で入力してください。")))
 

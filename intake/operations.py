@@ -31,7 +31,7 @@ from core.urls import app_path
 from intake import files as file_store
 from intake.models import Invitation
 from proposals import operations as proposal_ops
-from proposals.models import Attachment, Proposal, ProposalTheme, ProposalWard, State
+from proposals.models import Attachment, Message, Proposal, ProposalTheme, ProposalWard, State
 
 INVITATION_DAYS = 7
 
@@ -263,8 +263,6 @@ def withdraw(proposal: Proposal, user: User, reason: str | None, *, expected_ver
 
 def send_message(proposal: Proposal, user: User, body: str, checked: list[file_store.CheckedFile], *,
                  parent_id: int | None = None):
-    from proposals.models import Message
-
     if parent_id is not None:
         parent = db.session.get(Message, parent_id)
         if parent is None or parent.proposal_id != proposal.id or parent.internal:

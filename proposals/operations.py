@@ -17,7 +17,7 @@ from core.calendar import fiscal_year_of, to_local
 from core.extensions import db
 from core.models import ActorKind, Event, Role, utcnow
 from proposals.lifecycle import STATE_LABELS, Party, Transition, find_transition
-from proposals.models import Assignment, AssignmentStatus, Proposal, ReferenceCounter, State
+from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Message, Proposal, ReferenceCounter, State
 
 signals = Namespace()
 # Sent inside the transaction after a state change: (sender=proposal, transition, actor, event).
@@ -233,8 +233,6 @@ def assign(
     """Hand the proposal to a lead department and co-departments and move
     it to `assigned`. Assignments that are no longer wanted are closed,
     never deleted, so the history keeps who held the proposal when."""
-    from proposals.models import AssignmentRole
-
     event = transition(proposal, State.ASSIGNED, actor, comment=reason, expected_version=expected_version,
                        data={"lead": lead_department_id, "co": co_department_ids})
     proposal = lock_proposal(event.proposal_id)
@@ -275,8 +273,6 @@ def close_assignments(proposal: Proposal) -> None:
 def post_message(proposal: Proposal, actor: Actor, body: str, *, internal: bool = False,
                  department_id: int | None = None, parent_id: int | None = None):
     """A message on the proposal's thread, recorded on the timeline."""
-    from proposals.models import Message
-
     body = (body or "").strip()
     if not body:
         raise CommentRequired(_l("メッセージを入力してください。"))

@@ -13,12 +13,12 @@ from flask_babel import lazy_gettext as _l
 
 from core.audit import Actor, record_event
 from core.extensions import db
-from core.models import OrganisationKind, Role, User, utcnow
+from core.models import Membership, OrganisationKind, Role, User, utcnow
 from core.outbox import queue_email
 from proposals import operations as proposal_operations
 from proposals.audiences import PARTNER_STATES as PARTNER_STATES  # public/views.py reads it here
 from proposals.audiences import open_for_partners, wants
-from proposals.models import Proposal, State
+from proposals.models import PARTNER_KINDS, Proposal, State
 from public.models import Evaluation, ExitReached, InterestStatus, PartnerInterest, ReviewDecision
 
 # States a published proposal may be in (a draft is never public).
@@ -229,8 +229,6 @@ def respond_to_interest(interest: PartnerInterest, accept: bool, actor: Actor) -
 
 def set_partners_wanted(proposal: Proposal, kinds: list[str], actor: Actor) -> None:
     """The proposing organisation marks which partners it seeks (shown on /partners once published)."""
-    from proposals.models import PARTNER_KINDS
-
     if actor.user is None or not is_proposer(actor.user, proposal):
         raise PublicError(_l("募集するパートナーを変更できるのは提案団体のメンバーだけです。"))
     wanted = [kind for kind in PARTNER_KINDS if kind in set(kinds)]
@@ -262,8 +260,6 @@ def _wants_news(user: User | None) -> bool:
 
 
 def _proposer_recipients(proposal: Proposal) -> list[User]:
-    from core.models import Membership
-
     users = {}
     if proposal.created_by is not None:
         users[proposal.created_by.id] = proposal.created_by

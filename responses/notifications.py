@@ -10,10 +10,11 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from core.extensions import db
-from core.models import Department, Role, User
+from core.models import Department, Event, Role, User
 from core.outbox import queue_email
 from core.urls import app_path
 from proposals.models import Assignment, AssignmentRole, Proposal
+from responses.deadlines import detail_path, recipients_for
 from responses.models import DeadlineKind, EscalationLevel, Wait, WaitKind
 
 
@@ -39,8 +40,6 @@ def _department_staff(department_id: int) -> list[User]:
 
 
 def _context(assignment: Assignment) -> dict:
-    from responses.deadlines import detail_path
-
     proposal = assignment.proposal or db.session.get(Proposal, assignment.proposal_id)
     department = assignment.department or db.session.get(Department, assignment.department_id)
     return {"proposal": proposal, "department": department, "assignment": assignment,
@@ -75,8 +74,6 @@ def notify_applicant_replied(assignment: Assignment, event_id: int) -> int:
 
 def notify_escalation(assignment: Assignment, kind: DeadlineKind, due_on: date, level: EscalationLevel,
                       escalation_id: int, recipients: list[User] | None = None) -> int:
-    from responses.deadlines import recipients_for
-
     context = _context(assignment)
     sent = 0
     for user in recipients if recipients is not None else recipients_for(assignment, level):
@@ -93,15 +90,11 @@ def notify_wait(wait: Wait, level: EscalationLevel, due_on: date, escalation_id:
     """A rung of a wait's ladder: the applicant's reminder (their language, a
     link to their status page), or the staff who must act (the window's
     triage desk, or the department's page for a silent applicant)."""
-    from responses.deadlines import detail_path
-
     proposal = db.session.get(Proposal, wait.proposal_id)
     department = db.session.get(Department, wait.department_id) if wait.department_id else None
     applicant = wait.kind == WaitKind.APPLICANT and level == EscalationLevel.REMINDER
     question = None
     if wait.kind == WaitKind.APPLICANT:
-        from core.models import Event
-
         question = db.session.scalar(
             sa.select(Event.comment).where(Event.proposal_id == proposal.id, Event.kind == "state_changed",
                                            Event.to_state == "info_requested").order_by(Event.id.desc()).limit(1))

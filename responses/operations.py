@@ -19,7 +19,7 @@ from core.audit import Actor, record_event
 from core.extensions import db
 from core.models import Department
 from proposals import operations as proposal_ops
-from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Proposal, State
+from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Message, Proposal, State
 from responses.deadlines import clock
 
 
@@ -193,8 +193,6 @@ def co_opinion(assignment: Assignment, actor: Actor, body: str):
 def co_opinions(proposal_id: int) -> list:
     """The co-departments' opinions on the proposal (staff-only messages),
     oldest first: what the lead folds into its answer."""
-    from proposals.models import Message
-
     co_departments = sa.select(Assignment.department_id).where(
         Assignment.proposal_id == proposal_id, Assignment.role == AssignmentRole.CO)
     return db.session.scalars(

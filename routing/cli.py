@@ -8,6 +8,12 @@ import sys
 import click
 from flask import Flask
 
+from core.extensions import db
+from routing.engine import InputError, evaluate
+from routing.operations import backtest
+from routing.seed import seed_routing
+from routing.store import get_version, ruleset_data
+
 
 def register(app: Flask) -> None:
     @app.cli.group("routing")
@@ -17,9 +23,6 @@ def register(app: Flask) -> None:
     @routing_group.command("seed")
     def seed_command():
         """Load the Kawasaki dictionary and the default ruleset (safe to run twice)."""
-        from core.extensions import db
-        from routing.seed import seed_routing
-
         result = seed_routing()
         db.session.commit()
         click.echo("routing seeded: " + ", ".join(f"{k}={v}" for k, v in result.items()))
@@ -30,10 +33,6 @@ def register(app: Flask) -> None:
                   help="draft, published or a version number")
     def preview_command(file, which):
         """Print one decision (JSON) per proposal line of FILE.jsonl; saves nothing."""
-        from core.extensions import db
-        from routing.engine import InputError, evaluate
-        from routing.store import get_version, ruleset_data
-
         version = get_version(which)
         if version is None:
             raise click.ClickException(f"no ruleset {which!r}")
@@ -59,10 +58,6 @@ def register(app: Flask) -> None:
     @click.option("--last", default=200, show_default=True, help="how many recent proposals")
     def backtest_command(which, last):
         """List recent proposals whose lead would change under a ruleset."""
-        from core.extensions import db
-        from routing.operations import backtest
-        from routing.store import get_version
-
         version = get_version(which)
         if version is None:
             raise click.ClickException(f"no ruleset {which!r}")
