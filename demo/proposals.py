@@ -3,7 +3,7 @@ submitted by the demo applicant and moved on by the staff who would."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -13,9 +13,19 @@ from core.extensions import db
 from core.models import Department, Membership, Organisation, OrganisationKind, Role, Theme, User
 from core.seed import department
 from demo.accounts import DEMO_APPLICANT, DEMO_PASSWORD
-from proposals import operations
-from proposals.models import Assignment, AssignmentRole, Proposal, ProposalTheme, ProposalWard, State
-from responses.operations import not_ours  # the responses room's 他部署が適切
+from intake.operations import withdraw
+from proposals import operations as proposal_ops
+from proposals.models import Proposal, ProposalTheme, ProposalWard
+from responses.operations import (
+    NextSteps,
+    adopt,
+    lead_assignment,
+    not_adopt,
+    not_ours,
+    propose_meeting,
+    request_information,
+)
+from routing.operations import TRIAGE_STATES, change_routing, confirm, proposed_routing
 
 DEMO_ORGANISATIONS = [
     dict(name="NPO法人みやまえ寄り合い", name_kana="みやまえよりあい", kind=OrganisationKind.NPO_CORP,
@@ -94,6 +104,9 @@ def _organisation(spec: dict, member: User) -> Organisation:
 
 
 def _demo_proposal(spec, organisations, applicant) -> None:
+    """The applicant submits (the routing room routes it, as for any
+    submission); the window assigns, the lead department answers and the
+    applicant withdraws through the operations their pages call."""
     title, org_index, theme_codes, scope, ward_codes, stage, final_state, summary = spec
     proposal = Proposal(
         title=title, summary=summary, issue="地域の課題として、" + summary, activities=summary,
@@ -109,31 +122,40 @@ def _demo_proposal(spec, organisations, applicant) -> None:
     proposal.ward_links = [ProposalWard(ward=department(c)) for c in ward_codes]
     db.session.add(proposal)
     db.session.flush()
-    applicant_actor = Actor.of_user(applicant)
-    operations.submit(proposal, applicant_actor)
+    proposal_ops.submit(proposal, Actor.of_user(applicant))
     window = Actor.of_user(db.session.scalar(sa.select(User).where(User.email == "window@city.example.jp")))
     lead = department(ward_codes[0]) if scope == "ward" else themes[theme_codes[0]].owner
+    staff = _department_actor(lead)
     for target in _PATHS[final_state]:
         if target == "assigned":
-            proposal.lead_department_id = lead.id
-            db.session.add(Assignment(proposal=proposal, department=lead, role=AssignmentRole.LEAD,
-                                      ack_due_on=date.today() + timedelta(days=7)))
-            db.session.flush()
-            operations.transition(proposal, State.ASSIGNED, window)
-            continue
-        if target == "not_ours":
-            _hand_back(proposal, themes[DEMO_HAND_BACK[1]].owner, _department_actor(lead))
-            continue
-        actor = applicant_actor if target == "withdrawn" else _department_actor(lead)
-        comment = {"info_requested": "参加予定の団体の一覧を教えてください。",
-                   "adopted": "来年度予算で実施します。協定の準備を進めます。",
-                   "not_adopted": "同様の事業を市が既に実施しているため、今回は見送ります。"}.get(target)
-        operations.transition(proposal, State(target), actor, comment=comment)
+            _assign(proposal, lead, window)
+        elif target == "not_ours":
+            not_ours(lead_assignment(proposal.id), staff, DEMO_HAND_BACK[0], themes[DEMO_HAND_BACK[1]].owner.id)
+        elif target == "withdrawn":
+            withdraw(proposal, applicant, "別の助成制度で実施することになりました。", expected_version=None)
+        elif target == "info_requested":
+            request_information(lead_assignment(proposal.id), staff, "参加予定の団体の一覧を教えてください。")
+        elif target == "in_consultation":
+            propose_meeting(lead_assignment(proposal.id), staff, ["来週火曜 14:00", "来週木曜 10:00"],
+                            "進め方を一度ご相談させてください。")
+        elif target == "adopted":
+            adopt(lead_assignment(proposal.id), staff, "来年度予算で実施します。協定の準備を進めます。",
+                  NextSteps(budget_year=2027, agreement=True, next_steps="協定書の案をお送りします。"))
+        elif target == "not_adopted":
+            not_adopt(lead_assignment(proposal.id), staff, "類似事業と重複するため（内部メモ）",
+                      "同様の事業を市が既に実施しているため、今回は見送ります。")
 
 
-def _hand_back(proposal, suggested: Department, actor: Actor) -> None:
-    lead = db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id))
-    not_ours(lead, actor, DEMO_HAND_BACK[0], suggested.id)
+def _assign(proposal: Proposal, lead: Department, window: Actor) -> None:
+    """The triage desk: confirm the engine's lead when it is the demo's,
+    otherwise choose the demo's lead with a reason (as staff would)."""
+    if proposal.state not in TRIAGE_STATES:
+        return  # the engine assigned it on its own (AUTO_ROUTE_CONFIDENCE)
+    proposed_lead, _co = proposed_routing(proposal)
+    if proposed_lead == lead.id:
+        confirm(proposal, window, expected_version=None)
+    else:
+        change_routing(proposal, window, lead.id, [], "デモデータ：主担当をこの部署にします。", expected_version=None)
 
 
 def _department_actor(lead: Department) -> Actor:
