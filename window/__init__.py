@@ -1,6 +1,6 @@
 """The composition: `create_app`, every room's registration, the command
 line and the seed. The only package that knows every room (see
-docs/architecture.md); `flask` finds it through .flaskenv (FLASK_APP=window)."""
+docs/architecture.md); `flask` finds it through .flaskenv (FLASK_APP=window:create_app)."""
 
 from __future__ import annotations
 

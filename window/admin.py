@@ -1,4 +1,6 @@
-"""Administration: the email outbox viewer and department reorganisation."""
+"""Administration: the email outbox viewer, the audit log (filtered by a
+proposal's reference, so it knows proposals) and department reorganisation
+(merging moves proposals' assignments: proposals/departments.py)."""
 
 from __future__ import annotations
 

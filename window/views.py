@@ -1,4 +1,7 @@
-"""Home page, language switch, staff landing page, health check."""
+"""Home page, language switch, staff landing page, health check. They
+live in the composition because the home page counts proposals and the
+staff landing page knows every room's first page; the blueprint keeps the
+name "core" so that every template's url_for("core.home") stays as it was."""
 
 from __future__ import annotations
 
