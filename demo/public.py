@@ -38,8 +38,22 @@ from core.models import (
     Theme,
     User,
 )
-from demo.accounts import DEMO_APPLICANT, DEMO_PASSWORD
-from proposals.audiences import PARTNER_STATES
+from demo.accounts import DEMO_PASSWORD
+from demo.fragments import (
+    ACTIVITIES,
+    ADOPTED_REASONS,
+    EVALUATION_SUMMARIES,
+    GIVEN,
+    NOT_ADOPTED_REASONS,
+    ORG_PATTERNS,
+    ORG_WORDS,
+    PARTNER_CHOICES,
+    SUPPORT_CHOICES,
+    SURNAMES,
+    THEME_TEXT,
+    WARDS,
+)
+from demo.partners import seed_partner_interests
 from proposals.lifecycle import find_transition
 from proposals.models import (
     Assignment,
@@ -51,97 +65,11 @@ from proposals.models import (
     ReferenceCounter,
     State,
 )
-from public.models import Evaluation, ExitReached, InterestStatus, PartnerInterest, ReviewDecision
-from public.queries import published
+from public.models import Evaluation, ExitReached, ReviewDecision
 
 MARKER_KIND = "demo_public_loaded"
 SEED = 20260401
 PROPOSALS = 330
-
-WARDS = {
-    "ward-kawasaki": ("川崎区", ["大師", "渡田", "観音", "藤崎", "小田"]),
-    "ward-saiwai": ("幸区", ["鹿島田", "南加瀬", "小倉", "古市場", "戸手"]),
-    "ward-nakahara": ("中原区", ["小杉", "木月", "丸子", "新城", "上平間"]),
-    "ward-takatsu": ("高津区", ["溝口", "久地", "梶ヶ谷", "末長", "二子"]),
-    "ward-miyamae": ("宮前区", ["鷺沼", "有馬", "宮崎", "菅生", "犬蔵"]),
-    "ward-tama": ("多摩区", ["登戸", "生田", "菅", "宿河原", "南生田"]),
-    "ward-asao": ("麻生区", ["百合丘", "柿生", "王禅寺", "岡上", "片平"]),
-}
-
-# theme -> (subjects, outcome indicators)
-THEME_TEXT = {
-    "welfare-elderly": (["一人暮らし高齢者の見守り", "高齢者サロン", "認知症カフェ", "シニアのスマホ教室"], ["参加者数", "見守り訪問件数"]),
-    "welfare-disability": (["障害のある人の就労体験", "バリアフリー情報マップ", "手話で楽しむ交流会"], ["参加者数", "就労体験の受け入れ先数"]),
-    "community-care": (["地域の支え合い拠点", "ごみ出し支援ボランティア", "多世代の居場所"], ["支援件数", "登録ボランティア数"]),
-    "health": (["ウォーキングで健康づくり", "フレイル予防の体操教室", "子育て世代の健康相談"], ["参加者数", "継続参加率"]),
-    "childcare": (["子育てひろば", "父親の育児参加講座", "多胎児家庭の交流会"], ["利用組数", "満足度"]),
-    "youth": (["中高生の放課後の居場所", "子ども食堂", "若者の地域活動"], ["延べ利用者数", "ボランティア参加者数"]),
-    "child-poverty": (["無料の学習支援教室", "フードパントリー", "ひとり親家庭の相談会"], ["利用世帯数", "学習支援の参加者数"]),
-    "school-education": (["学校と地域の連携授業", "理科実験の出前授業", "外国につながる子の学習支援"], ["実施校数", "参加児童数"]),
-    "lifelong-learning": (["市民館の市民講座", "シニアの学び直し", "地域の歴史を学ぶ講座"], ["講座数", "受講者数"]),
-    "environment": (["省エネ家電の相談会", "緑のカーテン", "環境学習プログラム"], ["参加者数", "CO2削減量（推計）"]),
-    "waste": (["食品ロス削減", "リユース品の交換会", "ごみ分別の多言語案内"], ["回収量", "参加世帯数"]),
-    "disaster": (["防災マップづくり", "避難所運営訓練", "要配慮者の避難支援"], ["訓練参加者数", "マップ配布世帯数"]),
-    "safety": (["通学路の見守り", "自転車の交通安全教室", "防犯パトロール"], ["見守り活動日数", "参加者数"]),
-    "community": (["町内会の担い手づくり", "回覧板のデジタル化", "地域の夏祭り"], ["新規加入世帯数", "参加者数"]),
-    "civic-activity": (["NPOの運営相談", "ボランティアと団体のマッチング", "市民活動の情報発信"], ["相談件数", "マッチング件数"]),
-    "human-rights": (["人権を考えるワークショップ", "平和について学ぶ展示"], ["参加者数", "アンケート回答数"]),
-    "gender-equality": (["女性の再就職支援セミナー", "男性の家事・育児講座"], ["受講者数", "再就職者数"]),
-    "multicultural": (["日本語教室", "外国人住民の生活相談", "多文化交流イベント"], ["参加者数", "相談件数"]),
-    "culture-arts": (["まちなか音楽祭", "地域の伝統芸能の継承", "アートで商店街を彩る企画"], ["来場者数", "出演団体数"]),
-    "sports": (["誰でも参加できるスポーツ教室", "パラスポーツの体験会", "地域の運動会"], ["参加者数", "実施回数"]),
-    "industry": (["商店街の空き店舗活用", "地元産品のマルシェ", "創業支援の相談会"], ["出店数", "来場者数"]),
-    "employment": (["若者の就労体験", "シニアの仕事探し支援"], ["就労者数", "相談件数"]),
-    "agriculture": (["都市農業の体験農園", "地場野菜の直売会"], ["参加者数", "販売額"]),
-    "tourism": (["工場夜景ツアー", "地域の魅力を伝えるまち歩き"], ["参加者数", "ツアー実施回数"]),
-    "consumer": (["消費者トラブル防止の出前講座", "高齢者の詐欺被害防止"], ["受講者数", "相談件数"]),
-    "urban-planning": (["空き家の活用", "駅前広場のにぎわいづくり", "団地の再生"], ["活用件数", "来訪者数"]),
-    "transport": (["地域のコミュニティバス", "乗り合い送迎の実証"], ["利用者数", "運行日数"]),
-    "parks-greenery": (["公園の花壇づくり", "多摩川河川敷の清掃", "里山の保全"], ["活動回数", "参加者数"]),
-    "roads": (["自転車の走りやすい道", "歩道の安全点検"], ["点検箇所数", "参加者数"]),
-    "port-waterfront": (["臨海部の見学会", "運河の水辺を活かした交流"], ["参加者数", "実施回数"]),
-    "digital": (["行政手続きのオンライン化支援", "地域データの活用", "スマホ相談会"], ["相談件数", "利用者数"]),
-    "city-promotion": (["川崎の魅力発信", "地域の情報誌づくり"], ["発行部数", "閲覧数"]),
-    "fire-emergency": (["救命講習の普及", "住宅用火災警報器の設置支援"], ["受講者数", "設置件数"]),
-    "water": (["水道の仕組みを学ぶ見学会", "下水道の出前授業"], ["参加者数", "実施回数"]),
-    "other": (["地域の困りごと相談", "新しい協働のかたちの実験"], ["相談件数", "参加者数"]),
-}
-
-ACTIVITIES = ["のネットワークづくり", "の拠点づくり", "の講座と交流会", "のモデル事業", "の担い手養成", "の実証プロジェクト"]
-SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "松本", "井上"]
-GIVEN = ["陽子", "健一", "美咲", "大輔", "恵美", "翔太", "由美", "拓也", "真理子", "誠", "さくら", "直樹"]
-
-ORG_PATTERNS = {
-    OrganisationKind.NPO_CORP: ["NPO法人{area}{word}ネット", "NPO法人{area}{word}の会", "特定非営利活動法人{area}{word}"],
-    OrganisationKind.CIVIC_GROUP: ["{area}{word}の会", "{area}{word}サークル", "{area}{word}ボランティアの会"],
-    OrganisationKind.COMPANY: ["株式会社{area}{word}", "{area}{word}株式会社", "合同会社{word}ラボ"],
-    OrganisationKind.NEIGHBORHOOD_ASSOC: ["{town}町内会", "{town}自治会", "{town}連合町内会"],
-    OrganisationKind.UNIVERSITY: ["{word}大学 地域連携センター", "{area}{word}大学 研究室", "{word}工科大学"],
-    OrganisationKind.SCHOOL: ["川崎市立{town}小学校", "川崎市立{town}中学校", "{town}高等学校"],
-    OrganisationKind.SOCIAL_WELFARE_COUNCIL: ["{ward}社会福祉協議会", "{town}地区社会福祉協議会"],
-    OrganisationKind.INTERMEDIARY: ["{ward}市民活動サポートセンター", "かわさき{word}支援センター"],
-    OrganisationKind.OTHER: ["{town}商店会有志", "{town}のPTA有志", "{area}{word}実行委員会"],
-}
-ORG_WORDS = ["みらい", "つながり", "ひだまり", "あおぞら", "ささえあい", "こもれび", "わかば", "ともに", "まちづくり", "いきいき"]
-PARTNER_CHOICES = ["company", "university", "npo", "neighborhood_assoc", "school", "social_welfare_council", "city"]
-SUPPORT_CHOICES = ["funding", "venue", "publicity", "coordination", "co_hosting", "data", "advice"]
-
-ADOPTED_REASONS = [
-    "地域の課題に合った提案で、区の事業計画とも方向が一致しているため採択します。協定の準備を進めます。",
-    "既存の事業と組み合わせることで効果が見込めるため、来年度から協働で実施します。",
-    "関係部署と協議し、会場の提供と広報で協力することとしました。",
-]
-NOT_ADOPTED_REASONS = [
-    "同様の事業を市がすでに実施しているため、今回は見送ります。既存事業への参加をご案内します。",
-    "予算の確保が難しいため今回は見送ります。次年度の募集で改めてご相談ください。",
-    "実施体制と安全管理について確認が必要なため、今回は見送ります。内容を見直した再提案を歓迎します。",
-]
-EVALUATION_SUMMARIES = [
-    "目標を上回る参加があり、地域の担い手も育ちました。提案団体が中心となって自走する見通しです。",
-    "参加者は目標に届きませんでしたが、関係団体とのつながりができ、次年度の改善点が明確になりました。",
-    "活動は定着し、区の事業として制度化する方向で検討しています。",
-]
-
 
 def seed_public_demo() -> int:
     """Load the demo set once; returns the number of proposals added."""
@@ -149,7 +77,7 @@ def seed_public_demo() -> int:
         return 0
     builder = _Builder(random.Random(SEED))
     count = builder.run()
-    builder.partner_interests()
+    seed_partner_interests(builder)
     db.session.add(Event(kind=MARKER_KIND, actor_kind=ActorKind.SYSTEM, actor_label="seed",
                          data={"proposals": count, "seed": SEED}))
     db.session.flush()
@@ -601,83 +529,3 @@ class _Builder:
 
 
     # --- partner interests ---------------------------------------------------------------------
-    def partner_interests(self) -> int:
-        """A few expressions of interest, so that /partners/interests has something to show for
-        the demo applicant (npo@example.org): received on two of its organisations' proposals (which
-        the window publishes for that: partners are sought through the public catalogue), one
-        pending and one accepted, and sent to other organisations' published proposals, one pending
-        and one accepted. Times lie after each proposal's publication and not in the future."""
-        events_before = len(self.events)
-        added: list[PartnerInterest] = []
-        by_kind: dict[OrganisationKind, list[User]] = {}
-        for organisation, _, user in self.members:
-            by_kind.setdefault(organisation.kind, []).append(user)
-        applicant = db.session.scalar(sa.select(User).where(User.email == DEMO_APPLICANT))
-        own_ids = sorted(applicant.organisation_ids()) if applicant is not None else []
-        if applicant is not None and own_ids:
-            preference = [State.IN_CONSULTATION, State.ADOPTED, State.ASSIGNED, State.IN_PROGRESS]
-            own = sorted(db.session.scalars(
-                sa.select(Proposal).where(Proposal.organisation_id.in_(own_ids), Proposal.state.in_(preference),
-                                          Proposal.consent_publish, Proposal.submitted_at.is_not(None))).all(),
-                key=lambda p: (preference.index(p.state), p.id))[:2]
-            offers = [
-                (OrganisationKind.UNIVERSITY, "学生ボランティアの参加と、活動の成果を測る調査の設計で協力できます。",
-                 InterestStatus.PENDING),
-                (OrganisationKind.COMPANY, "社員ボランティアの派遣と、活動に使う備品の提供で協力できます。",
-                 InterestStatus.ACCEPTED),
-            ]
-            for proposal, (kind, offer, status) in zip(own, offers, strict=False):
-                proposal.partners_wanted = proposal.partners_wanted or [kind.value]
-                start = proposal.submitted_at
-                span = max(self.now - start, timedelta(0))
-                if not proposal.publication_approved:
-                    proposal.publication_approved = True
-                    self.event(proposal, start + span / 4, "publication_approved", self.window_user, public=True)
-                partner = by_kind[kind][0]
-                added.append(self._interest(proposal, partner, kind, offer, status, start + span / 2,
-                                            start + span * 3 / 4, applicant))
-        # Sent by the demo applicant to other organisations' published proposals still looking for partners.
-        if applicant is not None and own_ids:
-            candidates = db.session.scalars(
-                sa.select(Proposal).where(published(), Proposal.state.in_(PARTNER_STATES),
-                                          Proposal.organisation_id.not_in(own_ids),
-                                          Proposal.submitted_at < self.now - timedelta(days=30))
-                .order_by(Proposal.id)).all()
-            candidates = [p for p in candidates if p.partners_wanted][:2]
-            sent = [(InterestStatus.PENDING, "高齢者サロンの運営で培った、見守りボランティアの仕組みを共有できます。"),
-                    (InterestStatus.ACCEPTED, "地域の高齢者への声かけと、会場までの送迎の調整に協力できます。")]
-            own_org = db.session.get(Organisation, own_ids[0])
-            for proposal, (status, offer) in zip(candidates, sent, strict=False):
-                at = self.now - timedelta(days=6 if status == InterestStatus.ACCEPTED else 2)
-                added.append(self._interest(proposal, applicant, own_org.kind, offer, status, at,
-                                            at + timedelta(days=2), proposal.created_by,
-                                            organisation_name=own_org.name))
-        db.session.flush()
-        if len(self.events) > events_before:
-            db.session.execute(sa.insert(Event), self.events[events_before:])
-            db.session.flush()
-        return len(added)
-
-    def _interest(self, proposal: Proposal, user: User, kind: OrganisationKind, offer: str, status: InterestStatus,
-                  at: datetime, answered_at: datetime, answered_by: User | None, *,
-                  organisation_name: str | None = None) -> PartnerInterest:
-        if organisation_name is None:
-            membership = user.memberships[0] if user.memberships else None
-            organisation_name = membership.organisation.name if membership else user.name
-        interest = PartnerInterest(
-            proposal_id=proposal.id, user_id=user.id, organisation_name=organisation_name, organisation_kind=kind,
-            offer=offer, contact_name=user.name or self.person(), contact_email=user.email,
-            contact_phone=f"044-{self.rng.randint(200, 999)}-{self.rng.randint(0, 9999):04d}", status=status,
-            created_at=at,
-        )
-        if status != InterestStatus.PENDING:
-            interest.responded_at = answered_at
-            interest.responded_by_id = answered_by.id if answered_by is not None else None
-        db.session.add(interest)
-        db.session.flush()
-        self.event(proposal, at, "partner_interest_expressed", user,
-                   data={"interest_id": interest.id, "organisation_kind": kind.value, "demo": True})
-        if status == InterestStatus.ACCEPTED:
-            self.event(proposal, answered_at, "partner_interest_accepted", answered_by,
-                       data={"interest_id": interest.id, "demo": True})
-        return interest
