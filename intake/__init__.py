@@ -8,13 +8,18 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from intake import models  # noqa: F401  (tables for Alembic)
+from core.nav import add_nav
+from intake import (  # noqa: F401  (routes on views.bp)
+    models,  # noqa: F401  (tables for Alembic)
+    notifications,
+    views,
+    views_members,
+    views_status,
+    views_steps,
+)
 
 
 def init_app(app: Flask) -> None:
-    from core.nav import add_nav
-    from intake import notifications, views, views_members, views_status, views_steps  # noqa: F401  (routes on views.bp)
-
     # Whole request bodies: every file of one upload plus the form fields.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_ATTACHMENTS"] * app.config["MAX_ATTACHMENT_BYTES"] + 1024 * 1024

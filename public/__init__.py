@@ -6,17 +6,17 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from core.nav import add_nav
+from public import (
+    models,  # noqa: F401  (tables for Alembic)
+    views,
+    views_evaluation,  # noqa: F401  (routes on views.bp)
+    views_partners,  # noqa: F401
+    views_stats,  # noqa: F401
+)
+
 
 def init_app(app: Flask) -> None:
-    from core.nav import add_nav
-    from public import (
-        models,  # noqa: F401  (tables for Alembic)
-        views,
-        views_evaluation,  # noqa: F401  (routes on views.bp)
-        views_partners,  # noqa: F401
-        views_stats,  # noqa: F401
-    )
-
     app.register_blueprint(views.bp)
     add_nav(app, "public.catalogue", _l("公開提案"), "all", order=60)
     add_nav(app, "public.partners", _l("パートナー募集"), "all", order=61)

@@ -14,8 +14,8 @@ from core.models import Department, Event, Role, User
 from core.outbox import queue_email
 from core.urls import app_path
 from proposals.models import Assignment, AssignmentRole, Proposal
-from responses.deadlines import detail_path, recipients_for
 from responses.models import DeadlineKind, EscalationLevel, Wait, WaitKind
+from responses.recipients import detail_path, recipients_for
 
 
 def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context):

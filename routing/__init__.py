@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+import routing.models  # noqa: F401  (tables for Alembic)
+from core.nav import add_admin_link, add_nav
+from proposals.operations import proposal_submitted, proposal_transitioned
+from routing import cli, operations, views_admin, views_dictionary, views_triage  # noqa: F401  (views_dictionary: routes on views_admin.bp)
+
 
 def init_app(app: Flask) -> None:
-    import routing.models  # noqa: F401  (tables for Alembic)
-    from core.nav import add_admin_link, add_nav
-    from proposals.operations import proposal_submitted, proposal_transitioned
-    from routing import cli, operations, views_admin, views_dictionary, views_triage  # noqa: F401  (views_dictionary: routes on views_admin.bp)
-
     app.register_blueprint(views_triage.bp)
     app.register_blueprint(views_admin.bp)
     cli.register(app)

@@ -14,7 +14,6 @@ from window import create_app
 
 @pytest.mark.skipif(IS_POSTGRES, reason="the simulation uses its own scratch SQLite file")
 def test_a_short_simulation_leaves_nothing_stuck():
-
     report = run_simulation(app_factory=create_app, proposals=60, seed=7, start=date(2026, 12, 1), days=45, tail_days=60,
                             echo=lambda *_: None)
     assert report.stuck == 0 and report.stuck_daily_max == 0
