@@ -526,6 +526,3 @@ class _Builder:
         db.session.add(evaluation)
         self.event(proposal, at, "evaluation_recorded", lead_user, department_id=lead_user.department_id,
                    data={"demo": True})
-
-
-    # --- partner interests ---------------------------------------------------------------------
