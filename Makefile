@@ -5,13 +5,27 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 ROOMS  := core proposals intake routing responses public api window
 
-.PHONY: run test install translations migrate seed lint check-migrations extract-messages worker beat bench clean
+.PHONY: run test install translations migrate seed lint check-migrations extract-messages worker beat bench clean lock audit
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
+# Every package comes from requirements.lock, pinned with its hashes (pip refuses
+# anything else). After editing requirements*.txt run `make lock`.
+$(BIN)/activate: requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $(BIN)/activate
+
+# Re-resolve requirements.txt + requirements-dev.txt into requirements.lock (keeping
+# the current pins where they still fit), then install it.
+lock:
+	@test -x $(BIN)/pip-compile || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --require-hashes -r requirements.lock; }
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-find-links \
+	  --no-emit-index-url --output-file requirements.lock requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	touch $(BIN)/activate
+
+# Known vulnerabilities in the locked packages (PyPI's advisory data; needs pypi.org).
+audit: $(BIN)/activate
+	$(BIN)/pip-audit --require-hashes --disable-pip --progress-spinner off -r requirements.lock
 
 install: $(BIN)/activate translations
 
