@@ -17,12 +17,14 @@ in the application's own database.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -75,6 +77,13 @@ class Report:
     behaviour: Counter = field(default_factory=Counter)
     stuck_examples: list[str] = field(default_factory=list)
     database_url: str = ""
+    breakage: str | None = None
+    oracle: object | None = None  # simulation_oracle.Verdict: the independent verdict
+
+    @property
+    def failed(self) -> bool:
+        """The run fails when the oracle finds anything, or the stuck check does."""
+        return bool(self.stuck or self.stuck_daily_max or self.oracle is None or self.oracle.failed)
 
     def render(self) -> str:
         def block(title, counter):
@@ -99,17 +108,23 @@ class Report:
             f"STUCK (open, past due, nobody told): {self.stuck}",
         ]
         lines += [f"  {example}" for example in self.stuck_examples[:10]]
+        if self.breakage:
+            lines.insert(0, f"BROKEN ON PURPOSE: {self.breakage} ({BREAKAGES[self.breakage][0]})")
+        lines.append(self.oracle.render() if self.oracle is not None else "oracle: not run")
         return "\n".join(lines)
 
 
 def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days: int,
-                   database_url: str | None = None, echo=print, tail_days: int = TAIL_DAYS) -> Report:
+                   database_url: str | None = None, echo=print, tail_days: int = TAIL_DAYS,
+                   breakage: str | None = None) -> Report:
     url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='deadline-sim-')}/simulation.sqlite3"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     app = app_factory({"SQLALCHEMY_DATABASE_URI": url, "OUTBOX_DISPATCH": "manual", "RATELIMIT_ENABLED": False,
                        "BASE_URL": "http://simulation.invalid"})
-    report = Report(proposals=proposals, database_url=url)
+    report = Report(proposals=proposals, database_url=url, breakage=breakage)
+    if breakage is not None and breakage not in BREAKAGES:
+        raise ValueError(f"unknown breakage {breakage!r}; known: {', '.join(BREAKAGES)}")
     began = time.perf_counter()
     with app.app_context():
         if url.startswith("sqlite"):
@@ -122,10 +137,148 @@ def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days:
 
             db.engine.dispose()
         upgrade()
-        _Simulation(app, report, random.Random(seed), start, days, proposals, echo, tail_days).run()
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(_simulated_timestamps())
+            if breakage:
+                stack.enter_context(_broken(breakage))
+            _Simulation(app, report, random.Random(seed), start, days, proposals, echo, tail_days).run()
+        report.oracle = _oracle_verdict(app, start, start + timedelta(days=days + tail_days - 1))
         db.session.remove()
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _oracle_verdict(app, first_day: date, last_day: date):
+    """The verdict from the independent oracle (it reads the raw rows only)."""
+    from core.extensions import db
+    from responses import simulation_oracle
+
+    settings = {name: int(app.config[name]) for name in simulation_oracle.DEFAULT_SETTINGS if name in app.config}
+    db.session.commit()
+    return simulation_oracle.check(db.session.connection(), first_sweep=first_day, last_sweep=last_day,
+                                   sweep_hour=SWEEP_HOUR, settings=settings)
+
+
+SWEEP_HOUR = 8  # Tokyo: the sweep runs every morning before the departments act (at 10)
+
+
+@contextlib.contextmanager
+def _simulated_timestamps():
+    """Every timestamp the application writes (core.models.utcnow: events,
+    assignments, waits) follows the simulated clock, so that the oracle reads
+    a true timeline from the raw rows."""
+    import core.models
+    from responses.deadlines import clock
+
+    real = core.models.datetime
+
+    class SimulatedDatetime(real):
+        @classmethod
+        def now(cls, tz=None):
+            frozen = getattr(clock, "_frozen", None)  # read directly: clock.now() itself calls utcnow()
+            if frozen is None:
+                return real.now(tz)
+            return frozen.astimezone(tz) if tz else frozen.astimezone(UTC).replace(tzinfo=None)
+
+    core.models.datetime = SimulatedDatetime
+    try:
+        yield
+    finally:
+        core.models.datetime = real
+
+
+# --- deliberate breakages: each must make the run fail ----------------------------------------
+
+_ROOMS = ("responses", "core", "proposals", "intake", "routing")
+
+
+def _current(name: str, home: str):
+    """The function called `name` defined under the package or module `home`
+    (e.g. responses: wherever the deadline code lives after a split)."""
+    for module_name, module in sorted(sys.modules.items()):
+        function = getattr(module, name, None)
+        if module_name.split(".")[0] in _ROOMS and callable(function) and \
+                getattr(function, "__module__", "").startswith(home):
+            return function
+    raise LookupError(f"no function {name} under {home}")
+
+
+@contextlib.contextmanager
+def _replaced(name: str, home: str, make_replacement):
+    """Replace the function `name` in every module that holds it (the module
+    defining it and those that imported it), then put it back."""
+    original = _current(name, home)
+    replacement = make_replacement(original)
+    holders = [module for module_name, module in list(sys.modules.items())
+               if module_name.split(".")[0] in _ROOMS and getattr(module, name, None) is original]
+    for module in holders:
+        setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        for module in holders:
+            setattr(module, name, original)
+
+
+def _no_due_dates(original):
+    def set_initial_deadlines(assignment, *args, **kwargs):
+        original(assignment, *args, **kwargs)
+        assignment.ack_due_on = assignment.answer_due_on = None
+    return set_initial_deadlines
+
+
+def _never_resumes(original):
+    def resume(*args, **kwargs):
+        return 0  # the clock stays stopped: paused_since is never cleared, due dates never move
+    return resume
+
+
+def _skips_overdue(original):
+    def levels_due(*args, **kwargs):
+        return [level for level in original(*args, **kwargs) if level.value != "overdue"]
+    return levels_due
+
+
+def _skips_first_wait_rung(original):
+    def wait_levels_due(*args, **kwargs):
+        return original(*args, **kwargs)[1:]
+    return wait_levels_due
+
+
+def _told_twice(original):
+    def record_event(actor, kind, **fields):
+        event = original(actor, kind, **fields)
+        if kind.startswith("deadline_") or "_wait_" in kind:
+            original(actor, kind, **fields)
+        return event
+    return record_event
+
+
+def _no_holidays(original):
+    def public_holidays(*args, **kwargs):
+        return frozenset()
+    return public_holidays
+
+
+BREAKAGES = {  # name: (what is broken, (function, where it is defined, how it is broken))
+    "no-due-dates": ("set_initial_deadlines sets no due dates",
+                     ("set_initial_deadlines", "responses", _no_due_dates)),
+    "clock-never-resumes": ("resume never restarts the clock", ("resume", "responses", _never_resumes)),
+    "ladder-skips-overdue": ("the departments' ladder skips its overdue rung",
+                             ("levels_due", "responses", _skips_overdue)),
+    "wait-ladder-skips-first": ("the waits' ladder skips its first rung",
+                                ("wait_levels_due", "responses", _skips_first_wait_rung)),
+    "escalations-twice": ("every rung of the ladder is announced twice", ("record_event", "core.audit", _told_twice)),
+    "holidays-ignored": ("the business calendar ignores public holidays",
+                         ("_public_holidays", "core.calendar", _no_holidays)),
+}
+
+
+@contextlib.contextmanager
+def _broken(name: str):
+    _description, (function, home, make_replacement) = BREAKAGES[name]
+    with _replaced(function, home, make_replacement):
+        yield
 
 
 class _Simulation:
@@ -174,7 +327,7 @@ class _Simulation:
         self.report.days = total_days
         for offset in range(total_days):
             day = self.start + timedelta(days=offset)
-            with clock.frozen(tokyo_moment(day, 8)):
+            with clock.frozen(tokyo_moment(day, SWEEP_HOUR)):
                 result = sweep()
                 db.session.commit()
                 for level, fired in result.fired.items():

@@ -17,6 +17,9 @@ def test_a_short_simulation_leaves_nothing_stuck():
     report = run_simulation(app_factory=create_app, proposals=60, seed=7, start=date(2026, 12, 1), days=45, tail_days=60,
                             echo=lambda *_: None)
     assert report.stuck == 0 and report.stuck_daily_max == 0
+    # The independent oracle agrees, over the year-end closing (12/29–1/3) too.
+    assert not report.oracle.failed, report.oracle.render()
+    assert not report.failed
     assert sum(report.classification.values()) == 60
     # Waiting for the applicant is not a good end by itself: only chased (or still within the reply time).
     assert set(report.classification) <= {"answered (decision sent)", "open, escalated",
