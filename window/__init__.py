@@ -162,6 +162,25 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("core/error.html", code=400, title=_l("入力された値を扱えません"),
                                message=_l("数値が大きすぎるか、形式が正しくありません。前のページに戻り、値を確かめてからもう一度お試しください。")), 400
 
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    def database_unavailable(error):
+        # The database went away mid-request (a restart, a failover, a killed
+        # connection) or gave up on a lock: nothing was committed, the pool
+        # replaces the connection, so trying again works. A 503 that says so,
+        # never a 500 with half a page.
+        try:
+            db.session.rollback()
+        except sa_exc.SQLAlchemyError:
+            db.session.remove()
+        app.logger.warning("database unavailable: %s", error.__class__.__name__)
+        if request.path.startswith("/api/"):
+            return {"error": "Service Unavailable", "status": 503, "detail": "try again shortly"}, 503, \
+                {"Retry-After": "5"}
+        return render_template("core/error.html", code=503, title=_l("ただいま処理できません"),
+                               message=_l("データベースに一時的に接続できませんでした。操作は保存されていません。少し待ってから、もう一度お試しください。")), \
+            503, {"Retry-After": "5"}
+
     @app.errorhandler(Exception)
     def server_error(error):  # pragma: no cover - last resort
         app.logger.exception("unhandled error")
