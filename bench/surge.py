@@ -190,7 +190,7 @@ def main() -> int:
     parser.add_argument("--app", default="core:create_app()")
     args = parser.parse_args()
     submitters = min(args.submitters, 400)
-    links, staff_emails, password = prepare(args.database_url, submitters, args.staff)
+    links, staff_emails, password = prepare(args.database_url, submitters + 1, args.staff)
     env = {**os.environ, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url, "RATELIMIT_ENABLED": "0",
            "SECRET_KEY": "surge-bench", "UPLOAD_DIR": tempfile.mkdtemp(prefix="surge-uploads-"),
            "BASE_URL": f"http://127.0.0.1:{args.port}"}
@@ -206,6 +206,11 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
+        # The baseline: one applicant alone, before the rush (the last link).
+        solo_log: list = []
+        solo_start = threading.Event()
+        solo_start.set()
+        submitter(base, submitters, links[submitters], solo_log, solo_start, {})
         log: list = []
         outcome: dict[int, str] = {}
         start, stop = threading.Event(), threading.Event()
@@ -229,10 +234,10 @@ def main() -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    return report(args, submitters, outcome, log, wall)
+    return report(args, submitters, outcome, log, wall, solo_log)
 
 
-def report(args, submitters: int, outcome: dict, log: list, wall: float) -> int:
+def report(args, submitters: int, outcome: dict, log: list, wall: float, solo_log: list) -> int:
     import sqlalchemy as sa
 
     engine = sa.create_engine(args.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -240,7 +245,7 @@ def report(args, submitters: int, outcome: dict, log: list, wall: float) -> int:
         stored = dict(conn.execute(sa.text("SELECT state, count(*) FROM proposals GROUP BY state")).all())
     engine.dispose()
     submitted = sum(1 for result in outcome.values() if result == "submitted")
-    in_database = sum(count for state, count in stored.items() if state != "draft")
+    in_database = sum(count for state, count in stored.items() if state != "draft") - 1  # less the baseline's
     statuses = Counter(status for _kind, _what, status, _seconds in log)
     errors = sum(count for status, count in statuses.items() if status >= 500)
 
@@ -257,6 +262,14 @@ def report(args, submitters: int, outcome: dict, log: list, wall: float) -> int:
     print(line("submission (POST review)", [s for k, w, st, s in log if w == "submit"]))
     print(line("every applicant request", [s for k, w, st, s in log if k == "applicant"]))
     print(line("staff pages", [s for k, w, st, s in log if k == "staff"]))
+    solo = [s * 1000 for k, w, st, s in solo_log if w == "submit"]
+    solo_all = [s * 1000 for k, w, st, s in solo_log if w != "sign in" and w != "sign-in page"]
+    surge_submit = percentile([s * 1000 for k, w, st, s in log if w == "submit"], 0.95)
+    surge_all = percentile([s * 1000 for k, w, st, s in log if k == "applicant"], 0.95)
+    print(f"  baseline, one applicant alone: submission {solo[0] if solo else float('nan'):.0f} ms, "
+          f"slowest of its requests {max(solo_all, default=float('nan')):.0f} ms; surge p95 ÷ baseline: "
+          f"submission {surge_submit / solo[0] if solo else float('nan'):.1f}×, "
+          f"any request {surge_all / max(solo_all, default=float('nan')):.1f}×")
     print(f"  status codes: {dict(sorted(statuses.items()))}")
     print(f"  proposals in the database: {dict(sorted(stored.items()))}")
     not_submitted = Counter(result for result in outcome.values() if result != "submitted")
