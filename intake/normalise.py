@@ -192,6 +192,8 @@ def parse_url(value: object) -> str | None:
         text = "https://" + text
     if not re.fullmatch(r"https?://[^/\s.]+(\.[^/\s.]+)+(/\S*)?", text, re.IGNORECASE) or len(text) > 300:
         raise ValueError("url")
+    if re.search(r"[<>\"'`{}|\\^]", text):  # never in a URL (RFC 3986); found by the hostile-input test
+        raise ValueError("url")
     return text
 
 

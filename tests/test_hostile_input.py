@@ -14,7 +14,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from intake_helpers import VALID_STEPS, errors_in, sign_in
 
@@ -87,6 +87,8 @@ def test_amounts_are_whole_yen_or_refused(text):
 
 @PARSERS
 @given(st.one_of(st.text(ANY_CHARACTER), HOSTILE_TEXT))
+@example("0.<")  # was stored as the website "https://0.<"
+@example('example.jp/"onmouseover=x')
 def test_the_other_parsers_return_their_type_or_refuse(text):
     for parse, kind in ((n.parse_corporate_number, str), (n.parse_int, int), (n.parse_year, int),
                         (n.parse_date, date), (n.parse_url, str)):
