@@ -23,7 +23,7 @@ lock:
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $(BIN)/activate
 
-# Known vulnerabilities in the locked packages (PyPI's advisory data; needs pypi.org).
+# Known vulnerabilities in the locked packages (OSV advisory data: needs the internet).
 audit: $(BIN)/activate
 	$(BIN)/pip-audit --require-hashes --disable-pip --progress-spinner off -r requirements.lock
 
