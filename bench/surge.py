@@ -259,13 +259,13 @@ def report(args, submitters: int, outcome: dict, log: list, wall: float, solo_lo
           f"(gthread) + PostgreSQL + Redis on 127.0.0.1, {os.cpu_count()} cores")
     print(f"  wall {wall:.1f} s; submissions {submitted}/{submitters} ({submitted / wall:.1f} per s); "
           f"requests {len(log)} ({len(log) / wall:.1f} per s)")
-    print(line("submission (POST review)", [s for k, w, st, s in log if w == "submit"]))
-    print(line("every applicant request", [s for k, w, st, s in log if k == "applicant"]))
-    print(line("staff pages", [s for k, w, st, s in log if k == "staff"]))
-    solo = [s * 1000 for k, w, st, s in solo_log if w == "submit"]
-    solo_all = [s * 1000 for k, w, st, s in solo_log if w != "sign in" and w != "sign-in page"]
-    surge_submit = percentile([s * 1000 for k, w, st, s in log if w == "submit"], 0.95)
-    surge_all = percentile([s * 1000 for k, w, st, s in log if k == "applicant"], 0.95)
+    print(line("submission (POST review)", [s for k, w, _status, s in log if w == "submit"]))
+    print(line("every applicant request", [s for k, w, _status, s in log if k == "applicant"]))
+    print(line("staff pages", [s for k, w, _status, s in log if k == "staff"]))
+    solo = [s * 1000 for k, w, _status, s in solo_log if w == "submit"]
+    solo_all = [s * 1000 for k, w, _status, s in solo_log if w != "sign in" and w != "sign-in page"]
+    surge_submit = percentile([s * 1000 for k, w, _status, s in log if w == "submit"], 0.95)
+    surge_all = percentile([s * 1000 for k, w, _status, s in log if k == "applicant"], 0.95)
     print(f"  baseline, one applicant alone: submission {solo[0] if solo else float('nan'):.0f} ms, "
           f"slowest of its requests {max(solo_all, default=float('nan')):.0f} ms; surge p95 ÷ baseline: "
           f"submission {surge_submit / solo[0] if solo else float('nan'):.1f}×, "

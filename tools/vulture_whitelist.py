@@ -69,3 +69,6 @@ Hit  # routing/text.py: unused; routing/text.py is being replaced by the Japanes
 _.find  # routing/text.py KeywordIndex.find: unused, same
 due_at_end_of  # responses/clock.py (B owns it): unused, left for B to remove
 local  # responses/clock.py (B owns it): unused, same
+
+# --- called by the standard library by name ----------------------------------------------------
+_.redirect_request  # bench/surge.py _NoRedirect: urllib's HTTPRedirectHandler hook (return None: no redirect)
