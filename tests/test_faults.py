@@ -207,6 +207,7 @@ def _expire_sending_leases() -> int:
 
 # --- Redis stopped ----------------------------------------------------------------------------
 
+@pytest.mark.xfail(strict=True, reason="needs D: finding 1 (Redis down → 500 on rate-limited POSTs)")
 def test_redis_stopped_during_submissions_sign_in_transitions_and_messages(app, private_redis, make_user,
                                                                            make_proposal):
     from core.models import Event, OutboxEmail
@@ -276,6 +277,7 @@ def test_redis_stopped_during_submissions_sign_in_transitions_and_messages(app, 
 
 # --- the worker killed mid-send ---------------------------------------------------------------
 
+@pytest.mark.xfail(strict=True, reason="needs D: finding 3 (outbox re-claims `sending` rows whose lease expired)")
 def test_a_worker_killed_mid_send_loses_no_email(app, private_redis):
     from core.outbox import queue_email
 
