@@ -97,11 +97,11 @@ def prepare(database_url: str, submitters: int, staff: int) -> tuple[list[str], 
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    from core import create_app
     from core.auth import hash_password, issue_signin_link
     from core.extensions import db
     from core.models import Department, Role, User
     from core.seed import seed_reference
+    from window import create_app
 
     url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "OUTBOX_DISPATCH": "manual", "RATELIMIT_ENABLED": False,
@@ -187,7 +187,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--timeout", type=int, default=600)
-    parser.add_argument("--app", default="core:create_app()")
+    parser.add_argument("--app", default="window:create_app()")
     args = parser.parse_args()
     submitters = min(args.submitters, 400)
     links, staff_emails, password = prepare(args.database_url, submitters + 1, args.staff)

@@ -64,10 +64,11 @@ def test_a_clean_run_passes_the_oracle_and_the_command_exits_0(app):
 
 @pytest.mark.parametrize("breakage", sorted(EXPECTED_FINDING))
 def test_each_breakage_makes_the_run_fail(breakage):
-    from responses.simulation import BREAKAGES, run_simulation
+    from demo.simulation import BREAKAGES, run_simulation
+    from window import create_app
 
     assert set(EXPECTED_FINDING) == set(BREAKAGES)
-    report = run_simulation(**SMALL, echo=lambda *_: None, breakage=breakage)
+    report = run_simulation(app_factory=create_app, **SMALL, echo=lambda *_: None, breakage=breakage)
     assert report.failed
     assert report.oracle.failed, report.render()  # the oracle alone catches it
     assert report.oracle.findings[EXPECTED_FINDING[breakage]], report.render()
