@@ -70,7 +70,9 @@ def _dispatch_after_commit(session: Session) -> None:
     if app.config["OUTBOX_DISPATCH"] != "after_commit":
         return
     try:
-        deliver_outbox.delay()
+        # One quick retry, not Celery's default three: with the broker down
+        # the request must not wait, the sweep sends the email later.
+        deliver_outbox.apply_async(retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1})
     except Exception:  # broker down: the periodic sweep sends it later
         log.warning("could not dispatch outbox delivery; the sweep will send it", exc_info=True)
 

@@ -25,6 +25,7 @@ import proposals.models  # noqa: F401  (every model module, so metadata and Alem
 import public
 import responses
 import routing
+from core import security
 from core.celery_app import celery_init_app
 from core.config import PROJECT_ROOT, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -66,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_rooms(app)
     _register_error_pages(app)
     _register_template_helpers(app)
+    security.init_app(app)  # issue 13: Redis-loss fallbacks, security headers
     return app
 
 
