@@ -28,10 +28,20 @@ class AnswerError(proposal_ops.TransitionError):
 
 
 def _live(assignment: Assignment) -> Assignment:
-    db.session.refresh(assignment)
-    if assignment.status != AssignmentStatus.ACTIVE:
+    """The assignment, locked and re-read, refused unless still active.
+
+    Every action checks its own "not done yet" after this lock, so two
+    clicks (or two people) acting at once record one answer: the second
+    waits here and then sees the first one's result. The proposal is
+    locked first, the order assign() uses, so the two never deadlock."""
+    proposal_ops.lock_proposal(assignment.proposal_id)
+    locked = db.session.scalar(
+        sa.select(Assignment).where(Assignment.id == assignment.id)
+        .with_for_update().execution_options(populate_existing=True)
+    )
+    if locked is None or locked.status != AssignmentStatus.ACTIVE:
         raise AnswerError(_l("この割当はすでに終了しています。画面を読み込み直してください。"))
-    return assignment
+    return locked
 
 
 def _lead_only(assignment: Assignment) -> None:
@@ -79,6 +89,10 @@ def propose_meeting(assignment: Assignment, actor: Actor, options: list[str], me
                                        expected_version=expected_version, data=data)
     if proposal.state != State.IN_CONSULTATION:
         raise AnswerError(_l("この状態では協議を提案できません。"))
+    if expected_version is not None and proposal.lock_version != expected_version:
+        # The same form sent twice (a double click) or someone answered first.
+        raise proposal_ops.Conflict(_l("この提案は他の職員によって更新されました。画面を読み込み直してください。"))
+    proposal.lock_version += 1  # a later copy of the same form is refused as stale
     return record_event(actor, "meeting_proposed", proposal_id=proposal.id, public=True,
                         department_id=assignment.department_id, comment=body or None, data=data)
 
@@ -180,6 +194,8 @@ def co_opinion(assignment: Assignment, actor: Actor, body: str):
     assignment = _live(assignment)
     if assignment.role != AssignmentRole.CO:
         raise AnswerError(_l("意見の登録は関係部署が行います。"))
+    if assignment.answered_at is not None:
+        raise AnswerError(_l("この提案への意見はすでに登録しています。補足はメッセージでお伝えください。"))
     now = clock.now()
     _mark_acknowledged(assignment, now)
     assignment.answered_at = now
