@@ -331,7 +331,7 @@ def _events_are_never_deleted(_mapper, _connection, _target):
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
-    SENDING = "sending"  # claimed by a worker; never retried automatically
+    SENDING = "sending"  # claimed by a worker; re-claimed by the sweep once its lease expires
     SENT = "sent"
     FAILED = "failed"
 
@@ -358,6 +358,9 @@ class OutboxEmail(db.Model):
     last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # A claim holds the row until then; a worker killed mid-send leaves the
+    # row in `sending` and the sweep re-claims it after this moment.
+    lease_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     __table_args__ = (

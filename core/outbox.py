@@ -4,10 +4,14 @@ queue_email() writes the email in the same transaction as the change that
 causes it. After the commit, a Celery task delivers it; when the broker is
 down the request still succeeds and the periodic sweep sends it later.
 
-Delivery claims a row (status pending -> sending, committed) before it
-talks to SMTP, so two workers never send the same row, and a crash in the
-middle leaves the row in `sending` for an administrator to look at rather
-than sending it twice.
+Delivery claims a row (status pending -> sending, committed, with a lease)
+before it talks to SMTP, so two workers never send the same row at once. A
+worker killed mid-send leaves the row in `sending`; once the lease expires
+the sweep claims it again, so the email is not lost. If the SMTP server had
+already accepted it, the second copy carries the same Message-ID (the
+idempotency key), so mail systems and readers can see it is the same email.
+Rows that keep failing end `failed`; administrators see those and the
+stuck ones at /admin/outbox and can resend them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import logging
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -24,6 +28,7 @@ from flask_babel import force_locale
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from core.audit import Actor, record_event
 from core.extensions import db
 from core.models import OutboxEmail, OutboxStatus, utcnow
 from core.tasks import deliver_outbox
@@ -31,6 +36,9 @@ from core.tasks import deliver_outbox
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# Longer than one SMTP conversation can take (20 s timeout per step), so a
+# live worker's claim never expires under it.
+LEASE = timedelta(minutes=10)
 
 
 def queue_email(
@@ -92,13 +100,25 @@ def install_outbox_hooks() -> None:
             sa_event.listen(db.session, name, listener)
 
 
+def _claimable(now):
+    """Pending rows, and rows whose claim has lapsed (the worker died)."""
+    lapsed = sa.and_(
+        OutboxEmail.status == OutboxStatus.SENDING,
+        sa.or_(OutboxEmail.lease_expires_at.is_(None), OutboxEmail.lease_expires_at < now),
+        OutboxEmail.attempts < MAX_ATTEMPTS,
+    )
+    return sa.or_(OutboxEmail.status == OutboxStatus.PENDING, lapsed)
+
+
 def _claim(row_id: int) -> OutboxEmail | None:
-    """Move one pending row to `sending` in its own committed transaction."""
+    """Move one claimable row to `sending` with a lease, in its own committed transaction."""
+    now = utcnow()
     with Session(db.engine, expire_on_commit=False) as session, session.begin():
         result = session.execute(
             sa.update(OutboxEmail)
-            .where(OutboxEmail.id == row_id, OutboxEmail.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENDING, claimed_at=utcnow(), attempts=OutboxEmail.attempts + 1)
+            .where(OutboxEmail.id == row_id, _claimable(now))
+            .values(status=OutboxStatus.SENDING, claimed_at=now, lease_expires_at=now + LEASE,
+                    attempts=OutboxEmail.attempts + 1)
         )
         if result.rowcount != 1:
             return None  # another worker claimed it
@@ -108,6 +128,7 @@ def _claim(row_id: int) -> OutboxEmail | None:
 def _finish(row_id: int, *, error: str | None, transport: str, attempts: int) -> None:
     with Session(db.engine) as session, session.begin():
         row = session.get(OutboxEmail, row_id)
+        row.lease_expires_at = None
         if error is None:
             row.status, row.sent_at, row.transport, row.last_error = OutboxStatus.SENT, utcnow(), transport, None
         else:
@@ -116,13 +137,21 @@ def _finish(row_id: int, *, error: str | None, transport: str, attempts: int) ->
             row.last_error = error
 
 
+def message_id(key: str, mail_from: str) -> str:
+    """The idempotency key as the Message-ID: the same email sent twice (a
+    worker killed after the server accepted it) has the same id. Characters
+    a Message-ID may not hold are %-escaped, so distinct keys stay distinct."""
+    domain = mail_from.rpartition("@")[2] or "localhost"
+    return f"<{quote(key, safe='-_')}@{domain}>"
+
+
 def _send_smtp(row: OutboxEmail) -> None:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = row.to_address
     message["Subject"] = row.subject
-    message["Message-ID"] = make_msgid(idstring=row.idempotency_key.replace(":", ".")[:60])
+    message["Message-ID"] = message_id(row.idempotency_key, config["MAIL_FROM"])
     message["X-Idempotency-Key"] = row.idempotency_key
     message.set_content(row.body_text)
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
@@ -149,21 +178,47 @@ def deliver_one(row_id: int) -> bool:
 
 
 def deliver_pending(limit: int = 200) -> int:
-    """Deliver what is pending; returns how many were sent."""
+    """Deliver what is pending or whose claim lapsed; returns how many were sent."""
     with Session(db.engine) as session:
         ids = session.scalars(
-            sa.select(OutboxEmail.id)
-            .where(OutboxEmail.status == OutboxStatus.PENDING)
-            .order_by(OutboxEmail.id)
-            .limit(limit)
+            sa.select(OutboxEmail.id).where(_claimable(utcnow())).order_by(OutboxEmail.id).limit(limit)
         ).all()
     return sum(1 for row_id in ids if deliver_one(row_id))
 
 
-def stuck_rows(older_than: timedelta = timedelta(minutes=10)) -> list[OutboxEmail]:
-    """Rows claimed long ago and never finished: shown to administrators."""
+def stuck_rows() -> list[OutboxEmail]:
+    """Claimed, never finished and no longer re-claimed by the sweep (the
+    lease lapsed after the last attempt): shown to administrators."""
     return db.session.scalars(
         sa.select(OutboxEmail).where(
-            OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_at < utcnow() - older_than
-        )
+            OutboxEmail.status == OutboxStatus.SENDING,
+            sa.or_(OutboxEmail.lease_expires_at.is_(None), OutboxEmail.lease_expires_at < utcnow()),
+        ).order_by(OutboxEmail.id)
     ).all()
+
+
+def failed_rows() -> list[OutboxEmail]:
+    return db.session.scalars(
+        sa.select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.FAILED).order_by(OutboxEmail.id)
+    ).all()
+
+
+class NotResendable(Exception):
+    """Only a failed email, or one stuck in `sending`, can be sent again."""
+
+
+def resend(email: OutboxEmail, actor: Actor):
+    """An administrator sends a failed or stuck email again: back to
+    pending with fresh attempts; the sweep (or the dispatch after the
+    commit) sends it. The same idempotency key, so the same Message-ID."""
+    stuck = email.status == OutboxStatus.SENDING and (
+        email.lease_expires_at is None or email.lease_expires_at < utcnow())
+    if email.status != OutboxStatus.FAILED and not stuck:
+        raise NotResendable(email.status.value)
+    previous = email.status.value
+    email.status, email.attempts, email.lease_expires_at = OutboxStatus.PENDING, 0, None
+    db.session.flush()
+    db.session.info["outbox_dirty"] = True
+    return record_event(actor, "outbox_resent", proposal_id=email.proposal_id,
+                        data={"email_id": email.id, "previous_status": previous,
+                              "last_error": email.last_error})

@@ -140,3 +140,104 @@ def test_claim_is_atomic_on_postgres(app):
     row_id = db.session.scalar(sa.select(OutboxEmail.id))
     assert _claim(row_id) is not None
     assert _claim(row_id) is None
+
+
+# --- issue 13, finding 3: a killed worker loses no email --------------------------------------
+
+def _age_lease(row_id: int, minutes: int = 11) -> None:
+    """What the clock does while a killed worker's claim sits there."""
+    from datetime import timedelta
+
+    from core.models import utcnow
+
+    row = db.session.get(OutboxEmail, row_id)
+    row.lease_expires_at = utcnow() - timedelta(minutes=minutes - 10)
+    db.session.commit()
+
+
+def test_a_row_left_in_sending_by_a_killed_worker_is_reclaimed_after_its_lease(smtp_server):
+    from core.outbox import _claim
+
+    queue_email("killed@example.jp", "件名", "本文", key="proposal:7:submitted")
+    db.session.commit()
+    row_id = db.session.scalar(sa.select(OutboxEmail.id))
+    assert _claim(row_id) is not None  # the worker claimed it … and was killed (kill -9) before finishing
+    assert deliver_pending() == 0  # a live claim is respected: no second sender while the lease holds
+    _age_lease(row_id)
+    assert deliver_pending() == 1
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["killed@example.jp"]]
+    row = db.session.get(OutboxEmail, row_id)
+    db.session.refresh(row)
+    assert row.status == OutboxStatus.SENT and row.attempts == 2 and row.lease_expires_at is None
+
+
+def test_every_email_carries_its_idempotency_key_as_its_message_id(smtp_server):
+    """Sent twice (the server accepted it just before the worker died), the
+    two copies have the same Message-ID, so they read as one email."""
+    from core.outbox import _claim
+
+    queue_email("twice@example.jp", "件名", "本文", key="proposal:7:state:adopted")
+    db.session.commit()
+    row_id = db.session.scalar(sa.select(OutboxEmail.id))
+    assert deliver_pending() == 1
+    db.session.get(OutboxEmail, row_id).status = OutboxStatus.PENDING  # as if the first send's result was lost
+    db.session.commit()
+    assert _claim(row_id) is not None
+    _age_lease(row_id)
+    assert deliver_pending() == 1
+    ids = [next(line for line in m.content.decode().splitlines() if line.lower().startswith("message-id:"))
+           for m in smtp_server.messages]
+    assert ids == ["Message-ID: <proposal%3A7%3Astate%3Aadopted@city.example.jp>"] * 2
+
+
+def test_distinct_keys_never_share_a_message_id():
+    from core.outbox import message_id
+
+    assert message_id("a:b", "w@city.example.jp") != message_id("a.b", "w@city.example.jp")
+
+
+def test_administrators_see_stuck_and_failed_emails_and_resend_them(app, make_user, smtp_server):
+    from core.models import Event
+    from core.outbox import _claim
+
+    admin = make_user("admin")
+    queue_email("stuck@example.jp", "止まったメール", "本文", key="k-stuck")
+    queue_email("failed@example.jp", "失敗したメール", "本文", key="k-failed")
+    queue_email("fine@example.jp", "届いたメール", "本文", key="k-fine")
+    db.session.commit()
+    stuck, failed, fine = db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)).all()
+    failed.status, failed.attempts, failed.last_error = OutboxStatus.FAILED, 5, "SMTPRecipientsRefused: 550"
+    stuck.attempts = 4
+    db.session.commit()
+    stuck_id, failed_id, fine_id = stuck.id, failed.id, fine.id
+    _claim(stuck_id)  # the fifth and last attempt: the worker dies, the sweep gives up on it
+    _age_lease(stuck_id)
+    assert deliver_pending() == 1  # only the fine one
+    client = app.test_client()
+    client.post("/staff/login", data={"email": admin.email, "password": "correct horse battery"})
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "対応が必要なメール（2件）" in page and "止まったメール" in page and "失敗したメール" in page
+    assert "SMTPRecipientsRefused: 550" in page
+
+    assert client.post(f"/admin/outbox/{fine_id}/resend").status_code == 302  # refused with a message
+    assert db.session.get(OutboxEmail, fine_id).status == OutboxStatus.SENT
+    for row_id in (stuck_id, failed_id):
+        response = client.post(f"/admin/outbox/{row_id}/resend")
+        assert response.status_code == 302
+    events = db.session.scalars(sa.select(Event).where(Event.kind == "outbox_resent").order_by(Event.id)).all()
+    assert [(e.actor_user_id, e.data["email_id"], e.data["previous_status"]) for e in events] == [
+        (admin.id, stuck_id, "sending"), (admin.id, failed_id, "failed")]
+    assert deliver_pending() == 2
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
+        "failed@example.jp", "fine@example.jp", "stuck@example.jp"]
+    assert "対応が必要なメール" not in client.get("/admin/outbox").get_data(as_text=True)
+
+
+def test_only_administrators_may_resend(app, make_user):
+    queue_email("x@example.jp", "件名", "本文", key="k-x")
+    db.session.commit()
+    row_id = db.session.scalar(sa.select(OutboxEmail.id))
+    window = make_user("window")
+    client = app.test_client()
+    client.post("/staff/login", data={"email": window.email, "password": "correct horse battery"})
+    assert client.post(f"/admin/outbox/{row_id}/resend").status_code == 403

@@ -16,7 +16,8 @@ from core.audit import Actor
 from core.auth import staff_required
 from core.departments import ReorganisationError, rename_department
 from core.extensions import db
-from core.models import ActorKind, Department, Event, OutboxEmail, Role
+from core.models import ActorKind, Department, Event, OutboxEmail, OutboxStatus, Role
+from core.outbox import NotResendable, failed_rows, resend, stuck_rows
 from core.paging import requested_page
 from proposals.departments import merge_department, retire_department
 from proposals.models import Proposal
@@ -40,14 +41,34 @@ def outbox():
     if to_filter:
         query = query.where(OutboxEmail.to_address.contains(to_filter))
     emails = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
-    return render_template("admin/outbox.html", emails=emails, to_filter=to_filter)
+    # What needs a person: emails stuck mid-send after their last attempt, and failed ones.
+    attention = stuck_rows() + failed_rows()
+    return render_template("admin/outbox.html", emails=emails, to_filter=to_filter, attention=attention,
+                           form=FlaskForm())
 
 
 @bp.route("/outbox/<int:email_id>")
 @staff_required(Role.ADMIN)
 def outbox_email(email_id: int):
     email = db.session.get(OutboxEmail, email_id) or abort(404)
-    return render_template("admin/outbox_email.html", email=email)
+    return render_template("admin/outbox_email.html", email=email, form=FlaskForm(),
+                           resendable=email in stuck_rows() or email.status == OutboxStatus.FAILED)
+
+
+@bp.route("/outbox/<int:email_id>/resend", methods=["POST"])
+@staff_required(Role.ADMIN)
+def outbox_resend(email_id: int):
+    email = db.session.get(OutboxEmail, email_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        resend(email, Actor.of_user(current_user))
+    except NotResendable:
+        flash(_l("このメールは再送できません（送信済み、または送信待ちです）。"), "error")
+        return redirect(url_for("admin.outbox_email", email_id=email_id))
+    db.session.commit()
+    flash(_l("メールを再送の列に戻しました。まもなく送信されます。"), "success")
+    return redirect(url_for("admin.outbox_email", email_id=email_id))
 
 
 @bp.route("/audit")
