@@ -113,7 +113,7 @@ def main(count: int, url: str | None) -> None:
 
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(member.id)
+            session["_user_id"] = member.get_id()
             session["_fresh"] = True
         for label, path in (("/my (20 proposals of 100k)", "/my"),
                             ("status page (40 events, 12 messages)", f"/my/proposals/{proposal.reference}"),

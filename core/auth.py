@@ -60,9 +60,32 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session cookie ("<id>:<session version>", see
+    User.get_id): a cookie from before a sign-out or a password change
+    carries an old version and opens nothing."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session of this user ends (each browser, each copied cookie)."""
+    user.session_version += 1
+    db.session.flush()
+
+
+def change_password(user: User, new_password: str, actor: Actor) -> None:
+    """A new password ends the user's other sessions; the caller signs the
+    user in again if it is their own change."""
+    user.password_hash = hash_password(new_password)
+    user.failed_logins, user.locked_until = 0, None
+    end_sessions(user)
+    record_event(actor, "password_changed", data={"user_id": user.id})
 
 
 def unauthorized():
@@ -242,6 +265,10 @@ def _count_failure(user: User) -> None:
 
 @bp.route("/signout", methods=["POST"])
 def signout():
+    if current_user.is_authenticated:
+        end_sessions(current_user)
+        record_event(Actor.of_user(current_user), "signed_out")
+        db.session.commit()
     logout_user()
     flash(_l("サインアウトしました。"), "info")
     return redirect(url_for("core.home"))

@@ -177,6 +177,9 @@ class User(db.Model):
     password_hash: Mapped[Optional[str]] = mapped_column(sa.String(255))
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Part of every session's user id: signing out or changing the password
+    # raises it, so a session cookie copied before then opens nothing.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     locale: Mapped[str] = mapped_column(sa.String(8), default="ja", server_default="ja")
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Per-person email settings: {"public_changes": bool, "messages": bool}.
@@ -210,7 +213,8 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login keeps this in the session cookie; core.auth.load_user checks both parts.
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_staff(self) -> bool:

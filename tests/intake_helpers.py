@@ -40,7 +40,7 @@ TINY_PNG = bytes.fromhex(
 def sign_in(client, user) -> None:
     """Sign a user in on a test client (Flask-Login session keys)."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 
