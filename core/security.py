@@ -15,8 +15,55 @@ from flask_babel import lazy_gettext as _l
 log = logging.getLogger(__name__)
 
 
+# No inline script or style anywhere (scripts are files in static/js), no
+# other origin, and no page may be framed (clickjacking on /staff/login).
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
 def init_app(app: Flask) -> None:
     _register_service_unavailable(app)
+    _init_security_headers(app)
+
+
+def _init_security_headers(app: Flask) -> None:
+    from flask_talisman import Talisman
+
+    production = app.config.get("APP_ENV") == "production"
+    Talisman(
+        app,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        x_content_type_options=True,
+        # HTTPS is the reverse proxy's job; Strict-Transport-Security only in
+        # production (and Talisman sends it only on HTTPS requests).
+        force_https=False,
+        strict_transport_security=production,
+        strict_transport_security_include_subdomains=False,
+        # Leave the cookie settings of core/config.py as they are.
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
+    app.after_request(_downloads_are_not_stored)
+
+
+def _downloads_are_not_stored(response):
+    """Files handed out as downloads (applicants' uploads to departments,
+    exports) are not kept in shared or browser caches."""
+    if response.headers.get("Content-Disposition", "").startswith("attachment"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _broker_errors() -> tuple[type[BaseException], ...]:

@@ -331,8 +331,14 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    # Anything the Content-Security-Policy blocked (an inline script, a style
+    # attribute, another origin) would silently break a page: fail the journey.
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 def screenshot(page, name: str) -> Path:

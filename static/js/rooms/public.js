@@ -10,6 +10,9 @@
     var source = document.getElementById(canvas.getAttribute("data-chart"));
     if (!source || typeof Chart === "undefined") { return; }
     var data = JSON.parse(source.textContent);
+    // A lying chart grows with its rows (set here, not in a style attribute: the CSP allows none).
+    var figure = canvas.parentElement;
+    if (figure && figure.dataset.rows) { figure.style.setProperty("--rows", figure.dataset.rows); }
     // On a narrow screen, bars lie down: rotated names would run off the left edge.
     var narrow = (canvas.parentElement ? canvas.parentElement.clientWidth : window.innerWidth) < 480;
     var horizontal = data.horizontal || narrow;
