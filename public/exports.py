@@ -203,14 +203,28 @@ def published_records(batch: int = 2000) -> Iterator[dict[str, Any]]:
         last_id = records[-1][0]
 
 
+# A spreadsheet program reads a cell starting with one of these as a formula
+# (=HYPERLINK(...) in an organisation name would run on the reader's
+# machine). OWASP "CSV injection": such text cells get a leading apostrophe.
+# The full-width forms too: Japanese spreadsheet programs may convert them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that cannot run as a formula; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_value(name: str, value: Any) -> Any:
     if value is None:
         return ""
     if name in LIST_FIELDS:
-        return ";".join(value)
+        return spreadsheet_safe(";".join(value))
     if name == "evaluation_indicators":
         return json.dumps(value, ensure_ascii=False) if value else ""
-    return value
+    return spreadsheet_safe(value)
 
 
 def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -242,5 +256,5 @@ def table_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else spreadsheet_safe(v) for v in row])
     return "\ufeff" + buffer.getvalue()

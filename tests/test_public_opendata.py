@@ -56,3 +56,31 @@ def test_licence_is_configurable(app, client, make_proposal):
     page = client.get("/open-data").get_data(as_text=True)
     assert "CC BY 4.0" in page and "/open-data/proposals.csv" in page and "evaluation_review_decision" in page
     db.session.rollback()
+
+
+def test_csv_cells_cannot_run_as_formulas_in_a_spreadsheet(client, make_proposal):
+    """Issue 13, finding 6 (OWASP CSV injection): text that a spreadsheet
+    would read as a formula gets a leading apostrophe in the CSV; the JSON
+    keeps the text as it was written; numbers stay numbers."""
+    proposal = place(make_proposal, "adopted", title="=HYPERLINK(\"http://evil.example/\",\"詳細\")",
+                     summary="+81 44 200 2111", issue="-1+2", activities="@SUM(A1:A9)", outcomes="\t=1+1",
+                     exit_note="\r=1+1", budget_total_yen=800000)
+    proposal.organisation.name = "＝HYPERLINK(\"http://evil.example/\")"
+    db.session.commit()
+    text = client.get("/open-data/proposals.csv").get_data(as_text=True)
+    [row] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert row["title"] == "'=HYPERLINK(\"http://evil.example/\",\"詳細\")"
+    assert row["summary"] == "'+81 44 200 2111" and row["issue"] == "'-1+2" and row["activities"] == "'@SUM(A1:A9)"
+    assert row["outcomes"] == "'\t=1+1" and row["exit_note"].startswith("'")
+    assert row["organisation_name"] == "'＝HYPERLINK(\"http://evil.example/\")"
+    assert row["budget_total_yen"] == "800000" and row["reference"].startswith("KW-")
+    assert not [name for name, value in row.items() if value[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    record = json.loads(client.get("/open-data/proposals.json").data)["proposals"][0]
+    assert record["title"].startswith("=HYPERLINK")  # JSON is data, not a spreadsheet: unchanged
+
+
+def test_statistics_csv_cells_are_neutralised_too():
+    from public.exports import table_csv
+
+    text = table_csv(["name", "count"], [["=1+1", 3], ["-5", -5], ["宮前区", None]])
+    assert text.splitlines()[1:] == ["'=1+1,3", "'-5,-5", "宮前区,"]
