@@ -43,17 +43,61 @@ def test_wrong_password_is_refused_with_a_generic_message(client, make_user):
     assert "メールアドレスまたはパスワードが正しくありません" in unknown
 
 
-def test_lockout_after_repeated_failures(client, make_user, app):
-    user = make_user("department_staff", "kankyo", password="the right password")
-    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        client.post("/staff/login", data={"email": user.email, "password": "wrong"})
-    locked = client.post("/staff/login", data={"email": user.email, "password": "the right password"})
-    assert "一時的にロックされています" in locked.get_data(as_text=True)
-    assert db.session.get(User, user.id).locked_until > utcnow()
-    # Once the lock expires, the right password works again.
-    db.session.get(User, user.id).locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    assert client.post("/staff/login", data={"email": user.email, "password": "the right password"}).status_code == 302
+def _limited_login(client, email, password, ip):
+    return client.post("/staff/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": ip})
+
+
+def test_repeated_failures_stop_that_address_from_that_client_only(make_user):
+    """Issue 13, finding 7: failures count per (address, client). The client
+    that guessed is stopped for a while; the member of staff, elsewhere, is not."""
+    with other_app(RATELIMIT_ENABLED=True, RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}") as app:
+        user = make_user("department_staff", "kankyo", password="the right password")
+        attacker, staff = app.test_client(), app.test_client()
+        limit = app.config["LOGIN_MAX_FAILURES"]
+        codes = [_limited_login(attacker, user.email, "wrong", "192.0.2.66").status_code for _ in range(limit)]
+        assert codes == [200] * limit
+        assert _limited_login(attacker, user.email, "the right password", "192.0.2.66").status_code == 429
+        assert _limited_login(staff, user.email, "the right password", "198.51.100.7").status_code == 302
+        assert db.session.get(User, user.id).locked_until is None  # nothing locks the account itself
+        # Successes do not count: a member of staff signing in often is never stopped.
+        for _ in range(limit + 2):
+            assert _limited_login(app.test_client(), user.email, "the right password", "198.51.100.8").status_code == 302
+        assert db.session.scalar(sa.select(Event).where(Event.kind == "repeated_login_failures")).data == {
+            "user_id": user.id}
+
+
+def test_a_stopped_real_account_answers_exactly_like_an_unknown_address(make_user):
+    with other_app(RATELIMIT_ENABLED=True, RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}") as app:
+        user = make_user("window", password="the right password")
+        client = app.test_client()
+        answers = {}
+        for email in (user.email, "nobody-here@city.example.jp"):
+            for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+                _limited_login(client, email, "wrong", "192.0.2.9")
+            answers[email] = _limited_login(client, email, "wrong", "192.0.2.9")
+        real, unknown = answers[user.email], answers["nobody-here@city.example.jp"]
+        assert real.status_code == unknown.status_code == 429
+        assert comparable_page(real.get_data(as_text=True)) == comparable_page(unknown.get_data(as_text=True))
+        assert "一時的にロックされています" not in real.get_data(as_text=True)
+
+
+def test_a_wrong_password_and_an_unknown_address_take_as_long(client, make_user):
+    """Both verify one argon2 hash (a dummy one for an unknown address), so
+    timing does not tell which staff addresses exist."""
+    import statistics
+    import time
+
+    user = make_user("window", password="the right password")
+
+    def timed(email):
+        started = time.perf_counter()
+        client.post("/staff/login", data={"email": email, "password": "wrong"})
+        return time.perf_counter() - started
+
+    timed(user.email), timed("warm-up@example.jp")
+    known = statistics.median(timed(user.email) for _ in range(7))
+    unknown = statistics.median(timed("nobody-here@city.example.jp") for _ in range(7))
+    assert 0.5 < unknown / known < 2.0, (known, unknown)
 
 
 def test_signin_link_answer_is_the_same_for_known_and_unknown_addresses(client, make_user):
