@@ -1,6 +1,7 @@
-"""Attachments: checked by content (not by name), stored outside the web
+"""Attachments: checked by content (magic bytes), which must agree with the
+file's extension; web pages and SVG are refused. Stored outside the web
 root (config UPLOAD_DIR) under a random key, served only after a
-permission check."""
+permission check, as downloads (attachment, nosniff)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,26 @@ ALLOWED_TYPES = {
     "image/heic": "HEIC",
     "text/plain": "text",
 }
+# The file name must agree with the content (a web page named .pdf is not a
+# PDF): the extensions each allowed type may carry, the usual one first.
+EXTENSIONS = {
+    "application/pdf": ("pdf",),
+    "application/msword": ("doc",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
+    "application/vnd.ms-excel": ("xls",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx",),
+    "application/vnd.ms-powerpoint": ("ppt",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("pptx",),
+    "image/jpeg": ("jpg", "jpeg", "jpe"),
+    "image/png": ("png",),
+    "image/gif": ("gif",),
+    "image/webp": ("webp",),
+    "image/heic": ("heic", "heif"),
+    "text/plain": ("txt", "csv", "tsv", "md"),
+}
+# Web pages and SVG images can carry script: never accepted, whatever their name.
+MARKUP_EXTENSIONS = {"html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "xsl", "js", "mjs"}
+_MARKUP_SIGNS = ("<html", "<svg", "<script", "<!doctype", "<body", "<iframe", "<?xml", "<head", "<object", "<embed")
 # Legacy Office files are OLE containers; filetype names them by their first stream.
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _TEXT_ENCODINGS = ("utf-8-sig", "cp932", "euc_jp")
@@ -65,6 +86,24 @@ def looks_like_text(data: bytes) -> bool:
     return False
 
 
+def looks_like_markup(data: bytes) -> bool:
+    """HTML, SVG or XML: a browser that sniffs would run what is inside.
+    Browsers sniff the first 512 bytes; twice that is checked."""
+    head = data[:1024]
+    for encoding in _TEXT_ENCODINGS:
+        try:
+            text = head.decode(encoding, errors="ignore").lower()
+        except LookupError:  # pragma: no cover
+            continue
+        if any(sign in text for sign in _MARKUP_SIGNS):
+            return True
+    return False
+
+
+def extension_of(filename: str) -> str:
+    return filename.rpartition(".")[2].lower() if "." in filename else ""
+
+
 def detect_type(data: bytes) -> str | None:
     """The content type from the bytes themselves, or None when not allowed."""
     kind = filetype.guess(data)
@@ -94,10 +133,18 @@ def check_upload(upload: FileStorage) -> CheckedFile:
                               name=filename, mb=limit // (1024 * 1024)))
     if not data:
         raise FileRejected(_l("「%(name)s」は空のファイルです。内容を確認してください。", name=filename))
+    extension = extension_of(filename)
     content_type = detect_type(data)
+    if extension in MARKUP_EXTENSIONS or (content_type == "text/plain" and looks_like_markup(data)):
+        raise FileRejected(_l("添付ファイル「%(name)s」はHTMLやSVGなどウェブページの形式のため受け付けられません。文書はPDFに、画像はPNGかJPEGに保存し直してから選んでください。",
+                              name=filename))
     if content_type is None:
         raise FileRejected(_l("「%(name)s」は受け付けられない種類のファイルです。PDF、Word、Excel、PowerPoint、画像（JPEG・PNGなど）、テキストのいずれかにしてください。",
                               name=filename))
+    if extension not in EXTENSIONS[content_type]:
+        raise FileRejected(_l("添付ファイル「%(name)s」は、名前の拡張子（%(extension)s）と中身（%(kind)s）が合いません。中身に合った名前（例: .%(expected)s）のファイルを選び直してください。",
+                              name=filename, extension="." + extension if extension else _l("なし"),
+                              kind=ALLOWED_TYPES[content_type], expected=EXTENSIONS[content_type][0]))
     return CheckedFile(filename=filename, content_type=content_type, data=data)
 
 

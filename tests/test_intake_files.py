@@ -1,5 +1,5 @@
 """Files: up to MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES each, checked by
-content (not by name), stored outside the web root under a random key,
+content (magic bytes) against the name's extension, no web pages or SVG, stored outside the web root under a random key,
 downloadable only by the organisation's members and staff who may see the
 proposal. Too large or the wrong kind: a friendly error on the same page."""
 
@@ -63,8 +63,8 @@ def attachments(draft) -> list[Attachment]:
     ("plan.docx", _docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ("メモ.txt", "参加者の名簿です。\n".encode(), "text/plain"),
     ("sjis.txt", "シフトJISのメモ".encode("cp932"), "text/plain"),
-    ("名前だけtxt.pdf", "中身はテキスト".encode(), "text/plain"),  # the content decides, not the name
-    ("renamed.txt", tiny_pdf(), "application/pdf"),
+    ("名簿.csv", "氏名,区\n川崎 一郎,宮前区\n".encode(), "text/plain"),
+    ("写真.JPEG", bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9"), "image/jpeg"),
 ])
 def test_allowed_kinds_are_recognised_by_content(client, draft, name, content, expected, app):
     response = upload(client, draft, (name, content))
@@ -93,6 +93,37 @@ def test_other_kinds_are_refused_with_a_friendly_message(client, draft, name, co
     assert response.status_code == 400
     assert name in html and ("受け付けられない種類" in html or "空のファイル" in html)
     assert 'class="error-summary"' in html
+    assert attachments(draft) == []
+
+
+@pytest.mark.parametrize("name, content", [
+    ("招待状.pdf", b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+    ("logo.png", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+    ("メモ.txt", b"\xef\xbb\xbf  <html><script>alert(1)</script>"),
+    ("page.html", "ただのテキストです。".encode()),  # the name alone says web page
+])
+def test_web_pages_and_svg_are_refused_whatever_their_name(client, draft, name, content):
+    """Issue 13, finding 8: an HTML file named .pdf and an SVG with <script>
+    were stored as text under their own names."""
+    response = upload(client, draft, (name, content))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"添付ファイル「{name}」はHTMLやSVGなどウェブページの形式のため受け付けられません" in html
+    assert attachments(draft) == []
+
+
+@pytest.mark.parametrize("name, content, claimed, actual", [
+    ("名前だけtxt.pdf", "中身はテキスト".encode(), ".pdf", "text"),
+    ("renamed.txt", tiny_pdf(), ".txt", "PDF"),
+    ("写真.png", bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9"), ".png", "JPEG"),
+    ("拡張子なし", tiny_pdf(), "なし", "PDF"),
+])
+def test_a_name_that_disagrees_with_the_content_is_refused(client, draft, name, content, claimed, actual):
+    response = upload(client, draft, (name, content))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"添付ファイル「{name}」は、名前の拡張子（{claimed}）と中身（{actual}）が合いません" in html
     assert attachments(draft) == []
 
 
