@@ -245,13 +245,27 @@ def submit_proposal(proposal: Proposal, user: User, *, consent_publish: bool) ->
     db.session.flush()
     proposal_ops.submit(proposal, Actor.of_user(user))
     link = app_path("intake.status", reference=proposal.reference)
-    recipients: dict[str, str] = {user.email: user.locale or "ja"}
-    if proposal.contact_email and proposal.contact_email not in recipients:
-        contact = db.session.scalar(sa.select(User).where(User.email == proposal.contact_email))
-        recipients[proposal.contact_email] = contact.locale if contact else (user.locale or "ja")
-    for email, locale in recipients.items():
-        queue_templated_email(email, "intake_submitted", key=f"intake:submitted:{proposal.id}:{email}", locale=locale,
-                              proposal_id=proposal.id, proposal=proposal, link=link)
+    queue_templated_email(user.email, "intake_submitted", key=f"intake:submitted:{proposal.id}:{user.email}",
+                          locale=user.locale or "ja", proposal_id=proposal.id, proposal=proposal, link=link)
+    _tell_the_contact(proposal, user, link)
+
+
+def _tell_the_contact(proposal: Proposal, submitter: User, link: str) -> None:
+    """The contact address is typed into the form: anyone's address could be
+    there, so the city would carry the applicant's text to a stranger. The
+    confirmation (title and all) goes only to an address proven by a sign-in
+    that belongs to the organisation; any other address gets a neutral note
+    with nothing of the proposal in it."""
+    email = proposal.contact_email
+    if not email or email == submitter.email:
+        return
+    contact = db.session.scalar(sa.select(User).where(User.email == email, User.active))
+    if contact is not None and (proposal.organisation_id in contact.organisation_ids()):
+        queue_templated_email(email, "intake_submitted", key=f"intake:submitted:{proposal.id}:{email}",
+                              locale=contact.locale or "ja", proposal_id=proposal.id, proposal=proposal, link=link)
+        return
+    queue_templated_email(email, "intake_contact_named", key=f"intake:contact-named:{proposal.id}:{email}",
+                          locale=submitter.locale or "ja", proposal_id=proposal.id)
 
 
 # --- after submitting ---------------------------------------------------------------------------------
