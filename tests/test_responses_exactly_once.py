@@ -18,7 +18,7 @@ from core.models import Event, OutboxEmail, User
 from proposals import operations
 from proposals.models import Assignment, AssignmentRole, Message, Proposal
 from responses import operations as ops
-from responses.deadlines import clock, tokyo_moment
+from responses.clock import clock, tokyo_moment
 
 # action -> (path, form data, the role that acts, how many events one answer records)
 ACTIONS = {
