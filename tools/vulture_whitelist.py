@@ -18,6 +18,7 @@ _.last_used_at
 author  # proposals/models.py Message, routing/models.py Ruleset: templates/intake/status.html, routing/admin_index.html
 merged_into  # core/models.py Department: templates/admin/departments.html, intake/status.html
 public_contact  # core/models.py Department: templates/intake/status.html
+claimed_at  # core/models.py OutboxEmail: set in core/outbox.py _claim, shown in templates/admin/outbox.html
 published_at  # routing/models.py Ruleset: templates/routing/admin_index.html
 _.published_at
 retired_on  # core/models.py Department: templates/admin/departments.html
@@ -58,9 +59,11 @@ metadata  # core/extensions.py: the declarative base's MetaData (naming conventi
 _.request_class  # core/__init__.py: Flask's request class
 _.permanent  # flask.session.permanent: Flask reads it to set the cookie's lifetime
 _.api_user  # api/views.py: flask.g.api_user, the staff member behind the API token, for the request
+_.staff_login_failed  # core/auth.py: flask.g, read by g.get() in the limiter's deduct_when (failed sign-ins only)
 
 # --- kept on purpose ------------------------------------------------------------------------------
-stuck_rows  # core/outbox.py: for re-claiming emails stuck in "sending" (the security work on the outbox takes it up)
+change_password  # core/auth.py: the operation a password page calls (ends every session); tested in test_session_end.py
+locked_until  # core/models.py User: no longer set (sign-in failures are counted per address and client, SECURITY.md); the column stays for existing rows
 name_on  # core/departments.py: a department's name on a given day (renamed departments), tested in test_departments.py
 
 # --- owned by other work in progress (issue 9): removed there, listed here until it lands ---------------
