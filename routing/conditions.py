@@ -189,10 +189,10 @@ def _stage(facts, value):
 
 @condition("text_contains", _l("本文にいずれかの語を含む"), "words")
 def _text_contains(facts, value):
-    from routing.text import normalise
+    from routing.text import contains_phrase
 
     words = _codes(value)
-    hits = [w for w in words if normalise(w) and normalise(w) in facts.text]
+    hits = [w for w in words if contains_phrase(facts.token_keys, w)]
     if hits:
         return True, f"本文に「{_list(hits)}」"
     return False, f"本文に「{_list(words)}」がない"

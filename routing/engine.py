@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routing.conditions import CONDITIONS, PRIORITIES
-from routing.text import Entry, Matcher, normalise
+from routing.text import Entry, Hit, Matcher
 
 TEXT_FIELDS = ("title", "summary", "issue", "activities")
 # Text support needed for a theme: `SUPPORTED` to count, `CLEAR` to route on
@@ -70,7 +70,7 @@ class InputError(ValueError):
 
 @dataclass
 class Facts:
-    text: str
+    text: str  # the normalised forms of the text's tokens, space-separated
     picked: list[str]
     picked_other: bool
     scores: dict[str, float]
@@ -89,6 +89,11 @@ class Facts:
     supported: list[str]
     themes: dict[str, ThemeInfo]
     labels: dict[str, str] = field(default_factory=dict)
+    # Every dictionary hit (negated ones included) with where it stands, and the token keys read.
+    hits: list[Hit] = field(default_factory=list)
+    token_keys: list[str] = field(default_factory=list)
+    # The learned model's view (routing.model.ModelView), when a model is loaded.
+    model: Any = None
 
     def label(self, code: str | None) -> str:
         return self.labels.get(code, code) if code else ""
@@ -189,7 +194,6 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     for name in TEXT_FIELDS:
         if data.get(name) is not None and not isinstance(data.get(name), str):
             raise InputError(f"{name} must be a string")
-    text = "\n".join(data.get(name) or "" for name in TEXT_FIELDS)
     area = _as_dict(data.get("area"), "area")
     organisation = _as_dict(data.get("organisation"), "organisation")
     budget = _as_dict(data.get("budget"), "budget")
@@ -200,9 +204,16 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     scores: dict[str, float] = {}
     words: dict[str, list[str]] = {}
     text_wards: list[str] = []
-    normalised = normalise(text)
-    for _key, entries in ruleset.matcher.find_normalised(normalised):
-        for entry in entries:
+    hits: list[Hit] = []
+    token_keys: list[str] = []
+    for name in TEXT_FIELDS:
+        found, toks = ruleset.matcher.scan(name, data.get(name))
+        hits += found
+        token_keys += [t.normalised for t in toks] + ["\n"]  # a field ends: no phrase spans two fields
+    for hit in hits:
+        if hit.negated:
+            continue  # 高齢者向けではありません gives elderly welfare no support
+        for entry in hit.entries:
             if entry.theme and entry.theme in ruleset.themes:
                 scores[entry.theme] = scores.get(entry.theme, 0.0) + entry.weight
                 found = words.setdefault(entry.theme, [])
@@ -228,12 +239,13 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     except (TypeError, ValueError) as error:
         raise InputError("budget.requested_yen must be a number") from error
     return Facts(
-        text=normalised, picked=picked, picked_other=picked_other, scores=scores, words=words,
+        text=" ".join(token_keys), picked=picked, picked_other=picked_other, scores=scores, words=words,
         wards=wards, ward_source=ward_source, scope=scope, stage=data.get("stage") or None,
         organisation_kind=organisation.get("kind") or None,
         support_requested=_as_list(data.get("support_requested"), "support_requested"),
         budget_requested=requested, primary=primary, primary_source=source, conflict=conflict,
         conflict_theme=conflict_theme, supported=supported, themes=ruleset.themes, labels=ruleset.labels,
+        hits=hits, token_keys=token_keys,
     )
 
 

@@ -1,63 +1,39 @@
-"""Reading Japanese text: normalisation and dictionary matching.
+"""Reading a proposal's text for routing: dictionary matching on tokens.
 
-normalise() applies NFKC (full-width to half-width and back for kana),
-lower-cases Latin letters, turns katakana into hiragana (so ゴミ and ごみ are
-the same word) and folds kanji/kana variants listed in data/variants.yaml
-(子供 / 子ども / こども …). The same function is applied to the text and to
-the dictionary, so an administrator may write a phrase either way.
+The text layer (`text/`, SudachiPy) cuts the text into tokens and gives each
+its normalised form (子供 / 子ども / こども → 子供, ごみひろい → ごみ拾い,
+歩いて → 歩く). A dictionary phrase is tokenised the same way and matches
+only a run of whole tokens with the same normalised forms, so a word is never
+found inside another word: ママ is not in そのまま, バス not in 延ばす, 海 not
+in 海外, 橋 not in 高橋, "it" not in "community".
 
-Matcher finds dictionary phrases leftmost-longest: at each position the
-longest phrase wins and the text it covers is consumed, so 川崎市 (listed as
-a place name of the city) is never read as 川崎区 or 川崎, and 宮前区 is
-counted once, not also as 宮前.
+Matching is leftmost-longest over tokens: at each token the longest phrase
+wins and consumes its tokens, so 川崎市 (a name of the whole city) is never
+read as 川崎区, and 宮前区 is counted once.
+
+Negation: a phrase inside the scope of 〜ではない / 〜ではありません /
+〜以外 / 〜を除く / 〜対象外 is kept as a hit marked `negated`, and gives no
+support (高齢者向けではありません says nothing for elderly welfare).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from text import Token, clean, tokens
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-_SPACES = re.compile(r"\s+")
 
 
-@lru_cache(maxsize=1)
-def _variants() -> tuple[tuple[str, str], ...]:
-    """(variant, canonical) pairs, longest variant first."""
-    rows = yaml.safe_load((DATA_DIR / "variants.yaml").read_text(encoding="utf-8")) or {}
-    pairs = []
-    for canonical, variants in rows.items():
-        canonical_n = _basic(canonical)
-        for variant in variants:
-            pairs.append((_basic(variant), canonical_n))
-    pairs.sort(key=lambda p: -len(p[0]))
-    return tuple(pairs)
+def normalise(value: str) -> str:
+    """Normalised forms of the tokens, joined by spaces (for display and comparisons)."""
+    return " ".join(key_of(value))
 
 
-_KATA_TO_HIRA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
-
-
-def _kata_to_hira(text: str) -> str:
-    return text.translate(_KATA_TO_HIRA)
-
-
-def _basic(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    text = _kata_to_hira(text)
-    return _SPACES.sub(" ", text).strip()
-
-
-def normalise(text: str) -> str:
-    text = _basic(text)
-    for variant, canonical in _variants():
-        if variant in text:
-            text = text.replace(variant, canonical)
-    return text
+def key_of(phrase: str) -> tuple[str, ...]:
+    """A phrase as the tuple of its tokens' normalised forms (punctuation dropped)."""
+    return tuple(t.normalised for t in tokens(phrase) if t.pos != "補助記号")
 
 
 @dataclass(frozen=True)
@@ -70,18 +46,78 @@ class Entry:
 
 @dataclass(frozen=True)
 class Hit:
-    start: int
+    field: str  # which text field (title, summary …)
+    start: int  # character offsets into clean(field text)
     end: int
-    entry: Entry
+    surface: str  # the words as written in the text
+    key: tuple[str, ...]
+    entries: tuple[Entry, ...]
+    negated: bool = False
 
+
+# --- negation -----------------------------------------------------------------------------------
+
+_NEGATED_COPULA_ENDS = ("無い", "ない", "ず")  # ではない / ではありません (ある + ます + ず)
+
+
+def _negation_starts(toks: list[Token]) -> list[tuple[int, int]]:
+    """(marker start, marker end) token indexes of 〜ではない, 〜ではありません,
+    〜じゃない, 〜以外, 〜を除く, 〜対象外."""
+    found = []
+    n = len(toks)
+    for i, tok in enumerate(toks):
+        key = tok.normalised
+        if key == "で" and i + 1 < n and toks[i + 1].normalised == "は":
+            for j in range(i + 2, min(n, i + 6)):
+                if toks[j].normalised in _NEGATED_COPULA_ENDS:
+                    found.append((i, j + 1))
+                    break
+                if toks[j].pos not in ("動詞", "助動詞", "形容詞"):
+                    break
+        elif key == "じゃ" and i + 1 < n and toks[i + 1].normalised in ("無い", "ない"):
+            found.append((i, i + 2))
+        elif key == "以外":
+            found.append((i, i + 1))
+        elif key == "を" and i + 1 < n and toks[i + 1].normalised == "除く":
+            found.append((i, i + 2))
+        elif key == "対象" and i + 1 < n and toks[i + 1].normalised == "外":
+            found.append((i, i + 2))
+    return found
+
+
+# Particles that join the words of one noun phrase (高齢者と障害者以外, 高齢者の方は対象外).
+_PHRASE_PARTICLES = frozenset({"の", "と", "や"})
+
+
+def negated_tokens(toks: list[Token]) -> set[int]:
+    """Indexes of the tokens a negation covers: the noun phrase right before
+    the marker (one topic particle は / が may stand between: 高齢者は対象外),
+    back to punctuation or any other particle."""
+    covered: set[int] = set()
+    for start, _end in _negation_starts(toks):
+        i = start - 1
+        if i >= 0 and toks[i].normalised in ("は", "が") and toks[start].normalised == "対象":
+            i -= 1
+        while i >= 0:
+            tok = toks[i]
+            if tok.pos == "補助記号" or (tok.pos == "助詞" and tok.normalised not in _PHRASE_PARTICLES):
+                break
+            if tok.pos in ("動詞", "助動詞") and tok.normalised not in ("向ける",):
+                break
+            covered.add(i)
+            i -= 1
+    return covered
+
+
+# --- matching -----------------------------------------------------------------------------------
 
 class Matcher:
-    """Leftmost-longest dictionary matching over normalised text."""
+    """Leftmost-longest dictionary matching over token keys."""
 
     def __init__(self, entries: list[Entry]):
-        self._by_key: dict[str, list[Entry]] = {}
+        self._by_key: dict[tuple[str, ...], list[Entry]] = {}
         for entry in entries:
-            key = normalise(entry.phrase)
+            key = key_of(entry.phrase)
             if key:
                 self._by_key.setdefault(key, []).append(entry)
         self._lengths_by_first: dict[str, list[int]] = {}
@@ -90,25 +126,51 @@ class Matcher:
         for first, lengths in self._lengths_by_first.items():
             self._lengths_by_first[first] = sorted(set(lengths), reverse=True)
 
-    def find(self, text: str) -> list[tuple[str, list[Entry]]]:
-        """(matched normalised phrase, entries) for every match, in text order."""
-        return self.find_normalised(normalise(text))
+    def __len__(self) -> int:
+        return len(self._by_key)
 
-    def find_normalised(self, text: str) -> list[tuple[str, list[Entry]]]:
-        found = []
+    def scan(self, field: str, value: str | None) -> tuple[list[Hit], list[Token]]:
+        """Every dictionary hit in one text field, in text order, with the tokens read."""
+        text = clean(value)
+        toks = tokens(text, cleaned=True)
+        return self.scan_tokens(field, text, toks), toks
+
+    def scan_tokens(self, field: str, text: str, toks: list[Token]) -> list[Hit]:
+        keys = [t.normalised for t in toks]
+        negated = negated_tokens(toks) if any(k in _MARKER_KEYS for k in keys) else set()
+        hits: list[Hit] = []
         by_key, lengths_by_first = self._by_key, self._lengths_by_first
-        i, n = 0, len(text)
+        i, n = 0, len(keys)
         while i < n:
-            lengths = lengths_by_first.get(text[i])
+            lengths = lengths_by_first.get(keys[i])
             matched = 0
             if lengths:
                 for length in lengths:
                     if i + length <= n:
-                        key = text[i:i + length]
+                        key = tuple(keys[i:i + length])
                         entries = by_key.get(key)
                         if entries:
-                            found.append((key, entries))
+                            start, end = toks[i].start, toks[i + length - 1].end
+                            hits.append(Hit(field, start, end, text[start:end], key, tuple(entries),
+                                            negated=any(j in negated for j in range(i, i + length))))
                             matched = length
                             break
             i += matched or 1
-        return found
+        return hits
+
+    def find(self, value: str) -> list[tuple[str, list[Entry]]]:
+        """(matched phrase as written in the text, entries) for every match not negated, in text order."""
+        hits, _ = self.scan("text", value)
+        return [(h.surface, list(h.entries)) for h in hits if not h.negated]
+
+
+_MARKER_KEYS = frozenset({"で", "じゃ", "以外", "を", "対象"})
+
+
+def contains_phrase(toks_keys: list[str], phrase: str) -> bool:
+    """Whether the phrase occurs as whole tokens in a token key list."""
+    key = key_of(phrase)
+    if not key:
+        return False
+    n = len(key)
+    return any(tuple(toks_keys[i:i + n]) == key for i in range(len(toks_keys) - n + 1))
