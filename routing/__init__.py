@@ -3,16 +3,26 @@
 
 from __future__ import annotations
 
+from celery.schedules import crontab
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 import routing.models  # noqa: F401  (tables for Alembic)
 from core.nav import add_admin_link, add_nav
 from proposals.operations import proposal_submitted, proposal_transitioned
-from routing import cli, operations, views_admin, views_dictionary, views_triage  # noqa: F401  (views_dictionary: routes on views_admin.bp)
+from routing import cli, operations, tasks, views_admin, views_dictionary, views_triage  # noqa: F401  (views_dictionary: routes on views_admin.bp; tasks: registered)
 
 
 def init_app(app: Flask) -> None:
+    # Nightly, a new model version from the window's confirmations and overrides (03:30).
+    app.config.setdefault("EXTRA_BEAT_SCHEDULE", {})
+    app.config["EXTRA_BEAT_SCHEDULE"].setdefault(
+        "routing-train-model", {"task": "routing.train_model", "schedule": crontab(hour=3, minute=30)}
+    )
+    celery = app.extensions.get("celery")
+    if celery is not None:
+        celery.conf.beat_schedule = {**celery.conf.beat_schedule, **app.config["EXTRA_BEAT_SCHEDULE"]}
+
     app.register_blueprint(views_triage.bp)
     app.register_blueprint(views_admin.bp)
     cli.register(app)

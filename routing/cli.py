@@ -1,4 +1,4 @@
-"""`flask routing seed | preview | backtest`."""
+"""`flask routing seed | preview | train | backtest`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from routing.store import get_version, ruleset_data
 def register(app: Flask) -> None:
     @app.cli.group("routing")
     def routing_group():
-        """Routing rules: seed, preview, backtest."""
+        """Routing rules: seed, preview, train, backtest."""
 
     @routing_group.command("seed")
     def seed_command():
@@ -52,6 +52,23 @@ def register(app: Flask) -> None:
         if failures:
             click.echo(f"{failures} line(s) could not be read", err=True)
             sys.exit(1)
+
+    @routing_group.command("train")
+    @click.option("--note", default="", help="why this version was trained")
+    def train_command(note):
+        """Train a new model version on the window's confirmations and overrides."""
+        from core.audit import Actor
+        from core.extensions import db
+        from routing.learning import NotEnoughExamples, train_version
+
+        try:
+            row = train_version(Actor.system("flask routing train"), note=note)
+        except NotEnoughExamples as error:
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        score = "-" if row.heldout_score is None else f"{row.heldout_score:.1%}"
+        click.echo(f"model v{row.version}: trained on {row.trained_on} examples, "
+                   f"lead accuracy {score} on {row.heldout_size} held out")
 
     @routing_group.command("backtest")
     @click.option("--ruleset", "which", default="draft", show_default=True)

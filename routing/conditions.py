@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # What the editor shows for the value of a condition:
 #   themes, wards, scopes, org_kinds, stages, supports: a list of codes
+#   departments: a list of department codes
 #   words: a list of words;  range: {"min": n, "max": n};  bool: true / false;  none: no value
 Evaluator = Callable[["Facts", Any], tuple[bool, str]]
 
@@ -212,6 +213,34 @@ def _support_requested(facts, value):
     return bool(hits), f"求める支援 {_list(facts.support_requested)}"
 
 
+NO_MODEL = "学習済みモデルがまだない"
+
+
+@condition("model_lead", _l("学習モデルが提案する主担当"), "departments",
+           help=_l("窓口の過去の確認・変更から学んだモデルの提案。確率の条件と組み合わせて使います"))
+def _model_lead(facts, value):
+    view = facts.model
+    if view is None:
+        return False, NO_MODEL
+    wanted = _codes(value)
+    return view.lead in wanted, f"モデルの提案 {facts.label(view.lead)}（確率 {view.probability:.0%}）"
+
+
+@condition("model_confidence", _l("学習モデルの提案の確率"), "range",
+           help=_l("0〜1。例: 最小 0.8 で「モデルが8割以上の確率で提案する」"))
+def _model_confidence(facts, value):
+    view = facts.model
+    if view is None:
+        return False, NO_MODEL
+    return _in_range(view.probability, value), (f"モデルの提案 {facts.label(view.lead)} の確率 {view.probability:.2f}"
+                                                 f"（条件 {_range_text_p(value)}）")
+
+
+def _range_text_p(value) -> str:
+    low, high = _range(value)
+    return f"{'' if low is None else low:}〜{'' if high is None else high}"
+
+
 @dataclass(frozen=True)
 class ActionType:
     name: str
@@ -237,6 +266,7 @@ SYMBOLIC_TARGETS = {
     "@window": _l("協働・連携推進窓口（自治推進部）"),
     "@other_owners": _l("他の関係テーマの所管局"),
     "@supported_owners": _l("関係テーマの所管局すべて"),
+    "@model_lead": _l("学習モデルが提案する部署"),
 }
 
 PRIORITIES = ("high", "normal", "low")

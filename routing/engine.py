@@ -59,6 +59,8 @@ class RulesetData:
     status: str = "published"
     # Names of themes and departments, for the reasons shown to staff.
     labels: dict[str, str] = field(default_factory=dict)
+    # The learned model (routing.model.RoutingModel) consulted for its view, or None.
+    model: Any = None
 
     def sorted_rules(self) -> list[RuleData]:
         return sorted(self.rules, key=lambda r: (r.priority, r.id or 0))
@@ -146,6 +148,9 @@ class Decision:
     tags: list[str] = field(default_factory=list)
     priority: str = "normal"
     lead_rule: dict | None = None
+    model_version: int | None = None
+    model: dict | None = None  # the learned model's view (routing.model.ModelView.to_json())
+    evidence: list[dict] = field(default_factory=list)  # each supporting word where it stands
 
     def to_json(self) -> dict[str, Any]:
         """The shape of shared reference/proposal.md, plus the reading of the text."""
@@ -165,6 +170,9 @@ class Decision:
             "tags": self.tags,
             "priority": self.priority,
             "lead_rule": self.lead_rule,
+            "model_version": self.model_version,
+            "model": self.model,
+            "evidence": self.evidence,
         }
 
 
@@ -206,9 +214,11 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     text_wards: list[str] = []
     hits: list[Hit] = []
     token_keys: list[str] = []
+    all_tokens = []
     for name in TEXT_FIELDS:
         found, toks = ruleset.matcher.scan(name, data.get(name))
         hits += found
+        all_tokens += toks
         token_keys += [t.normalised for t in toks] + ["\n"]  # a field ends: no phrase spans two fields
     for hit in hits:
         if hit.negated:
@@ -246,6 +256,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         budget_requested=requested, primary=primary, primary_source=source, conflict=conflict,
         conflict_theme=conflict_theme, supported=supported, themes=ruleset.themes, labels=ruleset.labels,
         hits=hits, token_keys=token_keys,
+        model=ruleset.model.view(data, all_tokens) if ruleset.model is not None else None,
     )
 
 
@@ -330,6 +341,8 @@ def _resolve(target: str, facts: Facts, ruleset: RulesetData, lead: str | None) 
         return [facts.primary_owner] if facts.primary_owner else []
     if target == "@ward":
         return list(facts.wards) if len(facts.wards) == 1 else []
+    if target == "@model_lead":
+        return [facts.model.lead] if facts.model is not None and facts.model.lead else []
     if target in ("@other_owners", "@supported_owners"):
         owners = facts.supported_owners
         if target == "@other_owners":
@@ -402,7 +415,35 @@ def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
         confidence=_confidence(facts, needs_triage), ruleset_version=ruleset.version, rules=results,
         inferred=inferred, primary_theme=facts.primary, picked=facts.picked, wards=facts.wards,
         ward_source=facts.ward_source, conflict=facts.conflict, tags=tags, priority=priority, lead_rule=lead_rule,
+        model_version=facts.model.version if facts.model is not None else None,
+        model=facts.model.to_json() if facts.model is not None else None,
+        evidence=evidence(facts, proposal),
     )
+
+
+CONTEXT = 14  # characters shown either side of a supporting word
+
+
+def evidence(facts: Facts, proposal: dict) -> list[dict]:
+    """Each dictionary word found, where it stands: the field, its offsets in
+    the NFKC-normalised field text, a little text either side, what it supports
+    and whether a negation cancelled it. The why-here panel shows these."""
+    from text import clean
+
+    texts = {name: clean(proposal.get(name)) for name in TEXT_FIELDS}
+    rows = []
+    for hit in facts.hits:
+        targets = [e for e in hit.entries if e.theme or e.ward]
+        if not targets:
+            continue  # a city-wide place name: it only blocks shorter names
+        text = texts.get(hit.field, "")
+        rows.append({
+            "field": hit.field, "start": hit.start, "end": hit.end, "word": hit.surface,
+            "before": text[max(0, hit.start - CONTEXT):hit.start], "after": text[hit.end:hit.end + CONTEXT],
+            "themes": [e.theme for e in targets if e.theme], "wards": [e.ward for e in targets if e.ward],
+            "phrase": targets[0].phrase, "negated": hit.negated,
+        })
+    return rows[:40]
 
 
 def _confidence(facts: Facts, needs_triage: bool) -> float:

@@ -164,12 +164,32 @@ class RoutingRecord(db.Model):
     needs_triage: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     lead_rule_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("routing_rules.id"))
     lead_rule_key: Mapped[Optional[str]] = mapped_column(sa.String(32), index=True)
+    # The learned model's version whose view was part of the decision (None: no model yet).
+    model_version: Mapped[Optional[int]]
     reason: Mapped[Optional[str]] = mapped_column(sa.Text)
     user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lead: Mapped[Optional[Department]] = relationship()
     user: Mapped[Optional[User]] = relationship()
+
+
+class ModelVersion(db.Model):
+    """A trained routing model (routing.model.RoutingModel, pickled), with
+    what it was trained on and how it scored on the examples held out. The
+    newest version is the one in use; older ones are kept for the record."""
+
+    __tablename__ = "routing_model_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    trained_on: Mapped[int]  # labelled examples in the training set
+    heldout_size: Mapped[int] = mapped_column(default=0)
+    heldout_score: Mapped[Optional[float]] = mapped_column(sa.Float)  # lead accuracy on the held-out examples
+    departments: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    blob: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Misroute(db.Model):

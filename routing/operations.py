@@ -61,14 +61,14 @@ def route(proposal: Proposal, version: RulesetVersion | None = None) -> Decision
         proposal_id=proposal.id, kind=DecisionKind.ROUTED, ruleset_version=version.version,
         lead_id=ids.get(decision.lead), co_codes=decision.co, primary_theme=decision.primary_theme,
         confidence=decision.confidence, needs_triage=decision.needs_triage,
-        lead_rule_id=lead_rule.get("id"), lead_rule_key=lead_rule.get("key"),
+        lead_rule_id=lead_rule.get("id"), lead_rule_key=lead_rule.get("key"), model_version=decision.model_version,
     ))
     record_event(
         Actor.rule(version.version, lead_rule.get("name")), "routed", proposal_id=proposal.id,
         department_id=ids.get(decision.lead),
         data={"lead": decision.lead, "co": decision.co, "confidence": decision.confidence,
               "needs_triage": decision.needs_triage, "themes": decision.themes,
-              "ruleset_version": version.version},
+              "ruleset_version": version.version, "model_version": decision.model_version},
     )
     return decision
 
@@ -209,6 +209,7 @@ def confirm(proposal: Proposal, actor: Actor, *, expected_version: int | None) -
     by_rule = routed is not None and routed.lead_id == lead_id
     db.session.add(RoutingRecord(
         proposal_id=proposal.id, kind=DecisionKind.CONFIRMED, ruleset_version=proposal.ruleset_version,
+        model_version=routed.model_version if routed else None,
         lead_id=lead_id, co_codes=_codes_of(co_ids), user_id=actor.user.id if actor.user else None,
         primary_theme=routed.primary_theme if routed else None, confidence=routed.confidence if routed else None,
         lead_rule_id=routed.lead_rule_id if by_rule else None, lead_rule_key=routed.lead_rule_key if by_rule else None,
@@ -234,6 +235,7 @@ def change_routing(proposal: Proposal, actor: Actor, lead_id: int, co_ids: list[
     routed = latest_record(proposal.id)
     db.session.add(RoutingRecord(
         proposal_id=proposal.id, kind=DecisionKind.OVERRIDDEN, ruleset_version=proposal.ruleset_version,
+        model_version=routed.model_version if routed else None,
         lead_id=lead_id, co_codes=_codes_of(co_ids), user_id=actor.user.id if actor.user else None,
         primary_theme=routed.primary_theme if routed else None, reason=reason,
     ))

@@ -24,6 +24,7 @@ VALUE_HELP = {
     "org_kinds": _l("団体の種類のコードをカンマ区切りで"),
     "stages": _l("seed（萌芽的）または established（実績あり）"),
     "supports": _l("funding, venue, publicity, coordination, co_hosting, data, advice からカンマ区切りで"),
+    "departments": _l("部署のコード（ward-nakahara, kankyo）または名称をカンマ区切りで"),
     "words": _l("語句をカンマ区切りで"),
     "range": _l("最小・最大（どちらか一方でも可）"),
     "bool": _l("はい・いいえ"),
@@ -34,6 +35,7 @@ VALUE_HELP = {
 def _code_maps():
     themes = db.session.scalars(sa.select(Theme).order_by(Theme.position)).all()
     wards = db.session.scalars(sa.select(Department).where(Department.kind == DepartmentKind.WARD)).all()
+    departments = db.session.scalars(sa.select(Department)).all()
     theme_codes = {t.code: t.code for t in themes} | {t.name_ja: t.code for t in themes}
     ward_codes = {w.code: w.code for w in wards} | {w.name_ja: w.code for w in wards} | {
         w.name_ja.removesuffix("役所"): w.code for w in wards}
@@ -44,6 +46,7 @@ def _code_maps():
         "org_kinds": {k.value: k.value for k in OrganisationKind},
         "stages": {s.value: s.value for s in Stage},
         "supports": {s: s for s in SUPPORT_TYPES},
+        "departments": {d.code: d.code for d in departments} | {d.name_ja: d.code for d in departments},
     }
 
 

@@ -42,7 +42,7 @@ def rule_data(rule: Rule) -> RuleData:
 
 
 def ruleset_data(version: RulesetVersion, matcher: Matcher | None = None,
-                 themes: dict[str, ThemeInfo] | None = None) -> RulesetData:
+                 themes: dict[str, ThemeInfo] | None = None, *, with_model: bool = True) -> RulesetData:
     wards = frozenset(db.session.scalars(sa.select(Department.code).where(Department.kind == DepartmentKind.WARD)))
     return RulesetData(
         version=version.version, status=str(version.status),
@@ -50,7 +50,14 @@ def ruleset_data(version: RulesetVersion, matcher: Matcher | None = None,
         themes=themes if themes is not None else theme_infos(),
         matcher=matcher if matcher is not None else build_matcher(),
         window=WINDOW_CODE, ward_codes=wards, labels=labels(),
+        model=_current_model() if with_model else None,
     )
+
+
+def _current_model():
+    from routing.learning import current_model
+
+    return current_model()
 
 
 def labels() -> dict[str, str]:
