@@ -100,7 +100,8 @@ def previous_ruleset() -> RulesetData:
     for code, names in yaml.safe_load((DATA_DIR / "places.yaml").read_text(encoding="utf-8")).items():
         entries += [Entry(str(name), ward=None if code == "city" else code) for name in names]
     ruleset.matcher = SubstringMatcher(entries)
-    ruleset.rules = [r for r in ruleset.rules if r.name != "テーマが判定できない1区の提案"]
+    ruleset.rules = [r for r in ruleset.rules if r.name not in ("テーマが判定できない1区の提案", "テーマ不明時は学習モデルの提案")]
+    ruleset.field_weight = {}  # every field counted alike
     return ruleset
 
 

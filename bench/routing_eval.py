@@ -47,11 +47,10 @@ def run(split: str = "test", with_model: bool = True):
     data = rows(split)
     rules = file_ruleset()
     reports = [Report("engine (rules)")]
-    engines = [rules]
+    engines = [rules]  # no model: the shipped rule that consults it never fires
     if with_model:
         assisted = file_ruleset()
         assisted.model = dev_model()
-        assisted.rules = assisted.rules + [model_rule()]
         reports.append(Report("engine (rules + model)"))
         engines.append(assisted)
     for report, ruleset in zip(reports, engines, strict=True):
@@ -70,20 +69,6 @@ def run(split: str = "test", with_model: bool = True):
     return reports + [pick, previous]
 
 
-def model_rule():
-    """The rule an administrator adds to let the model decide when the rules
-    are unsure (see docs/routing.md): runs before the no-theme rules."""
-    from routing.engine import RuleData
-
-    return RuleData(
-        id=99, key="model", name="テーマ不明時は学習モデル", priority=7,
-        condition={"all": [{"type": "theme_determined", "value": False},
-                           {"type": "model_confidence", "value": {"min": MODEL_MIN}},
-                           {"not": {"type": "stage", "value": ["seed"]}}]},
-        actions=[{"type": "set_lead", "target": "@model_lead"}, {"type": "require_triage"}], stop=True)
-
-
-MODEL_MIN = 0.5
 
 
 def main(argv: list[str]) -> None:

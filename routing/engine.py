@@ -17,6 +17,8 @@ from routing.conditions import CONDITIONS, PRIORITIES
 from routing.text import Entry, Hit, Matcher
 
 TEXT_FIELDS = ("title", "summary", "issue", "activities")
+# The title says what the proposal is about in a few words: its words count more.
+FIELD_WEIGHT = {"title": 1.5}
 # Text support needed for a theme: `SUPPORTED` to count, `CLEAR` to route on
 # the text alone, `DOMINANT` to override the applicant's pick.
 SUPPORTED = 2.0
@@ -61,6 +63,7 @@ class RulesetData:
     labels: dict[str, str] = field(default_factory=dict)
     # The learned model (routing.model.RoutingModel) consulted for its view, or None.
     model: Any = None
+    field_weight: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHT))
 
     def sorted_rules(self) -> list[RuleData]:
         return sorted(self.rules, key=lambda r: (r.priority, r.id or 0))
@@ -225,7 +228,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
             continue  # 高齢者向けではありません gives elderly welfare no support
         for entry in hit.entries:
             if entry.theme and entry.theme in ruleset.themes:
-                scores[entry.theme] = scores.get(entry.theme, 0.0) + entry.weight
+                scores[entry.theme] = scores.get(entry.theme, 0.0) + entry.weight * ruleset.field_weight.get(hit.field, 1.0)
                 found = words.setdefault(entry.theme, [])
                 if entry.phrase not in found:
                     found.append(entry.phrase)

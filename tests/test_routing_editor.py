@@ -190,7 +190,7 @@ def test_editor_bad_input_never_gives_a_server_error(admin):
                       data=_new_rule_form(**{"cond-0-type": "ward_count", "cond-0-min": "x"})).get_data(as_text=True)
     assert "条件1: 最小・最大は数字で入力してください" in page and "宮前区の高齢者は健康福祉局へ" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Rule).join(RulesetVersion)
-                             .where(RulesetVersion.version == 2)) == 9  # the default ruleset (rule 6 has a one-ward and an other branch)
+                             .where(RulesetVersion.version == 2)) == 10  # the default ruleset
 
 
 def test_the_editor_shows_misroute_counts_per_rule(admin, make_proposal, make_user):
