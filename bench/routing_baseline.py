@@ -21,6 +21,7 @@ import yaml
 
 from routing.engine import RulesetData
 from routing.text import DATA_DIR, Entry, Hit
+from text import Columns
 
 _SPACES = re.compile(r"\s+")
 _KATA_TO_HIRA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
@@ -80,7 +81,7 @@ class SubstringMatcher:
                     matched = length
                     break
             i += matched or 1
-        return hits, []
+        return hits, Columns(text)  # no analysis: the previous engine read characters
 
 
 PREVIOUS_KEYWORDS = Path(__file__).resolve().parent / "data" / "routing_previous_keywords.yaml"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from text import Token, clean, tokens
+from text import Columns, clean, columns
 
 TEXT_FIELDS = ("title", "summary", "issue", "activities")
 NEIGHBOURS = 5
@@ -61,8 +61,9 @@ class ModelView:
                 "similar_lead": self.similar_lead, "similar_count": self.similar_count}
 
 
-def content_terms(toks: list[Token]) -> list[str]:
-    terms = [t.normalised for t in toks if t.pos in _CONTENT and not t.normalised.isdigit()]
+def content_terms(analysed: list[Columns]) -> list[str]:
+    terms = [key for cols in analysed for key, pos in zip(cols.keys, cols.pos, strict=True)
+             if pos in _CONTENT and not key.isdigit()]
     return terms + [f"{a}_{b}" for a, b in zip(terms, terms[1:], strict=False)]
 
 
@@ -77,14 +78,14 @@ def meta_terms(proposal: dict) -> list[str]:
     return terms
 
 
-def document(proposal: dict, toks: list[Token] | None = None) -> tuple[str, str]:
-    """(word document, character document) of a proposal. Tokens may be
-    passed in when the caller has them already (the engine tokenises once)."""
-    text = "\n".join(clean(proposal.get(name) if isinstance(proposal.get(name), str) else "") for name in TEXT_FIELDS)
-    if toks is None:
-        toks = [t for name in TEXT_FIELDS for t in tokens(proposal.get(name) if isinstance(proposal.get(name), str)
-                                                          else "")]
-    words = " ".join(content_terms(toks) + meta_terms(proposal))
+def document(proposal: dict, analysed: list[Columns] | None = None) -> tuple[str, str]:
+    """(word document, character document) of a proposal. The analysis may be
+    passed in when the caller has it already (the engine analyses once)."""
+    texts = [clean(proposal.get(name) if isinstance(proposal.get(name), str) else "") for name in TEXT_FIELDS]
+    if analysed is None:
+        analysed = [columns(text, cleaned=True) for text in texts]
+    words = " ".join(content_terms(analysed) + meta_terms(proposal))
+    text = "\n".join(texts)
     return words, text
 
 
@@ -135,8 +136,8 @@ class RoutingModel:
         chars = self.chars.transform([d[1] for d in docs])
         return hstack([words, chars]).tocsr(), words
 
-    def view(self, proposal: dict, toks: list[Token] | None = None) -> ModelView:
-        return self.views([proposal], [document(proposal, toks)])[0]
+    def view(self, proposal: dict, analysed: list[Columns] | None = None) -> ModelView:
+        return self.views([proposal], [document(proposal, analysed)])[0]
 
     def views(self, proposals: list[dict], docs: list[tuple[str, str]] | None = None) -> list[ModelView]:
         """Model views for many proposals at once (the preview and the bench batch them)."""

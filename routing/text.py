@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from text import Token, clean, tokens
+from text import Columns, clean, columns, tokens
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -60,27 +60,29 @@ class Hit:
 _NEGATED_COPULA_ENDS = ("無い", "ない", "ず")  # ではない / ではありません (ある + ます + ず)
 
 
-def _negation_starts(toks: list[Token]) -> list[tuple[int, int]]:
+def _negation_starts(keys: list[str], pos: list[str]) -> list[tuple[int, int]]:
     """(marker start, marker end) token indexes of 〜ではない, 〜ではありません,
     〜じゃない, 〜以外, 〜を除く, 〜対象外."""
     found = []
-    n = len(toks)
-    for i, tok in enumerate(toks):
-        key = tok.normalised
-        if key == "で" and i + 1 < n and toks[i + 1].normalised == "は":
+    n = len(keys)
+    for i, key in enumerate(keys):
+        if key not in _MARKER_KEYS:
+            continue
+        following = keys[i + 1] if i + 1 < n else None
+        if key == "で" and following == "は":
             for j in range(i + 2, min(n, i + 6)):
-                if toks[j].normalised in _NEGATED_COPULA_ENDS:
+                if keys[j] in _NEGATED_COPULA_ENDS:
                     found.append((i, j + 1))
                     break
-                if toks[j].pos not in ("動詞", "助動詞", "形容詞"):
+                if pos[j] not in ("動詞", "助動詞", "形容詞"):
                     break
-        elif key == "じゃ" and i + 1 < n and toks[i + 1].normalised in ("無い", "ない"):
+        elif key == "じゃ" and following in ("無い", "ない"):
             found.append((i, i + 2))
         elif key == "以外":
             found.append((i, i + 1))
-        elif key == "を" and i + 1 < n and toks[i + 1].normalised == "除く":
+        elif key == "を" and following == "除く":
             found.append((i, i + 2))
-        elif key == "対象" and i + 1 < n and toks[i + 1].normalised == "外":
+        elif key == "対象" and following == "外":
             found.append((i, i + 2))
     return found
 
@@ -89,20 +91,19 @@ def _negation_starts(toks: list[Token]) -> list[tuple[int, int]]:
 _PHRASE_PARTICLES = frozenset({"の", "と", "や"})
 
 
-def negated_tokens(toks: list[Token]) -> set[int]:
+def negated_tokens(keys: list[str], pos: list[str]) -> set[int]:
     """Indexes of the tokens a negation covers: the noun phrase right before
     the marker (one topic particle は / が may stand between: 高齢者は対象外),
     back to punctuation or any other particle."""
     covered: set[int] = set()
-    for start, _end in _negation_starts(toks):
+    for start, _end in _negation_starts(keys, pos):
         i = start - 1
-        if i >= 0 and toks[i].normalised in ("は", "が") and toks[start].normalised == "対象":
+        if i >= 0 and keys[i] in ("は", "が") and keys[start] == "対象":
             i -= 1
         while i >= 0:
-            tok = toks[i]
-            if tok.pos == "補助記号" or (tok.pos == "助詞" and tok.normalised not in _PHRASE_PARTICLES):
+            if pos[i] == "補助記号" or (pos[i] == "助詞" and keys[i] not in _PHRASE_PARTICLES):
                 break
-            if tok.pos in ("動詞", "助動詞") and tok.normalised not in ("向ける",):
+            if pos[i] in ("動詞", "助動詞"):
                 break
             covered.add(i)
             i -= 1
@@ -129,15 +130,14 @@ class Matcher:
     def __len__(self) -> int:
         return len(self._by_key)
 
-    def scan(self, field: str, value: str | None) -> tuple[list[Hit], list[Token]]:
-        """Every dictionary hit in one text field, in text order, with the tokens read."""
-        text = clean(value)
-        toks = tokens(text, cleaned=True)
-        return self.scan_tokens(field, text, toks), toks
+    def scan(self, field: str, value: str | None) -> tuple[list[Hit], Columns]:
+        """Every dictionary hit in one text field, in text order, with the analysis read."""
+        cols = columns(clean(value), cleaned=True)
+        return self.scan_columns(field, cols), cols
 
-    def scan_tokens(self, field: str, text: str, toks: list[Token]) -> list[Hit]:
-        keys = [t.normalised for t in toks]
-        negated = negated_tokens(toks) if any(k in _MARKER_KEYS for k in keys) else set()
+    def scan_columns(self, field: str, cols: Columns) -> list[Hit]:
+        keys, text = cols.keys, cols.text
+        negated = negated_tokens(keys, cols.pos) if not _MARKER_KEYS.isdisjoint(keys) else set()
         hits: list[Hit] = []
         by_key, lengths_by_first = self._by_key, self._lengths_by_first
         i, n = 0, len(keys)
@@ -150,7 +150,7 @@ class Matcher:
                         key = tuple(keys[i:i + length])
                         entries = by_key.get(key)
                         if entries:
-                            start, end = toks[i].start, toks[i + length - 1].end
+                            start, end = cols.starts[i], cols.ends[i + length - 1]
                             hits.append(Hit(field, start, end, text[start:end], key, tuple(entries),
                                             negated=any(j in negated for j in range(i, i + length))))
                             matched = length

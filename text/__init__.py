@@ -4,6 +4,7 @@ below the rooms).
 
     tokens(text)       -> [Token]  surface, dictionary form, normalised form,
                                    part of speech and character offsets
+    columns(text)      -> Columns  the same as parallel lists (fast, for bulk reading)
     normalise(text)    -> str      the text as its tokens' normalised forms
                                    (子供 / 子ども / こども → 子供, ごみひろい → ごみ拾い)
     index_terms(text)  -> [str]    normalised forms of the content words, for
@@ -20,6 +21,18 @@ tokens: ママ is not inside そのまま, 海 is not inside 海外, 橋 not ins
 One tokenizer per process, created on first use (Flask start-up stays fast).
 """
 
-from text.analysis import Token, char_ngrams, clean, index_terms, normalise, to_hiragana, tokenizer, tokens
+from text.analysis import (
+    Columns,
+    Token,
+    char_ngrams,
+    clean,
+    columns,
+    index_terms,
+    normalise,
+    to_hiragana,
+    tokenizer,
+    tokens,
+)
 
-__all__ = ["Token", "char_ngrams", "clean", "index_terms", "normalise", "to_hiragana", "tokenizer", "tokens"]
+__all__ = ["Columns", "Token", "char_ngrams", "clean", "columns", "index_terms", "normalise", "to_hiragana",
+           "tokenizer", "tokens"]
