@@ -145,6 +145,8 @@ class RoutingModel:
         matrix, words = self._vectors(docs)
         probabilities = self.lead.predict_proba(matrix)
         co_probabilities = self.co.predict_proba(matrix) if self.co is not None else None
+        if co_probabilities is not None and co_probabilities.shape[1] != len(self.co_labels):
+            co_probabilities = co_probabilities[:, -len(self.co_labels):]  # one label: a binary classifier
         similarities = (words @ self.neighbour_matrix.T).toarray() if len(self.neighbour_leads) else None
         out = []
         for row, probs in enumerate(probabilities):
