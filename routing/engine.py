@@ -15,6 +15,7 @@ from typing import Any
 
 from routing.conditions import CONDITIONS, PRIORITIES
 from routing.text import Entry, Hit, Matcher
+from text import clean, columns
 
 TEXT_FIELDS = ("title", "summary", "issue", "activities")
 # The title says what the proposal is about in a few words: its words count more.
@@ -65,6 +66,7 @@ class RulesetData:
     model: Any = None
     field_weight: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHT))
     model_views: dict[int, Any] | None = None  # set by evaluate_many() for the batch it runs
+    analyses: dict[int, list] | None = None  # … and the text analysis of each proposal in it
 
     def sorted_rules(self) -> list[RuleData]:
         return sorted(self.rules, key=lambda r: (r.priority, r.id or 0))
@@ -98,6 +100,7 @@ class Facts:
     # Every dictionary hit (negated ones included) with where it stands, and the token keys read.
     hits: list[Hit] = field(default_factory=list)
     token_keys: list[str] = field(default_factory=list)
+    field_texts: dict[str, str] = field(default_factory=dict)  # each field as read (clean())
     # The learned model's view (routing.model.ModelView), when a model is loaded.
     model: Any = None
 
@@ -219,8 +222,13 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     hits: list[Hit] = []
     token_keys: list[str] = []
     analysed = []
-    for name in TEXT_FIELDS:
-        found, cols = ruleset.matcher.scan(name, data.get(name))
+    ready = ruleset.analyses.get(id(data)) if ruleset.analyses is not None else None
+    for i, name in enumerate(TEXT_FIELDS):
+        if ready is not None:
+            cols = ready[i]
+            found = ruleset.matcher.scan_columns(name, cols)
+        else:
+            found, cols = ruleset.matcher.scan(name, data.get(name))
         hits += found
         analysed.append(cols)
         token_keys += cols.keys + ["\n"]  # a field ends: no phrase spans two fields
@@ -259,7 +267,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         support_requested=_as_list(data.get("support_requested"), "support_requested"),
         budget_requested=requested, primary=primary, primary_source=source, conflict=conflict,
         conflict_theme=conflict_theme, supported=supported, themes=ruleset.themes, labels=ruleset.labels,
-        hits=hits, token_keys=token_keys,
+        hits=hits, token_keys=token_keys, field_texts={n: c.text for n, c in zip(TEXT_FIELDS, analysed, strict=True)},
         model=_model_view(ruleset, data, analysed),
     )
 
@@ -369,11 +377,16 @@ def evaluate_many(proposals: list, ruleset: RulesetData) -> list:
     views are worked out in one batch, which is many times faster than one by
     one. A proposal that is not valid input gives its InputError in its place."""
     if ruleset.model is not None:
+        from routing.model import document
+
         valid = [p for p in proposals if isinstance(p, dict)]
         try:
-            views = ruleset.model.views(valid) if valid else []
+            # Each text is analysed once: for the model's batch and then for the rules.
+            analyses = {id(p): [columns(clean(p.get(n)), cleaned=True) for n in TEXT_FIELDS] for p in valid}
+            views = ruleset.model.views(valid, [document(p, analyses[id(p)]) for p in valid]) if valid else []
         except (TypeError, ValueError, AttributeError):
-            views = None  # some input is malformed: evaluate() reports which, one by one
+            analyses, views = None, None  # some input is malformed: evaluate() reports which, one by one
+        ruleset.analyses = analyses
         ruleset.model_views = {id(p): v for p, v in zip(valid, views, strict=True)} if views is not None else None
     try:
         out = []
@@ -384,7 +397,7 @@ def evaluate_many(proposals: list, ruleset: RulesetData) -> list:
                 out.append(error)
         return out
     finally:
-        ruleset.model_views = None
+        ruleset.model_views = ruleset.analyses = None
 
 
 def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
@@ -453,20 +466,18 @@ def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
         ward_source=facts.ward_source, conflict=facts.conflict, tags=tags, priority=priority, lead_rule=lead_rule,
         model_version=facts.model.version if facts.model is not None else None,
         model=facts.model.to_json() if facts.model is not None else None,
-        evidence=evidence(facts, proposal),
+        evidence=evidence(facts),
     )
 
 
 CONTEXT = 14  # characters shown either side of a supporting word
 
 
-def evidence(facts: Facts, proposal: dict) -> list[dict]:
+def evidence(facts: Facts) -> list[dict]:
     """Each dictionary word found, where it stands: the field, its offsets in
     the NFKC-normalised field text, a little text either side, what it supports
     and whether a negation cancelled it. The why-here panel shows these."""
-    from text import clean
-
-    texts = {name: clean(proposal.get(name)) for name in TEXT_FIELDS}
+    texts = facts.field_texts
     rows = []
     for hit in facts.hits:
         targets = [e for e in hit.entries if e.theme or e.ward]
