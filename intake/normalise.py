@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import phonenumbers
 
+from text import to_hiragana as fold_kana
+
 # Dashes people type between digits (NFKC maps full-width －; these survive it).
 _DASHES = "‐‑‒–—―−ーｰ─━"
 _DASH_TABLE = str.maketrans({c: "-" for c in _DASHES})
@@ -198,9 +200,8 @@ def parse_url(value: object) -> str | None:
 
 
 def to_hiragana(value: object) -> str:
-    """Katakana readings are accepted and stored as hiragana."""
-    text = one_line(value)
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+    """Katakana readings are accepted and stored as hiragana (the text layer's folding)."""
+    return fold_kana(one_line(value))
 
 
 def is_kana(text: str) -> bool:
