@@ -52,9 +52,6 @@ class ModelView:
     similar_lead: str | None = None  # the lead most of the similar ones had
     similar_count: int = 0  # how many of them had it
 
-    def probability_of(self, code: str) -> float:
-        return next((r["probability"] for r in self.ranked if r["department"] == code), 0.0)
-
     def to_json(self) -> dict:
         return {"version": self.version, "lead": self.lead, "probability": round(self.probability, 3),
                 "co": self.co, "ranked": self.ranked, "similar": self.similar,
