@@ -14,6 +14,14 @@ state is the end of a path of moves that all exist in the lifecycle table
 with the right actor, time, public flag and comment, assignments carry
 assigned / acknowledged / answered times that agree with those events, and
 publication approvals and evaluations have their audit events.
+
+Routing is the engine's, as at submission: each proposal is evaluated by the
+published ruleset (its decision stored, a `routed` record), and at
+assignment the window either confirms the engine's lead or corrects it to
+the department that owns the applicant's theme (an override with a reason),
+as staff do. Those confirmations and overrides are what the learned model
+trains on: a model version is trained at the end, so the why-here panel,
+the backtest and the model show something on `make run`.
 """
 
 from __future__ import annotations
@@ -66,6 +74,9 @@ from proposals.models import (
     State,
 )
 from public.models import Evaluation, ExitReached, ReviewDecision
+from routing.engine import evaluate
+from routing.models import DecisionKind, RoutingRecord
+from routing.store import get_version, proposal_input, ruleset_data
 
 MARKER_KIND = "demo_public_loaded"
 SEED = 20260401
@@ -78,10 +89,22 @@ def seed_public_demo() -> int:
     builder = _Builder(random.Random(SEED))
     count = builder.run()
     seed_partner_interests(builder)
+    _train_routing_model()
     db.session.add(Event(kind=MARKER_KIND, actor_kind=ActorKind.SYSTEM, actor_label="seed",
                          data={"proposals": count, "seed": SEED}))
     db.session.flush()
     return count
+
+
+def _train_routing_model() -> None:
+    """A first model version from the demo's confirmations and overrides."""
+    from core.audit import Actor
+    from routing.learning import NotEnoughExamples, train_version
+
+    try:
+        train_version(Actor.system("demo"), note="demo history")
+    except NotEnoughExamples:
+        pass
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -104,6 +127,9 @@ class _Builder:
         self.password_hash: str | None = None
         # Each department answers at its own pace (days): stats are not all alike.
         self.pace = {code: rng.uniform(0.6, 1.8) for code in self.departments}
+        published = get_version("published")
+        self.ruleset = ruleset_data(published, with_model=False) if published is not None else None
+        self.routed: dict[int, RoutingRecord] = {}
 
     # --- people and organisations ----------------------------------------------------------
     def _hash(self) -> str:
@@ -355,6 +381,7 @@ class _Builder:
         lead_assignment = None
         decision_at = None
         horizon = self.now - timedelta(hours=2)
+        self.route(proposal, submitted)
         for step in path:
             if step == State.SUBMITTED:
                 moment, actor, comment = submitted, member, None
@@ -368,6 +395,7 @@ class _Builder:
                 actor, comment = self.window_user, None
                 co = self._co_department(chosen, lead)
                 data = {"lead": lead.id, "co": [co.id] if co else []}
+                self.window_decides(proposal, lead, co, moment)
                 lead_assignment = self._assign(proposal, lead, AssignmentRole.LEAD, moment, pace, final)
                 if co is not None:
                     self._assign(proposal, co, AssignmentRole.CO, moment, self.pace[co.code], final)
@@ -452,6 +480,39 @@ class _Builder:
         proposal.updated_at = moment
         self._publication(proposal, final, moment)
         self._evaluation(proposal, final, chosen, lead_user)
+
+    # --- routing: the engine's decision, then the window's confirmation or correction -------------
+    def route(self, proposal: Proposal, submitted: datetime) -> None:
+        if self.ruleset is None:
+            return
+        decision = evaluate(proposal_input(proposal), self.ruleset)
+        lead = self.departments.get(decision.lead)
+        proposal.routing_decision = decision.to_json()
+        proposal.ruleset_version = self.ruleset.version
+        proposal.needs_triage = decision.needs_triage
+        proposal.lead_department_id = lead.id if lead else None
+        lead_rule = decision.lead_rule or {}
+        record = RoutingRecord(
+            proposal_id=proposal.id, kind=DecisionKind.ROUTED, ruleset_version=self.ruleset.version,
+            lead_id=lead.id if lead else None, co_codes=decision.co, primary_theme=decision.primary_theme,
+            confidence=decision.confidence, needs_triage=decision.needs_triage, lead_rule_id=lead_rule.get("id"),
+            lead_rule_key=lead_rule.get("key"), created_at=submitted + timedelta(minutes=1))
+        db.session.add(record)
+        self.routed[proposal.id] = record
+
+    def window_decides(self, proposal: Proposal, lead: Department, co: Department | None, at: datetime) -> None:
+        """Staff confirm the engine's lead, or correct it to the theme's owner (with a reason)."""
+        routed = self.routed.get(proposal.id)
+        if routed is None:
+            return
+        confirmed = routed.lead_id == lead.id
+        db.session.add(RoutingRecord(
+            proposal_id=proposal.id, kind=DecisionKind.CONFIRMED if confirmed else DecisionKind.OVERRIDDEN,
+            ruleset_version=routed.ruleset_version, lead_id=lead.id, co_codes=[co.code] if co else [],
+            primary_theme=routed.primary_theme, user_id=self.window_user.id, created_at=at,
+            lead_rule_id=routed.lead_rule_id if confirmed else None,
+            lead_rule_key=routed.lead_rule_key if confirmed else None,
+            reason=None if confirmed else f"{lead.name_ja}の所管のため（窓口の判断）"))
 
     def _co_department(self, chosen, lead: Department) -> Department | None:
         for code in chosen[1:]:
