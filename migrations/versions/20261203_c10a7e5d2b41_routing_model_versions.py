@@ -1,7 +1,7 @@
 """routing: learned model versions; decisions record the model version
 
 Revision ID: c10a7e5d2b41
-Revises: 88abba5f786a
+Revises: a6a565962a29
 Create Date: 2026-12-03 09:20:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'c10a7e5d2b41'
-down_revision = '88abba5f786a'
+down_revision = 'a6a565962a29'
 branch_labels = None
 depends_on = None
 
