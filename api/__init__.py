@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1 (staff tokens). See docs/routing.md."""
+"""The JSON API under /api/v1 (OpenAPI 3.1 by flask-smorest), personal
+tokens, webhooks and the Open311 GeoReport v2 feed. See docs/api.md."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 import api.models  # noqa: F401  (tables for Alembic)
-from api import views
+from api import open311, platform, tokens, views, webhooks
+from api.resources import assignments, proposals, public, triage
 from core.extensions import csrf
 from core.nav import add_admin_link
 
 
 def init_app(app: Flask) -> None:
-    csrf.exempt(views.bp)
-    app.register_blueprint(views.bp)
+    api_blueprints = [proposals.blp, triage.blp, assignments.blp, public.blp, webhooks.blp]
+    for blueprint in [*api_blueprints, platform.docs_bp, open311.bp]:
+        csrf.exempt(blueprint)  # bearer tokens, never cookies: nothing to forge
+    platform.init_app(app, api_blueprints)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(tokens.bp)
     app.register_blueprint(views.admin_bp)
+    tokens.register_cli(app)
+    webhooks.init_app(app)
     add_admin_link(app, "api_admin.tokens", _l("APIトークン"))
