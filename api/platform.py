@@ -22,6 +22,7 @@ from core.extensions import limiter
 from proposals.operations import TransitionError
 
 OPENAPI_VERSION = "3.1.0"
+PREFIX = "/api/v1"
 
 
 class CityApi(flask_smorest.Api):
@@ -95,7 +96,9 @@ def document(app: Flask) -> dict:
     """The generated document, completed: the bearer scheme, each operation's
     security (from the scope its view requires), and problem responses."""
     spec = copy.deepcopy(smorest.spec.to_dict())
-    spec["servers"] = [{"url": app.config["BASE_URL"]}]
+    # Paths relative to the server URL, as clients write them: /proposals, not /api/v1/proposals.
+    spec["servers"] = [{"url": app.config["BASE_URL"] + PREFIX}]
+    spec["paths"] = {path.removeprefix(PREFIX): item for path, item in spec.get("paths", {}).items()}
     components = spec.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     components["securitySchemes"] = {"token": {
@@ -133,7 +136,7 @@ IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
 
 def _view_of(app: Flask, path: str, method: str):
     for rule in app.url_map.iter_rules():
-        if _openapi_path(rule.rule) == path and method.upper() in rule.methods:
+        if _openapi_path(rule.rule) == PREFIX + path and method.upper() in rule.methods:
             return app.view_functions.get(rule.endpoint)
     return None
 
@@ -151,7 +154,7 @@ def _scopes_by_operation(app: Flask) -> dict[tuple[str, str], str]:
         scope = getattr(view, "_api_scope", None)
         if scope is None:
             continue
-        path = _openapi_path(rule.rule)
+        path = _openapi_path(rule.rule).removeprefix(PREFIX)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             found[(path, method.lower())] = scope
     return found

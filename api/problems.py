@@ -36,7 +36,7 @@ def text(message: Any) -> str:
 
 
 class ApiProblem(Exception):
-    def __init__(self, status: int, title, detail=None, *, errors: list[dict] | None = None,
+    def __init__(self, status: int, title=None, detail=None, *, errors: list[dict] | None = None,
                  headers: dict[str, str] | None = None, kind: str | None = None):
         super().__init__(str(title))
         self.status, self.title, self.detail = status, title, detail

@@ -6,13 +6,13 @@ outcome. Every change goes through the lifecycle (its events are there)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from api_helpers import SECTIONS, Api, token_for
 
 from api.models import ApiToken
 from core.extensions import db
 from core.models import Event
 from proposals.models import Proposal, State
 from routing.seed import seed_routing
-from tests.api_helpers import SECTIONS, Api, token_for
 
 
 def _cli_token(app, email: str, scope: str) -> str:

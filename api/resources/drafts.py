@@ -6,10 +6,11 @@ by intake.operations.save_step."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from api.problems import ApiProblem, form_errors
+from api.problems import ApiProblem, api_locale, form_errors
 from core.audit import Actor
 from core.extensions import db
 from core.models import Department, DepartmentKind, Theme, User
@@ -26,6 +27,12 @@ def _choices():
         Department.kind == DepartmentKind.WARD, Department.active).order_by(Department.id)).all()
     themes = db.session.scalars(sa.select(Theme).where(Theme.active).order_by(Theme.position)).all()
     return as_choices((w.code, w.code) for w in wards), as_choices((t.code, t.code) for t in themes)
+
+
+def _valid(form) -> bool:
+    """Validate in the client's language: some checks turn their message into text as they fail."""
+    with force_locale(api_locale()):
+        return form.validate()
 
 
 def step_form(step: int, raw: dict):
@@ -49,7 +56,7 @@ def fill(proposal: Proposal, body: dict, user: User) -> None:
             continue
         raw = dict(body[name])
         form = step_form(step, raw)
-        if form.validate():
+        if _valid(form):
             checked.append((step, raw, form))
         else:
             errors.extend(form_errors(form, prefix=f"{name}."))
@@ -73,7 +80,7 @@ def missing(proposal: Proposal) -> list[dict]:
             problems.append({"field": section, "message": _l("まだ入力されていません。")})
             continue
         form = step_form(number, raw)
-        if not form.validate():
+        if not _valid(form):
             problems.extend(form_errors(form, prefix=f"{section}."))
     return problems
 

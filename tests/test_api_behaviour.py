@@ -1,0 +1,120 @@
+"""What a client can rely on: problem details in Japanese or English,
+If-Match on every state change (428 without it, 412 on a lost update),
+idempotency keys, cursor pagination, rate limits with Retry-After."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from api_helpers import SECTIONS, Api, token_for
+from conftest import other_app
+
+from core.extensions import db
+from proposals.models import Proposal, State
+
+
+def test_validation_errors_are_problem_details_in_the_clients_language(client, make_user):
+    applicant = make_user("applicant")
+    token = token_for(applicant)
+    body = {"content": {"title": 5}, "area": {"scope": "ward", "wards": [], "themes": ["a", "b", "c", "d"]}}
+    ja = Api(client, token, "ja").post("/api/v1/proposals", json=body)
+    assert ja.status_code == 422 and ja.headers["Content-Type"] == "application/problem+json"
+    problem = ja.get_json()
+    assert problem["status"] == 422 and problem["title"] == "入力内容に誤りがあります"
+    assert problem["errors"] == [{"field": "content.title", "message": "文字列で送ってください。"}]
+    en = Api(client, token, "en-GB,en;q=0.9").post("/api/v1/proposals", json=body).get_json()
+    assert en["title"] == "The input has errors" and en["errors"][0]["message"] == "Not a valid string."
+
+    # The form's own checks (the same as the page's), in either language.
+    body = {"area": {"scope": "ward", "wards": [], "themes": ["welfare-elderly", "welfare-disability", "community-care", "health"], "stage": "seed"}}
+    ja = Api(client, token, "ja").post("/api/v1/proposals", json=body).get_json()
+    fields = {e["field"]: e["message"] for e in ja["errors"]}
+    assert "area.themes" in fields and "3つまで" in fields["area.themes"]
+    en = Api(client, token, "en").post("/api/v1/proposals", json=body).get_json()
+    assert "at most three" in {e["field"]: e["message"] for e in en["errors"]}["area.themes"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+
+    unauthorised = Api(client, None, "en").get("/api/v1/proposals")
+    assert unauthorised.status_code == 401 and unauthorised.get_json()["title"] == "Authentication is required"
+
+
+def test_state_changes_need_the_current_etag(client, make_proposal, make_user):
+    proposal = make_proposal("triage")
+    api = Api(client, token_for(proposal.created_by))
+    read = api.get(f"/api/v1/proposals/{proposal.id}")
+    etag = read.headers["ETag"]
+    assert read.get_json()["version"] == etag
+
+    missing = api.post(f"/api/v1/proposals/{proposal.id}/withdraw", json={})
+    assert missing.status_code == 428 and missing.headers["Content-Type"] == "application/problem+json"
+    # Someone else changes the proposal after we read it (the window asks a question).
+    from core.audit import Actor
+    from proposals import operations
+
+    operations.transition(proposal.id, State.INFO_REQUESTED, Actor.of_user(make_user("window")), comment="予算は？")
+    db.session.commit()
+    lost = api.post(f"/api/v1/proposals/{proposal.id}/withdraw", json={}, headers={"If-Match": etag})
+    assert lost.status_code == 412 and lost.headers["ETag"] != etag
+    db.session.refresh(proposal)
+    assert proposal.state == State.INFO_REQUESTED
+    fresh = api.post(f"/api/v1/proposals/{proposal.id}/withdraw", json={"comment": "別の方法で進めます"},
+                     headers={"If-Match": lost.headers["ETag"]})
+    assert fresh.status_code == 200 and fresh.get_json()["status"] == "withdrawn"
+    again = api.post(f"/api/v1/proposals/{proposal.id}/withdraw", json={}, headers={"If-Match": fresh.headers["ETag"]})
+    assert again.status_code == 409 and again.get_json()["detail"]
+
+
+def test_drafts_too_change_only_with_the_current_etag(client, make_user):
+    api = Api(client, token_for(make_user("applicant")))
+    created = api.post("/api/v1/proposals", json={"content": SECTIONS["content"]})
+    proposal_id, first = created.get_json()["id"], created.headers["ETag"]
+    second = api.patch(f"/api/v1/proposals/{proposal_id}", json={"contact": SECTIONS["contact"]},
+                       headers={"If-Match": first})
+    assert second.status_code == 200 and second.headers["ETag"] != first
+    stale = api.patch(f"/api/v1/proposals/{proposal_id}", json={"contact": SECTIONS["contact"]},
+                      headers={"If-Match": first})
+    assert stale.status_code == 412
+    incomplete = api.post(f"/api/v1/proposals/{proposal_id}/submit", json={"consent_privacy": True},
+                          headers={"If-Match": second.headers["ETag"]})
+    assert incomplete.status_code == 422
+    assert {e["field"] for e in incomplete.get_json()["errors"]} == {"organisation", "area", "plan"}
+
+
+def test_an_idempotency_key_is_not_reused_for_another_request(client, make_user):
+    api = Api(client, token_for(make_user("applicant")))
+    first = api.post("/api/v1/proposals", json={}, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == 201
+    other = api.post("/api/v1/proposals", json={"content": {"title": "別"}}, headers={"Idempotency-Key": "k1"})
+    assert other.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
+
+
+def test_cursor_pagination(client, make_user, make_proposal):
+    applicant = make_user("applicant")
+    ids = [make_proposal("triage", applicant=applicant).id for _ in range(5)]
+    api = Api(client, token_for(applicant))
+    seen, cursor = [], None
+    while True:
+        page = api.get("/api/v1/proposals", query_string={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        body = page.get_json()
+        seen += [p["id"] for p in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert "Link" not in page.headers
+            break
+        assert 'rel="next"' in page.headers["Link"]
+    assert seen == sorted(ids, reverse=True)
+    bad = api.get("/api/v1/proposals", query_string={"cursor": "not-a-cursor"})
+    assert bad.status_code == 400 and bad.headers["Content-Type"] == "application/problem+json"
+
+
+def test_rate_limit_answers_429_with_retry_after(make_user):
+    with other_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute") as limited:
+        user = make_user("applicant")
+        api = Api(limited.test_client(), token_for(user))
+        statuses = [api.get("/api/v1/proposals").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = api.get("/api/v1/proposals")
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert 0 < int(refused.headers["Retry-After"]) <= 60
+        # Another token has its own allowance.
+        assert Api(limited.test_client(), token_for(user)).get("/api/v1/proposals").status_code == 200
