@@ -60,12 +60,22 @@ def _choose_locale() -> None:
     api_locale()  # read Accept-Language once; None lets the request go on
 
 
+def _server_error(error: Exception):
+    """The last resort, as a problem document (and logged), never an HTML page."""
+    from core.extensions import db
+
+    current_app.logger.exception("unhandled API error")
+    db.session.rollback()
+    return handle_api_problem(ApiProblem(500))
+
+
 def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> flask_smorest.Blueprint:
     """A blueprint of the JSON API: problem details, language, rate limit."""
     blp = flask_smorest.Blueprint(name, import_name, url_prefix=url_prefix, description=description)
     blp.register_error_handler(ApiProblem, handle_api_problem)
     blp.register_error_handler(HTTPException, handle_http_exception)
     blp.register_error_handler(TransitionError, _refused)
+    blp.register_error_handler(Exception, _server_error)
     blp.before_request(_choose_locale)
     limiter.limit(_rate_limit, key_func=_rate_key, per_method=False)(blp)
     return blp
