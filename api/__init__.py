@@ -10,7 +10,7 @@ import api.models  # noqa: F401  (tables for Alembic)
 from api import open311, platform, tokens, views, webhooks
 from api.resources import assignments, proposals, public, triage
 from core.extensions import csrf
-from core.nav import add_admin_link
+from core.nav import add_admin_link, add_nav
 
 
 def init_app(app: Flask) -> None:
@@ -24,3 +24,5 @@ def init_app(app: Flask) -> None:
     tokens.register_cli(app)
     webhooks.init_app(app)
     add_admin_link(app, "api_admin.tokens", _l("APIトークン"))
+    add_nav(app, "api_tokens.settings", _l("APIトークン"), "staff", order=85)
+    add_nav(app, "api_tokens.settings", _l("APIトークン"), "staff", order=85)
