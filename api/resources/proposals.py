@@ -124,17 +124,7 @@ def update_draft(body, proposal_id: int):
 @_document_changes
 def attach(files, proposal_id: int):
     """Attach a file to a draft (multipart/form-data, field `file`)."""
-    proposal = _own_draft(proposal_id)
-    try:
-        checked = file_store.check_upload(files["file"])
-        added = intake_ops.add_attachments(proposal, [checked], Actor.of_user(api_user()),
-                                           uploaded_by=api_user())
-    except (file_store.FileRejected, IntakeError) as refused:
-        raise ApiProblem(422, errors=[{"field": "file", "message": refused.message}]) from None
-    db.session.commit()
-    row = added[0]
-    return {"id": row.id, "filename": row.filename, "content_type": row.content_type,
-            "size_bytes": row.size_bytes, "sha256": row.sha256}
+    return _attach(_own_draft(proposal_id), files)
 
 
 @blp.route("/<int:proposal_id>/submit", methods=["POST"])
@@ -184,6 +174,37 @@ def post_message(body, proposal_id: int):
     db.session.commit()
     return {"id": message.id, "body": message.body, "at": message.created_at, "parent_id": message.parent_id,
             "from_applicant": True, "department": None, "internal": False}
+
+
+@blp.route("/<int:proposal_id>/messages/<int:message_id>/attachments", methods=["POST"])
+@token_required("act", roles=APPLICANT_ROLES)
+@blp.arguments(s.FileIn, location="files")
+@blp.response(201, s.AttachmentOut)
+@blp.alt_response(404, description="Not found")
+@blp.alt_response(422, description="Invalid input")
+def attach_to_message(files, proposal_id: int, message_id: int):
+    """Attach a file to one of your messages (or answers) after submission (multipart, field `file`)."""
+    from proposals.models import Message
+
+    proposal = load_visible(api_user(), proposal_id)
+    message = db.session.scalar(sa.select(Message).where(Message.id == message_id, Message.proposal_id == proposal.id,
+                                                         Message.author_id == api_user().id, ~Message.internal))
+    if message is None:
+        raise ApiProblem(404, detail=_l("このメッセージは見つかりません（自分が送ったメッセージにだけ添付できます）。"))
+    return _attach(proposal, files, message_id=message.id)
+
+
+def _attach(proposal: Proposal, files, *, message_id: int | None = None) -> dict:
+    try:
+        checked = file_store.check_upload(files["file"])
+        added = intake_ops.add_attachments(proposal, [checked], Actor.of_user(api_user()), uploaded_by=api_user(),
+                                           message_id=message_id)
+    except (file_store.FileRejected, IntakeError) as refused:
+        raise ApiProblem(422, errors=[{"field": "file", "message": refused.message}]) from None
+    db.session.commit()
+    row = added[0]
+    return {"id": row.id, "filename": row.filename, "content_type": row.content_type,
+            "size_bytes": row.size_bytes, "sha256": row.sha256}
 
 
 @blp.route("/<int:proposal_id>/answer", methods=["POST"])
