@@ -254,6 +254,25 @@ def sweep_webhooks() -> int:
 blp = api_blueprint("api_webhooks", __name__, "/api/v1/webhooks", "Webhooks of departments and organisations")
 
 
+def _allowed_url(url: str) -> bool:
+    """In production a webhook never points into the city's own network (or
+    the server itself): every address the host name resolves to must be public."""
+    if current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS", True):
+        return True
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return False
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return False
+    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+
+
 def _owner_clause(user: User):
     if user.role == Role.APPLICANT:
         return WebhookSubscription.organisation_id.in_(sorted(user.organisation_ids()) or [-1])
@@ -309,6 +328,9 @@ def subscribe(body):
         if user.department_id is None:
             raise ApiProblem(403, detail=_l("このトークンの利用者は部署に所属していません。"))
         department_id = user.department_id
+    if not _allowed_url(body["url"]):
+        raise ApiProblem(422, errors=[{"field": "url", "message": _l(
+            "このURLには送れません。インターネットから届く https:// のURLを指定してください（庁内・ローカルのアドレスは使えません）。")}])
     secret = "whsec_" + secrets.token_urlsafe(32)
     row = WebhookSubscription(url=body["url"], events=list(dict.fromkeys(body["events"])), secret=secret,
                               department_id=department_id, organisation_id=organisation_id, created_by_id=user.id)
@@ -386,6 +408,8 @@ def init_app(app: Flask) -> None:
     from proposals.operations import proposal_assigned
 
     app.config.setdefault("WEBHOOK_DISPATCH", app.config.get("OUTBOX_DISPATCH", "after_commit"))
+    # Local receivers are fine while developing; production sends to public https URLs only.
+    app.config.setdefault("WEBHOOK_ALLOW_PRIVATE_URLS", app.config.get("APP_ENV") != "production")
     proposal_assigned.connect(on_assigned)
     event_recorded.connect(on_event)
     for name, listener in (("after_commit", _dispatch_after_commit), ("after_rollback", _forget)):

@@ -176,3 +176,15 @@ def test_deadline_rungs_become_deadline_near_and_overdue(client, make_user, make
     assert "deadline_near" in events and "overdue" in events
     overdue = next(json.loads(r["body"]) for r in receiver.received if json.loads(r["body"])["event"] == "overdue")
     assert overdue["data"]["deadline"] == "ack" and overdue["proposal"]["state"] == State.ASSIGNED.value
+
+
+def test_production_refuses_urls_into_the_citys_own_network(make_user):
+    from conftest import other_app
+
+    with other_app(WEBHOOK_ALLOW_PRIVATE_URLS=False) as production:
+        api = Api(production.test_client(), token_for(make_user("department_staff", department="ward-miyamae")))
+        for url in ("http://127.0.0.1:8111/hook", "https://127.0.0.1/hook", "https://10.0.0.5/hook",
+                    "https://[::1]/hook", "https://localhost/hook"):
+            refused = api.post("/api/v1/webhooks", json={"url": url, "events": ["assigned"]})
+            assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "url", url
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookSubscription)) == 0
