@@ -58,7 +58,9 @@ def _fingerprint() -> str:
 
 def idempotent(view):
     """A create with an Idempotency-Key header runs once per token and key:
-    a retry gets the first answer again (with Idempotent-Replayed: true)."""
+    a retry gets the first answer again (with Idempotent-Replayed: true).
+    The key is reserved (committed) before the create runs, so two requests
+    with the same key at once cannot both create: the second gets 409."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -67,28 +69,63 @@ def idempotent(view):
             return view(*args, **kwargs)
         if len(key) > 200:
             raise ApiProblem(400, detail=_l("Idempotency-Key は200文字以内にしてください。"))
-        token = g.api_token
-        fingerprint = _fingerprint()
-        stored = db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.token_id == token.id,
-                                                                   IdempotencyKey.key == key))
+        token_id, fingerprint = g.api_token.id, _fingerprint()
+        stored = _reserve(token_id, key, fingerprint)
         if stored is not None:
-            if stored.fingerprint != fingerprint:
-                raise ApiProblem(422, detail=_l("この Idempotency-Key は別の内容のリクエストに使われています。新しいキーを使ってください。"),
-                                 kind="idempotency-key-reused")
-            headers = {"Idempotent-Replayed": "true"}
-            if stored.location:
-                headers["Location"] = stored.location
-            return stored.body, stored.status, headers
-        response = view(*args, **kwargs)  # the Response, as serialised by the schema
+            return _replay(stored, fingerprint)
+        try:
+            response = view(*args, **kwargs)  # the Response, as serialised by the schema
+        except Exception:
+            db.session.rollback()
+            _release(token_id, key)
+            raise
         if 200 <= response.status_code < 300:
-            db.session.add(IdempotencyKey(token_id=token.id, key=key, fingerprint=fingerprint,
-                                          status=response.status_code, body=response.get_json(),
-                                          location=response.headers.get("Location")))
+            row = db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.token_id == token_id,
+                                                                    IdempotencyKey.key == key))
+            row.status, row.body, row.location = response.status_code, response.get_json(), response.headers.get("Location")
             db.session.commit()
+        else:
+            _release(token_id, key)
         return response
 
     wrapped._idempotent = True
     return wrapped
+
+
+def _reserve(token_id: int, key: str, fingerprint: str) -> IdempotencyKey | None:
+    """None when this request holds the key now; the stored row otherwise."""
+    stored = db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.token_id == token_id,
+                                                               IdempotencyKey.key == key))
+    if stored is not None:
+        return stored
+    db.session.add(IdempotencyKey(token_id=token_id, key=key, fingerprint=fingerprint, status=0, body={}))
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # the same key, at the same moment
+        db.session.rollback()
+        return db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.token_id == token_id,
+                                                                 IdempotencyKey.key == key))
+    return None
+
+
+def _release(token_id: int, key: str) -> None:
+    """The create did not happen: the key may be used again."""
+    db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.token_id == token_id,
+                                                       IdempotencyKey.key == key, IdempotencyKey.status == 0))
+    db.session.commit()
+
+
+def _replay(stored: IdempotencyKey, fingerprint: str):
+    if stored.fingerprint != fingerprint:
+        raise ApiProblem(422, detail=_l("この Idempotency-Key は別の内容のリクエストに使われています。新しいキーを使ってください。"),
+                         kind="idempotency-key-reused")
+    if stored.status == 0:
+        raise ApiProblem(409, detail=_l("同じ Idempotency-Key のリクエストを処理中です。少し待ってから同じリクエストを送り直してください。"),
+                         headers={"Retry-After": "1"})
+    headers = {"Idempotent-Replayed": "true"}
+    if stored.location:
+        headers["Location"] = stored.location
+    return stored.body, stored.status, headers
 
 
 # --- cursor pagination --------------------------------------------------------------------------------------

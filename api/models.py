@@ -76,7 +76,7 @@ class IdempotencyKey(db.Model):
     key: Mapped[str] = mapped_column(sa.String(200))
     # Method, path and a digest of the body: the same key with another request is refused.
     fingerprint: Mapped[str] = mapped_column(sa.String(64))
-    status: Mapped[int]
+    status: Mapped[int]  # 0 while the first request is still running
     body: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     location: Mapped[Optional[str]] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 
-from core.extensions import db
+from core.extensions import db, limiter
 from core.models import Department, Theme
 from proposals.lifecycle import PUBLIC_STATE_LABELS, PUBLIC_STATE_OF, PublicState, public_state
 from proposals.models import Proposal, ProposalTheme, ProposalWard, Scope
 from public.queries import published
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+limiter.limit(lambda: current_app.config.get("OPEN311_RATE_LIMIT", "120 per minute"))(bp)
 TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_REQUESTS = 1000
 UNSPECIFIED = "unspecified"  # the service of a proposal without a theme

@@ -87,6 +87,24 @@ def test_an_idempotency_key_is_not_reused_for_another_request(client, make_user)
     assert other.status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
+    # A create that failed leaves the key free; a key still being worked on answers 409.
+    assert api.post("/api/v1/proposals", json={"content": {"title": 5}},
+                    headers={"Idempotency-Key": "k2"}).status_code == 422
+    assert api.post("/api/v1/proposals", json={}, headers={"Idempotency-Key": "k2"}).status_code == 201
+    from api.models import ApiToken, IdempotencyKey
+
+    token_id = db.session.scalar(sa.select(ApiToken.id))
+    db.session.add(IdempotencyKey(token_id=token_id, key="k3", fingerprint="x", status=0, body={}))
+    db.session.commit()
+    busy = api.post("/api/v1/proposals", json={}, headers={"Idempotency-Key": "k3"})
+    assert busy.status_code in (409, 422)
+    row = db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.key == "k3"))
+    row.fingerprint = db.session.scalar(sa.select(IdempotencyKey.fingerprint).where(IdempotencyKey.key == "k2"))
+    db.session.commit()
+    busy = api.post("/api/v1/proposals", json={}, headers={"Idempotency-Key": "k3"})
+    assert busy.status_code == 409 and busy.headers["Retry-After"] == "1"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 2
+
 
 def test_cursor_pagination(client, make_user, make_proposal):
     applicant = make_user("applicant")
