@@ -43,6 +43,8 @@ def test_state_changes_need_the_current_etag(client, make_proposal, make_user):
     read = api.get(f"/api/v1/proposals/{proposal.id}")
     etag = read.headers["ETag"]
     assert read.get_json()["version"] == etag
+    cached = api.get(f"/api/v1/proposals/{proposal.id}", headers={"If-None-Match": etag})
+    assert cached.status_code == 304 and cached.headers["ETag"] == etag and not cached.data
 
     missing = api.post(f"/api/v1/proposals/{proposal.id}/withdraw", json={})
     assert missing.status_code == 428 and missing.headers["Content-Type"] == "application/problem+json"

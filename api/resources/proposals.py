@@ -6,12 +6,12 @@ through the operations the pages call (intake.operations, proposals.operations).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import Response, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from api import schemas as s
 from api.auth import APPLICANT_ROLES, api_user, token_required
-from api.conditional import idempotent, page_links, page_of, require_if_match, with_etag
+from api.conditional import etag_of, idempotent, page_links, page_of, require_if_match, with_etag
 from api.platform import api_blueprint
 from api.problems import ApiProblem, text
 from api.representations import load_visible, messages, proposal_out, timeline, visible_clause
@@ -95,9 +95,13 @@ def create_draft(body):
 @token_required("read")
 @blp.response(200, s.ProposalOut)
 @blp.alt_response(404, description="Not found")
+@blp.alt_response(304, description="Not modified (If-None-Match)")
 def get_proposal(proposal_id: int):
-    """One proposal with its status and its ETag (the version to send in If-Match)."""
+    """One proposal with its status and its ETag (the version to send in If-Match);
+    If-None-Match with the current ETag answers 304 Not Modified."""
     proposal = load_visible(api_user(), proposal_id)
+    if etag_of(proposal) in (request.headers.get("If-None-Match") or ""):
+        return Response(status=304, headers={"ETag": etag_of(proposal)})
     return with_etag(_out(proposal), proposal)
 
 
