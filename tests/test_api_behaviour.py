@@ -4,9 +4,10 @@ idempotency keys, cursor pagination, rate limits with Retry-After."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from api_helpers import SECTIONS, Api, token_for
-from conftest import other_app
+from conftest import IS_POSTGRES, other_app
 
 from core.extensions import db
 from proposals.models import Proposal, State
@@ -138,3 +139,41 @@ def test_rate_limit_answers_429_with_retry_after(make_user):
         assert 0 < int(refused.headers["Retry-After"]) <= 60
         # Another token has its own allowance.
         assert Api(limited.test_client(), token_for(user)).get("/api/v1/proposals").status_code == 200
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="row locks need PostgreSQL (CI runs this on PostgreSQL)")
+def test_two_clients_with_the_same_etag_at_once_one_wins(live_server, make_proposal, make_user):
+    """A lost update is impossible: two decisions sent at the same moment with
+    the same ETag are serialised by the row lock; the second gets 412."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    proposal = make_proposal("triage")
+    api_token = token_for(proposal.created_by)
+    url = f"{live_server.url}/api/v1/proposals/{proposal.id}"
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {api_token}"})) as r:
+        etag = r.headers["ETag"]
+    barrier, statuses = threading.Barrier(2), []
+
+    def withdraw():
+        request = urllib.request.Request(f"{url}/withdraw", method="POST", data=json.dumps({}).encode(), headers={
+            "Authorization": f"Bearer {api_token}", "If-Match": etag, "Content-Type": "application/json"})
+        barrier.wait(timeout=10)
+        try:
+            with urllib.request.urlopen(request) as response:
+                statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+
+    threads = [threading.Thread(target=withdraw) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 412]
+    from core.models import Event
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Event).where(
+        Event.proposal_id == proposal.id, Event.to_state == State.WITHDRAWN.value)) == 1
