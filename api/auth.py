@@ -12,6 +12,7 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from api.models import ApiToken, token_digest
+from api.operations import note_token_used
 from api.problems import ApiProblem
 from core.audit import Actor
 from core.extensions import db
@@ -48,7 +49,7 @@ def authenticate(scope: str = "read") -> ApiToken:
                          headers={"WWW-Authenticate": f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'})
     # Written at most once a minute, so reading does not write on every request.
     if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = utcnow()
+        note_token_used(token)
         db.session.commit()
     g.api_token, g.api_user = token, token.user
     return token

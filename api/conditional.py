@@ -130,9 +130,6 @@ def _replay(stored: IdempotencyKey, fingerprint: str):
 
 # --- cursor pagination --------------------------------------------------------------------------------------
 
-MAX_LIMIT = 100
-
-
 def encode_cursor(value: int) -> str:
     return base64.urlsafe_b64encode(f"after:{value}".encode()).decode().rstrip("=")
 

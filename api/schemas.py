@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
 
-from api.models import SCOPES, WEBHOOK_EVENTS
+from api.models import WEBHOOK_EVENTS
 from proposals.lifecycle import PublicState
 from proposals.models import State
 
@@ -420,7 +420,3 @@ class DeliveryOut(ma.Schema):
 class DeliveryPage(ma.Schema):
     items = f.List(f.Nested(DeliveryOut), required=True)
     next_cursor = Str(allow_none=True, required=True)
-
-
-class TokenScopes(Strict):
-    scopes = f.List(Str(validate=v.OneOf(SCOPES)))

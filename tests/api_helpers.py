@@ -7,9 +7,9 @@ from core.extensions import db
 
 
 def token_for(user, scopes=("read", "act"), days: int = 30) -> str:
-    from api.tokens import issue_token
+    from api.operations import create_token
 
-    _, token = issue_token(user, "test", list(scopes), days, Actor.system("test"))
+    _, token = create_token(user, "test", Actor.system("test"), scopes=scopes, days=days)
     db.session.commit()
     return token
 

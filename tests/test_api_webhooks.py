@@ -159,7 +159,8 @@ def test_failures_back_off_then_pause_and_tell_the_owner(client, make_user, make
 
 
 def test_deadline_rungs_become_deadline_near_and_overdue(client, make_user, make_proposal, receiver):
-    from responses.deadlines import sweep, tokyo_moment
+    from responses.clock import tokyo_moment
+    from responses.sweep import sweep
 
     proposal = make_proposal("triage")
     department = make_user("department_staff", department="ward-miyamae")

@@ -75,3 +75,21 @@ local  # responses/clock.py (B owns it): unused, same
 
 # --- called by the standard library by name ----------------------------------------------------
 _.redirect_request  # bench/surge.py _NoRedirect: urllib's HTTPRedirectHandler hook (return None: no redirect)
+
+# --- the JSON API (api/) ----------------------------------------------------------------------------
+# flask-smorest's Api.init_app calls these two by name; api/platform.py CityApi overrides them to do nothing.
+_register_error_handlers
+_register_doc_blueprint
+# marshmallow reads a schema's inner Meta and its declared fields by name when it loads and dumps (api/schemas.py).
+Meta
+content
+status_label
+status_from
+status_to
+from_applicant
+proposal_state
+proposal_version
+schema_version
+schema
+licence
+publisher
