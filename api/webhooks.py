@@ -120,14 +120,28 @@ def _active_departments(proposal_id: int) -> list[int]:
         Assignment.proposal_id == proposal_id, Assignment.status == AssignmentStatus.ACTIVE)))
 
 
+ANY_KEY = "webhook_subscriptions_exist"
+
+
+def _any_subscriptions() -> bool:
+    """Asked once per transaction, so a city without webhooks pays one small query per commit, not per event."""
+    info = db.session.info
+    if ANY_KEY not in info:
+        info[ANY_KEY] = db.session.scalar(sa.select(WebhookSubscription.id).where(
+            WebhookSubscription.deleted_at.is_(None)).limit(1)) is not None
+    return info[ANY_KEY]
+
+
 def on_assigned(proposal: Proposal, assignments: list[Assignment], **_) -> None:
+    if not _any_subscriptions():
+        return
     for assignment in assignments:
         _queue("assigned", proposal, {"assignment_id": assignment.id, "role": assignment.role.value},
                departments=[assignment.department_id])
 
 
 def on_event(event: Event, **_) -> None:
-    if event.proposal_id is None:
+    if event.proposal_id is None or event.kind not in WATCHED_KINDS or not _any_subscriptions():
         return
     if event.kind == "state_changed":
         proposal = db.session.get(Proposal, event.proposal_id)
@@ -148,7 +162,11 @@ def on_event(event: Event, **_) -> None:
         _queue(name, proposal, dict(event.data or {}), departments=[event.department_id])
 
 
+WATCHED_KINDS = frozenset({"state_changed", "deadline_reminder", "deadline_overdue"})
+
+
 def _dispatch_after_commit(session) -> None:
+    session.info.pop(ANY_KEY, None)
     ids = session.info.pop(PENDING_KEY, None)
     if not ids or current_app.config.get("WEBHOOK_DISPATCH", "after_commit") != "after_commit":
         return
@@ -161,6 +179,7 @@ def _dispatch_after_commit(session) -> None:
 
 def _forget(session) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(ANY_KEY, None)
 
 
 # --- sending ------------------------------------------------------------------------------------------------
@@ -336,6 +355,7 @@ def subscribe(body):
                               department_id=department_id, organisation_id=organisation_id, created_by_id=user.id)
     db.session.add(row)
     db.session.flush()
+    db.session.info.pop(ANY_KEY, None)
     record_event(api_actor(), "webhook_subscribed", department_id=department_id,
                  data={"subscription_id": row.id, "url": row.url, "events": row.events,
                        "organisation_id": organisation_id})
