@@ -25,4 +25,3 @@ def init_app(app: Flask) -> None:
     webhooks.init_app(app)
     add_admin_link(app, "api_admin.tokens", _l("APIトークン"))
     add_nav(app, "api_tokens.settings", _l("APIトークン"), "staff", order=85)
-    add_nav(app, "api_tokens.settings", _l("APIトークン"), "staff", order=85)
