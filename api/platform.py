@@ -17,9 +17,11 @@ from flask import Blueprint, Flask, current_app, g, render_template
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from api.auth import bearer_token
+from api.models import token_digest
 from api.problems import PROBLEM_TYPE, ApiProblem, api_locale, handle_api_problem, handle_http_exception
-from core.extensions import limiter
-from proposals.operations import TransitionError
+from core.extensions import db, limiter
+from proposals.operations import NotPermitted, TransitionError
 
 OPENAPI_VERSION = "3.1.0"
 PREFIX = "/api/v1"
@@ -38,9 +40,6 @@ smorest = CityApi()
 
 def _rate_key() -> str:
     """Per token when there is one (a digest, never the token), per client otherwise."""
-    from api.auth import bearer_token
-    from api.models import token_digest
-
     token = bearer_token()
     return "api-token:" + token_digest(token)[:32] if token else "api-client:" + (get_remote_address() or "")
 
@@ -50,8 +49,6 @@ def _rate_limit() -> str:
 
 
 def _refused(error: TransitionError):
-    from proposals.operations import NotPermitted
-
     status = 403 if isinstance(error, NotPermitted) else 409
     return handle_api_problem(ApiProblem(status, detail=error.message))
 
@@ -62,8 +59,6 @@ def _choose_locale() -> None:
 
 def _server_error(error: Exception):
     """The last resort, as a problem document (and logged), never an HTML page."""
-    from core.extensions import db
-
     current_app.logger.exception("unhandled API error")
     db.session.rollback()
     return handle_api_problem(ApiProblem(500))

@@ -8,12 +8,15 @@ one shape: {type, title, status, detail, instance, errors: [{field, message}]}."
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+
+from core.extensions import limiter
 
 PROBLEM_TYPE = "application/problem+json"
 LOCALES = ("ja", "en")
@@ -97,10 +100,6 @@ def handle_http_exception(error: HTTPException):
 
 def retry_after_seconds() -> int:
     """Seconds until the limit that was hit resets (Flask-Limiter knows it)."""
-    import time
-
-    from core.extensions import limiter
-
     limit = getattr(limiter, "current_limit", None)
     if limit is None:
         return 60

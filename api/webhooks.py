@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from celery import shared_task
@@ -46,6 +49,7 @@ from core.models import Department, Event, Role, User, utcnow
 from core.outbox import queue_email
 from proposals.lifecycle import public_state
 from proposals.models import Assignment, AssignmentStatus, Proposal, State
+from proposals.operations import proposal_assigned
 
 log = logging.getLogger(__name__)
 
@@ -278,10 +282,6 @@ def _allowed_url(url: str) -> bool:
     the server itself): every address the host name resolves to must be public."""
     if current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS", True):
         return True
-    import ipaddress
-    import socket
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         return False
@@ -425,8 +425,6 @@ def redeliver(subscription_id: int, delivery_id: int):
 
 
 def init_app(app: Flask) -> None:
-    from proposals.operations import proposal_assigned
-
     app.config.setdefault("WEBHOOK_DISPATCH", app.config.get("OUTBOX_DISPATCH", "after_commit"))
     # Local receivers are fine while developing; production sends to public https URLs only.
     app.config.setdefault("WEBHOOK_ALLOW_PRIVATE_URLS", app.config.get("APP_ENV") != "production")

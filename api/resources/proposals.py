@@ -22,7 +22,7 @@ from core.models import Organisation, Role
 from intake import files as file_store
 from intake import operations as intake_ops
 from intake.operations import IntakeError
-from proposals.models import Proposal, State
+from proposals.models import Message, Proposal, State
 
 blp = api_blueprint("api_proposals", __name__, "/api/v1/proposals",
                     "Proposals: applicants' drafts, submission, status, timeline, messages; staff reads")
@@ -188,8 +188,6 @@ def post_message(body, proposal_id: int):
 @blp.alt_response(422, description="Invalid input")
 def attach_to_message(files, proposal_id: int, message_id: int):
     """Attach a file to one of your messages (or answers) after submission (multipart, field `file`)."""
-    from proposals.models import Message
-
     proposal = load_visible(api_user(), proposal_id)
     message = db.session.scalar(sa.select(Message).where(Message.id == message_id, Message.proposal_id == proposal.id,
                                                          Message.author_id == api_user().id, ~Message.internal))

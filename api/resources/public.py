@@ -19,6 +19,8 @@ from core.models import Department, Theme
 from proposals.lifecycle import PublicState
 from proposals.models import Proposal, ProposalTheme, ProposalWard
 from public import exports, queries
+from routing.engine import InputError, evaluate
+from routing.store import get_version, ruleset_data
 
 blp = api_blueprint("api_public", __name__, "/api/v1", "Everyone: catalogue, statistics, open data, routing preview")
 
@@ -103,9 +105,6 @@ def open_data():
 @blp.alt_response(404, description="No such ruleset")
 def routing_preview(args, body):
     """Route one proposal (reference/proposal.md shape) without saving anything."""
-    from routing.engine import InputError, evaluate
-    from routing.store import get_version, ruleset_data
-
     which = args["ruleset"]
     version = get_version(which)
     if version is None:

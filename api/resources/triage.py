@@ -14,7 +14,7 @@ from api.platform import api_blueprint
 from api.problems import ApiProblem
 from api.representations import event_out, load_visible, proposal_out
 from core.extensions import db
-from core.models import Department, Organisation, OrganisationKind, Theme
+from core.models import Department, Event, Organisation, OrganisationKind, Theme
 from proposals import operations as proposal_ops
 from proposals.models import Proposal, ProposalTheme, ProposalWard, State
 from routing import operations as routing_ops
@@ -97,8 +97,6 @@ def _run(proposal_id: int, act) -> dict:
 
 
 def _latest_event(proposal_id: int):
-    from core.models import Event
-
     return db.session.scalar(sa.select(Event).where(Event.proposal_id == proposal_id).order_by(Event.id.desc()).limit(1))
 
 
