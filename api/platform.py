@@ -14,7 +14,10 @@ import copy
 
 import flask_smorest
 from flask import Blueprint, Flask, current_app, g, render_template
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
+from sqlalchemy import exc as sa_exc
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from api.auth import bearer_token
@@ -25,6 +28,27 @@ from proposals.operations import NotPermitted, TransitionError
 
 OPENAPI_VERSION = "3.1.0"
 PREFIX = "/api/v1"
+
+
+def without_nul(value):
+    """JSON strings lose NUL characters, as form fields and query strings do
+    (core/nul_free_request.py): PostgreSQL refuses NUL in text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
+class NulFreeParser(FlaskParser):
+    def load_json(self, req, schema):
+        return without_nul(super().load_json(req, schema))
+
+
+class CityBlueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = NulFreeParser()
 
 
 class CityApi(flask_smorest.Api):
@@ -57,6 +81,12 @@ def _choose_locale() -> None:
     api_locale()  # read Accept-Language once; None lets the request go on
 
 
+def _out_of_range(error: Exception):
+    """A value the database or the date arithmetic cannot hold is the client's input: 400."""
+    db.session.rollback()
+    return handle_api_problem(ApiProblem(400, detail=_l("値が大きすぎるか、形式が正しくありません。値を確かめて送り直してください。")))
+
+
 def _server_error(error: Exception):
     """The last resort, as a problem document (and logged), never an HTML page."""
     current_app.logger.exception("unhandled API error")
@@ -66,10 +96,12 @@ def _server_error(error: Exception):
 
 def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> flask_smorest.Blueprint:
     """A blueprint of the JSON API: problem details, language, rate limit."""
-    blp = flask_smorest.Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+    blp = CityBlueprint(name, import_name, url_prefix=url_prefix, description=description)
     blp.register_error_handler(ApiProblem, handle_api_problem)
     blp.register_error_handler(HTTPException, handle_http_exception)
     blp.register_error_handler(TransitionError, _refused)
+    blp.register_error_handler(sa_exc.DataError, _out_of_range)
+    blp.register_error_handler(OverflowError, _out_of_range)
     blp.register_error_handler(Exception, _server_error)
     blp.before_request(_choose_locale)
     limiter.limit(_rate_limit, key_func=_rate_key, per_method=False)(blp)

@@ -38,6 +38,17 @@ def test_validation_errors_are_problem_details_in_the_clients_language(client, m
     assert unauthorised.status_code == 401 and unauthorised.get_json()["title"] == "Authentication is required"
 
 
+def test_nul_characters_never_reach_the_database(client, make_user):
+    """PostgreSQL refuses NUL in text: JSON strings lose it (as form fields do), and a
+    NUL in a path is a 400 problem, never a 500."""
+    api = Api(client, token_for(make_user("applicant")))
+    content = {**SECTIONS["content"], "title": "子ども\x00食堂"}
+    created = api.post("/api/v1/proposals", json={"content": content})
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["title"] == "子ども食堂"
+    assert api.get("/api/v1/catalogue/KW-2026-%00").status_code in (400, 404)
+
+
 def test_state_changes_need_the_current_etag(client, make_proposal, make_user):
     proposal = make_proposal("triage")
     api = Api(client, token_for(proposal.created_by))

@@ -80,6 +80,7 @@ _.redirect_request  # bench/surge.py _NoRedirect: urllib's HTTPRedirectHandler h
 # flask-smorest's Api.init_app calls these two by name; api/platform.py CityApi overrides them to do nothing.
 _register_error_handlers
 _register_doc_blueprint
+ARGUMENTS_PARSER  # read by flask-smorest's Blueprint.arguments (api/platform.py CityBlueprint)
 # marshmallow reads a schema's inner Meta and its declared fields by name when it loads and dumps (api/schemas.py).
 Meta
 content
