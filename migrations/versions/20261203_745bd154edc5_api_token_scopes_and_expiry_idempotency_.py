@@ -1,7 +1,7 @@
 """api: token scopes and expiry, idempotency keys, webhook subscriptions and deliveries
 
 Revision ID: 745bd154edc5
-Revises: 88abba5f786a
+Revises: a6a565962a29
 Create Date: 2026-12-03 08:41:37.547597
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '745bd154edc5'
-down_revision = '88abba5f786a'
+down_revision = 'a6a565962a29'
 branch_labels = None
 depends_on = None
 
