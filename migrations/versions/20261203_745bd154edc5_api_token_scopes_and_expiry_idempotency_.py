@@ -1,7 +1,7 @@
 """api: token scopes and expiry, idempotency keys, webhook subscriptions and deliveries
 
 Revision ID: 745bd154edc5
-Revises: a6a565962a29
+Revises: c10a7e5d2b41
 Create Date: 2026-12-03 08:41:37.547597
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '745bd154edc5'
-down_revision = 'a6a565962a29'
+down_revision = 'c10a7e5d2b41'
 branch_labels = None
 depends_on = None
 
