@@ -91,6 +91,8 @@ def world(make_user, make_organisation, make_proposal) -> World:
         "number": version.version, "rule_id": db.session.scalar(sa.select(sa.func.min(Rule.id))),
         "keyword_id": db.session.scalar(sa.select(sa.func.min(Keyword.id))),
         "interest_id": 999_999,  # none exists: the answer must not depend on whether one does
+        # The API's own ids: no token is sent, so the answer must not depend on whether they exist.
+        "assignment_id": 999_999, "subscription_id": 999_999, "message_id": 999_999, "delivery_id": 999_999,
         "name": "years", "action": "acknowledge", "step": 1, "filename": "css/app.css",
     }
     return World(users=users, params=params)
