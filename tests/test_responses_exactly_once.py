@@ -104,8 +104,7 @@ def test_twenty_concurrent_answers_record_one(app, proposal, staff, action):  # 
                 assignment = db.session.get(Assignment, assignment_id)
                 db.session.commit()  # start the race from a clean transaction, as a request would
                 start.wait(timeout=30)
-                with clock.frozen(tokyo_moment(date(2026, 9, 15), 10)):
-                    _call(action, assignment, actor, version)
+                _call(action, assignment, actor, version)
                 db.session.commit()
                 outcomes.append("done")
             except operations.TransitionError as refused:
@@ -117,11 +116,14 @@ def test_twenty_concurrent_answers_record_one(app, proposal, staff, action):  # 
             finally:
                 db.session.remove()
 
+    # The clock is one per process: frozen once here, around the race. Freezing it inside each thread
+    # interleaved the saves and restores and left it frozen in 2026-09 for the tests after this one.
     threads = [threading.Thread(target=act) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    with clock.frozen(tokyo_moment(date(2026, 9, 15), 10)):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
     assert outcomes.count("done") == 1, outcomes
     assert all(isinstance(o, operations.TransitionError) for o in outcomes if o != "done"), outcomes
     db.session.expire_all()
