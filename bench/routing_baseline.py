@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from routing.engine import RulesetData
+from routing.facts import RulesetData
 from routing.text import DATA_DIR, Entry, Hit
 from text import Columns
 

@@ -1,7 +1,7 @@
 """The registry of condition types and actions a rule may use.
 
 Each condition type reads the facts the engine gathered about a proposal
-(routing.engine.Facts) and answers true or false with a one-line reason.
+(routing.facts.Facts) and answers true or false with a one-line reason.
 The rule editor builds its form from this registry, so adding a type here
 makes it available to administrators without further code.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import lazy_gettext as _l
 
 if TYPE_CHECKING:  # pragma: no cover
-    from routing.engine import Facts
+    from routing.facts import Facts
 
 # What the editor shows for the value of a condition:
 #   themes, wards, scopes, org_kinds, stages, supports: a list of codes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import yaml
 
 from core.config import PROJECT_ROOT
-from routing.engine import RuleData, RulesetData, ThemeInfo
+from routing.facts import RuleData, RulesetData, ThemeInfo
 from routing.text import DATA_DIR, Entry, Matcher
 
 

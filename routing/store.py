@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import Department, DepartmentKind, Theme
 from proposals.models import Proposal
-from routing.engine import RuleData, RulesetData, ThemeInfo
+from routing.facts import RuleData, RulesetData, ThemeInfo
 from routing.models import Keyword, Rule, RulesetStatus, RulesetVersion
 from routing.text import Entry, Matcher
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from routing.defaults import file_ruleset
-from routing.engine import InputError, RuleData, evaluate
+from routing.engine import InputError, evaluate
+from routing.facts import RuleData
 from routing.text import Entry, Matcher, normalise
 
 
@@ -159,7 +160,7 @@ def test_policy_6_a_seed_idea_without_a_theme_is_taken_up_by_the_window_with_the
 
 
 def test_policy_6_a_seed_idea_in_a_field_no_bureau_owns_goes_to_the_window(ruleset):
-    from routing.engine import ThemeInfo
+    from routing.facts import ThemeInfo
 
     custom = file_ruleset()
     # An administrator added a field that no bureau owns yet, with its words.

@@ -67,7 +67,6 @@ locked_until  # core/models.py User: no longer set (sign-in failures are counted
 name_on  # core/departments.py: a department's name on a given day (renamed departments), tested in test_departments.py
 
 # --- owned by other work in progress (issue 9): removed there, listed here until it lands ---------------
-matcher_from  # routing/engine.py: unused; the Japanese text layer work removes it with the engine's matcher
 Hit  # routing/text.py: unused; routing/text.py is being replaced by the Japanese text layer
 _.find  # routing/text.py KeywordIndex.find: unused, same
 due_at_end_of  # responses/clock.py (B owns it): unused, left for B to remove
