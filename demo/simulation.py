@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import random
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -43,6 +41,8 @@ from core.models import (
     User,
 )
 from core.seed import seed_reference
+from demo.simulation_patches import BREAKAGES, broken, simulated_timestamps
+from demo.simulation_report import Report
 from proposals import metrics, operations
 from proposals.lifecycle import OPEN_STATES
 from proposals.models import Assignment, AssignmentStatus, Proposal, State
@@ -52,66 +52,6 @@ from responses.deadlines import RUNNING_STATES, WAIT_KIND_OF, calendar, clock, s
 from responses.models import Escalation, Wait, WaitEscalation
 
 TAIL_DAYS = 120  # keep the clock running after the last arrival, so every proposal meets its deadlines
-
-
-@dataclass
-class Report:
-    proposals: int = 0
-    days: int = 0
-    seconds: float = 0.0
-    final_states: Counter = field(default_factory=Counter)
-    classification: Counter = field(default_factory=Counter)
-    escalations: Counter = field(default_factory=Counter)
-    assignments: Counter = field(default_factory=Counter)
-    emails: int = 0
-    events: int = 0
-    stuck: int = 0
-    stuck_daily_max: int = 0
-    waits: Counter = field(default_factory=Counter)
-    late_answers: int = 0
-    decisions: int = 0
-    ack_median: float | None = None
-    ack_p90: float | None = None
-    answer_median: float | None = None
-    answer_p90: float | None = None
-    behaviour: Counter = field(default_factory=Counter)
-    stuck_examples: list[str] = field(default_factory=list)
-    database_url: str = ""
-    breakage: str | None = None
-    oracle: object | None = None  # simulation_oracle.Verdict: the independent verdict
-
-    @property
-    def failed(self) -> bool:
-        """The run fails when the oracle finds anything, or the stuck check does."""
-        return bool(self.stuck or self.stuck_daily_max or self.oracle is None or self.oracle.failed)
-
-    def render(self) -> str:
-        def block(title, counter):
-            width = max([32, *(len(k) for k in counter)])
-            return f"{title}:\n" + "\n".join(f"  {k:{width}s} {v:7d}" for k, v in sorted(counter.items()))
-
-        lines = [
-            f"simulated {self.proposals} proposals over {self.days} days in {self.seconds:.1f} s ({self.database_url})",
-            block("final states", self.final_states),
-            block("how each proposal ended", self.classification),
-            block("assignments", self.assignments),
-            block("escalations fired (each once)", self.escalations),
-            block("waits: rungs fired (each once)", self.waits),
-            block("department behaviour drawn", self.behaviour),
-            f"decisions sent: {self.decisions}, of which after the answer deadline: {self.late_answers}",
-            f"business days to acknowledge (all departments): median {self.ack_median}, 90th percentile {self.ack_p90}",
-            f"business days to the lead's answer: median {self.answer_median}, 90th percentile {self.answer_p90}",
-            f"emails queued in the outbox: {self.emails}",
-            f"events written: {self.events}",
-            f"open proposals past a deadline without its escalation, or held by nobody (checked after every "
-            f"sweep): max {self.stuck_daily_max} on any day",
-            f"STUCK (open, past due, nobody told): {self.stuck}",
-        ]
-        lines += [f"  {example}" for example in self.stuck_examples[:10]]
-        if self.breakage:
-            lines.insert(0, f"BROKEN ON PURPOSE: {self.breakage} ({BREAKAGES[self.breakage][0]})")
-        lines.append(self.oracle.render() if self.oracle is not None else "oracle: not run")
-        return "\n".join(lines)
 
 
 def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days: int,
@@ -138,9 +78,9 @@ def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days:
             db.engine.dispose()
         upgrade()
         with contextlib.ExitStack() as stack:
-            stack.enter_context(_simulated_timestamps())
+            stack.enter_context(simulated_timestamps())
             if breakage:
-                stack.enter_context(_broken(breakage))
+                stack.enter_context(broken(breakage))
             _Simulation(app, report, random.Random(seed), start, days, proposals, echo, tail_days).run()
         report.oracle = _oracle_verdict(app, start, start + timedelta(days=days + tail_days - 1))
         db.session.remove()
@@ -160,125 +100,6 @@ def _oracle_verdict(app, first_day: date, last_day: date):
 
 
 SWEEP_HOUR = 8  # Tokyo: the sweep runs every morning before the departments act (at 10)
-
-
-@contextlib.contextmanager
-def _simulated_timestamps():
-    """Every timestamp the application writes (core.models.utcnow: events,
-    assignments, waits) follows the simulated clock, so that the oracle reads
-    a true timeline from the raw rows."""
-    import core.models
-    from responses.deadlines import clock
-
-    real = core.models.datetime
-
-    class SimulatedDatetime(real):
-        @classmethod
-        def now(cls, tz=None):
-            frozen = getattr(clock, "_frozen", None)  # read directly: clock.now() itself calls utcnow()
-            if frozen is None:
-                return real.now(tz)
-            return frozen.astimezone(tz) if tz else frozen.astimezone(UTC).replace(tzinfo=None)
-
-    core.models.datetime = SimulatedDatetime
-    try:
-        yield
-    finally:
-        core.models.datetime = real
-
-
-# --- deliberate breakages: each must make the run fail ----------------------------------------
-
-_ROOMS = ("responses", "core", "proposals", "intake", "routing")
-
-
-def _current(name: str, home: str):
-    """The function called `name` defined under the package or module `home`
-    (e.g. responses: wherever the deadline code lives after a split)."""
-    for module_name, module in sorted(sys.modules.items()):
-        function = getattr(module, name, None)
-        if module_name.split(".")[0] in _ROOMS and callable(function) and \
-                getattr(function, "__module__", "").startswith(home):
-            return function
-    raise LookupError(f"no function {name} under {home}")
-
-
-@contextlib.contextmanager
-def _replaced(name: str, home: str, make_replacement):
-    """Replace the function `name` in every module that holds it (the module
-    defining it and those that imported it), then put it back."""
-    original = _current(name, home)
-    replacement = make_replacement(original)
-    holders = [module for module_name, module in list(sys.modules.items())
-               if module_name.split(".")[0] in _ROOMS and getattr(module, name, None) is original]
-    for module in holders:
-        setattr(module, name, replacement)
-    try:
-        yield
-    finally:
-        for module in holders:
-            setattr(module, name, original)
-
-
-def _no_due_dates(original):
-    def set_initial_deadlines(assignment, *args, **kwargs):
-        original(assignment, *args, **kwargs)
-        assignment.ack_due_on = assignment.answer_due_on = None
-    return set_initial_deadlines
-
-
-def _never_resumes(original):
-    def resume(*args, **kwargs):
-        return 0  # the clock stays stopped: paused_since is never cleared, due dates never move
-    return resume
-
-
-def _skips_overdue(original):
-    def levels_due(*args, **kwargs):
-        return [level for level in original(*args, **kwargs) if level.value != "overdue"]
-    return levels_due
-
-
-def _skips_first_wait_rung(original):
-    def wait_levels_due(*args, **kwargs):
-        return original(*args, **kwargs)[1:]
-    return wait_levels_due
-
-
-def _told_twice(original):
-    def record_event(actor, kind, **fields):
-        event = original(actor, kind, **fields)
-        if kind.startswith("deadline_") or "_wait_" in kind:
-            original(actor, kind, **fields)
-        return event
-    return record_event
-
-
-def _no_holidays(original):
-    def public_holidays(*args, **kwargs):
-        return frozenset()
-    return public_holidays
-
-
-BREAKAGES = {  # name: (what is broken, (function, where it is defined, how it is broken))
-    "no-due-dates": ("set_initial_deadlines sets no due dates",
-                     ("set_initial_deadlines", "responses", _no_due_dates)),
-    "clock-never-resumes": ("resume never restarts the clock", ("resume", "responses", _never_resumes)),
-    "ladder-skips-overdue": ("the departments' ladder skips its overdue rung",
-                             ("levels_due", "responses", _skips_overdue)),
-    "wait-ladder-skips-first": ("the waits' ladder skips its first rung",
-                                ("wait_levels_due", "responses", _skips_first_wait_rung)),
-    "escalations-twice": ("every rung of the ladder is announced twice", ("record_event", "core.audit", _told_twice)),
-    "holidays-ignored": ("the business calendar ignores public holidays",
-                         ("_public_holidays", "core.calendar", _no_holidays)),
-}
-
-
-@contextlib.contextmanager
-def _broken(name: str):
-    _description, (function, home, make_replacement) = BREAKAGES[name]
-    with _replaced(function, home, make_replacement):
-        yield
 
 
 class _Simulation:

@@ -64,7 +64,8 @@ def test_a_clean_run_passes_the_oracle_and_the_command_exits_0(app):
 
 @pytest.mark.parametrize("breakage", sorted(EXPECTED_FINDING))
 def test_each_breakage_makes_the_run_fail(breakage):
-    from demo.simulation import BREAKAGES, run_simulation
+    from demo.simulation import run_simulation
+    from demo.simulation_patches import BREAKAGES
     from window import create_app
 
     assert set(EXPECTED_FINDING) == set(BREAKAGES)

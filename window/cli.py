@@ -9,7 +9,8 @@ import click
 from flask import Flask
 
 from demo.accounts import DEMO_APPLICANT, DEMO_PASSWORD, DEMO_STAFF
-from demo.simulation import BREAKAGES, run_simulation
+from demo.simulation import run_simulation
+from demo.simulation_patches import BREAKAGES
 from window.seed import seed_all
 
 
