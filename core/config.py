@@ -129,6 +129,8 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES") or 5),
         "LOGIN_LOCKOUT_MINUTES": int(env.get("LOGIN_LOCKOUT_MINUTES") or 15),
         "SIGNIN_LINK_MINUTES": int(env.get("SIGNIN_LINK_MINUTES") or 30),
+        # Personal data of proposals closed longer than this is anonymised (flask privacy purge).
+        "PRIVACY_RETENTION_DAYS": int(env.get("PRIVACY_RETENTION_DAYS") or 5 * 365),
         "UPLOAD_DIR": str(upload_dir),
         "MAX_ATTACHMENTS": int(env.get("MAX_ATTACHMENTS") or 5),
         "MAX_ATTACHMENT_BYTES": int(env.get("MAX_ATTACHMENT_MB") or 10) * 1024 * 1024,

@@ -16,6 +16,7 @@ from demo.accounts import DEMO_APPLICANT, DEMO_PASSWORD
 from intake.operations import withdraw
 from proposals import operations as proposal_ops
 from proposals.models import Proposal, ProposalTheme, ProposalWard
+from proposals.visibility import CURRENT_CONSENT_VERSION
 from responses.operations import (
     NextSteps,
     adopt,
@@ -116,6 +117,7 @@ def _demo_proposal(spec, organisations, applicant) -> None:
         period_start=date(2027, 4, 1), period_end=date(2028, 3, 31), exit_strategy="business",
         exit_note="2年目以降は参加費と企業協賛で自走する", contact_name=applicant.name,
         contact_email=applicant.email, contact_phone="044-000-0000", consent_privacy=True, consent_publish=True,
+        consent_version=CURRENT_CONSENT_VERSION,
     )
     themes = {t.code: t for t in db.session.scalars(sa.select(Theme))}
     proposal.theme_links = [ProposalTheme(theme=themes[c], position=i) for i, c in enumerate(theme_codes)]
@@ -140,10 +142,11 @@ def _demo_proposal(spec, organisations, applicant) -> None:
                             "進め方を一度ご相談させてください。")
         elif target == "adopted":
             adopt(lead_assignment(proposal.id), staff, "来年度予算で実施します。協定の準備を進めます。",
-                  NextSteps(budget_year=2027, agreement=True, next_steps="協定書の案をお送りします。"))
+                  NextSteps(budget_year=2027, agreement=True, agreement_note="協働事業に関する協定",
+                            next_steps="協定書の案をお送りします。"), without_opinions=True)
         elif target == "not_adopted":
             not_adopt(lead_assignment(proposal.id), staff, "類似事業と重複するため（内部メモ）",
-                      "同様の事業を市が既に実施しているため、今回は見送ります。")
+                      "同様の事業を市が既に実施しているため、今回は見送ります。", without_opinions=True)
 
 
 def _assign(proposal: Proposal, lead: Department, window: Actor) -> None:

@@ -73,6 +73,7 @@ from proposals.models import (
     ReferenceCounter,
     State,
 )
+from proposals.visibility import CURRENT_CONSENT_VERSION
 from public.models import Evaluation, ExitReached, ReviewDecision
 from routing.engine import evaluate
 from routing.models import DecisionKind, RoutingRecord
@@ -332,6 +333,7 @@ class _Builder:
                 contact_phone=f"090-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
                 consent_privacy=True, consent_publish=rng.random() < 0.8, **text,
             )
+            proposal.consent_version = CURRENT_CONSENT_VERSION if proposal.consent_publish else None
             proposal.budget_requested_yen = proposal.budget_total_yen // rng.choice([2, 3, 4])
             proposal.theme_links = [ProposalTheme(theme=self.themes[c], position=i) for i, c in enumerate(chosen)]
             proposal.ward_links = [ProposalWard(ward=self.departments[c]) for c in wards]

@@ -301,9 +301,10 @@ class _Simulation:
                 self.todo[self.later(day, cal, self.rng.randint(1, 3))].append(("reassign", proposal.id, tuple(tried)))
             elif kind == "decide" and proposal.state in (State.ASSIGNED, State.IN_CONSULTATION):
                 if self.rng.random() < 0.45:
-                    answers.adopt(assignment, actor, "採択します。", answers.NextSteps(budget_year=2027))
+                    answers.adopt(assignment, actor, "採択します。", answers.NextSteps(budget_year=2027),
+                                 without_opinions=True)  # the simulated lead decides knowingly
                 else:
-                    answers.not_adopt(assignment, actor, "予算がありません。", "今回は見送ります。")
+                    answers.not_adopt(assignment, actor, "予算がありません。", "今回は見送ります。", without_opinions=True)
                 self.report.decisions += 1
                 if assignment.answer_due_on and day > assignment.answer_due_on:
                     self.report.late_answers += 1

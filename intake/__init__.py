@@ -10,10 +10,12 @@ from flask_babel import lazy_gettext as _l
 
 from core.nav import add_nav
 from intake import (  # noqa: F401  (routes on views.bp)
+    cli,
     models,  # noqa: F401  (tables for Alembic)
     notifications,
     views,
     views_members,
+    views_privacy,
     views_status,
     views_steps,
 )
@@ -27,3 +29,10 @@ def init_app(app: Flask) -> None:
     add_nav(app, "intake.start", _l("提案する"), "all", order=10)
     add_nav(app, "intake.my_proposals", _l("わたしの提案"), "signed_in", order=20)
     notifications.connect()
+    cli.register(app)
+    # Personal data of long-closed proposals is anonymised once a day (flask privacy purge does the same).
+    app.config.setdefault("EXTRA_BEAT_SCHEDULE", {})
+    app.config["EXTRA_BEAT_SCHEDULE"].setdefault("privacy-purge", {"task": "privacy.purge", "schedule": 86400.0})
+    celery = app.extensions.get("celery")
+    if celery is not None:
+        celery.conf.beat_schedule = {**celery.conf.beat_schedule, **app.config["EXTRA_BEAT_SCHEDULE"]}

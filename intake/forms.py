@@ -3,6 +3,7 @@ normalised (NFKC); each error names the field and says how to fix it."""
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -25,6 +26,7 @@ from core.models import OrganisationKind
 from intake import normalise as n
 from proposals.labels import LABELS
 from proposals.models import PARTNER_KINDS, SUPPORT_TYPES, ExitStrategy, Scope, Stage
+from proposals.visibility import Audience, consent_text, field_kw
 
 # --- choices with plain-language help ---------------------------------------------------------
 
@@ -166,12 +168,13 @@ MAX_MEMBERS = 10_000_000
 MAX_YEN = 1_000_000_000_000  # 1兆円
 
 
-def _text(label, max_length, *, required=None, multiline=False, description=None, **kwargs):
+def _text(label, max_length, *, audience: Audience, required=None, multiline=False, description=None, **kwargs):
+    """A free-text field; `audience` (proposals.visibility) is shown under its label: who will read it."""
     validators = [Required(required)] if required else []
     validators.append(LengthMessage(max=max_length))
     cls = TextAreaField if multiline else StringField
-    if multiline:
-        kwargs.setdefault("render_kw", {"rows": 6})
+    render_kw = {"rows": 6} if multiline else {}
+    kwargs["render_kw"] = {**render_kw, **kwargs.get("render_kw", {}), **field_kw(audience, writer="applicant")}
     return cls(label, validators=validators, filters=[n.nfkc if multiline else n.one_line],
                description=description, **kwargs)
 
@@ -203,7 +206,7 @@ class ChooseOrganisationForm(FlaskForm):
 # --- the steps ---------------------------------------------------------------------------------
 
 class OrganisationStep(FlaskForm):
-    name = _text(_l("団体名"), 200, required=_l("団体名を入力してください。"), render_kw={"autocomplete": "organization"},
+    name = _text(_l("団体名"), 200, audience=Audience.PUBLIC, required=_l("団体名を入力してください。"), render_kw={"autocomplete": "organization"},
                  description=_l("正式名称を書いてください。例: NPO法人みやまえ寄り合い、たちばな町内会"))
     name_kana = StringField(_l("団体名のふりがな"), filters=[n.to_hiragana], validators=[LengthMessage(max=200)],
                             description=_l("ひらがな・カタカナのどちらでもかまいません。"))
@@ -217,14 +220,14 @@ class OrganisationStep(FlaskForm):
         },
         description=_l("法人の場合だけ入力してください。13桁の数字です。任意団体・町内会などは空欄のままで大丈夫です。"),
     )
-    representative = _text(_l("代表者名"), 200, description=_l("例: 理事長 川崎 花子"))
+    representative = _text(_l("代表者名"), 200, audience=Audience.PERSONAL, description=_l("例: 理事長 川崎 花子"))
     postal_code = ParsedField(
         _l("郵便番号"), parser=lambda v: n.parse_postal_code(v) if n.nfkc(v) else None,
         message=_l("郵便番号は7桁の数字で入力してください（例: 216-0001 または 2160001）。"),
         description=_l("ハイフンはあってもなくてもかまいません。"),
         render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
     )
-    address = _text(_l("所在地"), 300, description=_l("例: 川崎市宮前区宮前平2-20-5"),
+    address = _text(_l("所在地"), 300, audience=Audience.PERSONAL, description=_l("例: 川崎市宮前区宮前平2-20-5"),
                     render_kw={"autocomplete": "street-address"})
     phone = ParsedField(
         _l("団体の電話番号"), parser=lambda v: n.parse_phone(v) if n.nfkc(v) else None,
@@ -260,12 +263,12 @@ class OrganisationStep(FlaskForm):
 
 
 class ContactStep(FlaskForm):
-    contact_name = _text(_l("担当者のお名前"), 200, required=_l("担当者のお名前を入力してください。"),
+    contact_name = _text(_l("担当者のお名前"), 200, audience=Audience.PERSONAL, required=_l("担当者のお名前を入力してください。"),
                          description=_l("市からの連絡を受ける方です。公開されることはありません。"))
     contact_email = EmailField(
         _l("担当者のメールアドレス"),
         description=_l("受付の確認や市からの連絡をお送りします。"),
-        filters=[normalise_email], render_kw={"autocomplete": "email"},
+        filters=[normalise_email], render_kw={"autocomplete": "email", **field_kw(Audience.PERSONAL, writer="applicant")},
         validators=[
             Required(_l("担当者のメールアドレスを入力してください。")),
             Email(_l("メールアドレスの形式が正しくありません。例: name@example.jp のように入力してください。"),
@@ -278,24 +281,24 @@ class ContactStep(FlaskForm):
         message=_phone_messages(_l("担当者の電話番号は市外局番から、10桁または11桁の数字で入力してください（例: 044-200-0000、090-1234-5678）。"),
                                 _l("担当者の電話番号は、日本で使われている番号ではありません。市外局番から数字を確かめてください（例: 090-1234-5678）。")),
         description=_l("日中に連絡のつく番号。ハイフンや全角数字でもかまいません。"),
-        render_kw={"type": "tel", "autocomplete": "tel"},
+        render_kw={"type": "tel", "autocomplete": "tel", **field_kw(Audience.PERSONAL, writer="applicant")},
     )
     past_collaboration = _text(
-        _l("これまでの市との協働"), 2000, multiline=True,
+        _l("これまでの市との協働"), 2000, audience=Audience.APPLICANT, multiline=True,
         description=_l("市と一緒に取り組んだことがあれば、時期・部署・内容を書いてください。初めての場合は空欄で大丈夫です。"),
     )
 
 
 class ContentStep(FlaskForm):
-    title = _text(_l("提案のタイトル"), 200, required=_l("提案のタイトルを入力してください。"),
+    title = _text(_l("提案のタイトル"), 200, audience=Audience.PUBLIC, required=_l("提案のタイトルを入力してください。"),
                   description=_l("ひと目で内容が分かる短い名前をつけてください。例: 宮前区の高齢者サロンとスマホ相談会"))
-    summary = _text(_l("提案の概要"), 400, required=_l("提案の概要を入力してください。"), multiline=True,
+    summary = _text(_l("提案の概要"), 400, audience=Audience.PUBLIC, required=_l("提案の概要を入力してください。"), multiline=True,
                     description=_l("400字以内で、何をどこで誰のために行うかをまとめてください。"))
-    issue = _text(_l("地域の課題・背景"), 4000, required=_l("地域の課題・背景を入力してください。"), multiline=True,
+    issue = _text(_l("地域の課題・背景"), 4000, audience=Audience.PUBLIC, required=_l("地域の課題・背景を入力してください。"), multiline=True,
                   description=_l("どんな困りごとがあり、なぜ取り組みたいのかを書いてください。"))
-    activities = _text(_l("事業の内容"), 4000, required=_l("事業の内容を入力してください。"), multiline=True,
+    activities = _text(_l("事業の内容"), 4000, audience=Audience.PUBLIC, required=_l("事業の内容を入力してください。"), multiline=True,
                        description=_l("具体的に何をするのか、誰が関わるのかを書いてください。"))
-    outcomes = _text(_l("期待される成果と、その測り方"), 4000, required=_l("期待される成果を入力してください。"),
+    outcomes = _text(_l("期待される成果と、その測り方"), 4000, audience=Audience.PUBLIC, required=_l("期待される成果を入力してください。"),
                      multiline=True,
                      description=_l("取り組みで何が良くなるか、それをどう確かめるか（参加人数、アンケートなど）を書いてください。"))
 
@@ -354,7 +357,7 @@ class PlanStep(FlaskForm):
         description=_l("出口戦略とは、市の支援が終わったあとに、その取り組みをどうするかという見通しのことです。"),
         validators=[Required(_l("出口戦略を選んでください。決まっていなければ「まだ決まっていない」を選んでください。"))],
     )
-    exit_note = _text(_l("出口戦略の説明"), 2000, multiline=True,
+    exit_note = _text(_l("出口戦略の説明"), 2000, audience=Audience.PUBLIC, multiline=True,
                       description=_l("例: 2年目以降は参加費と企業協賛で自走する"))
 
     def validate_budget_requested(self, field):
@@ -376,7 +379,8 @@ class ReviewForm(FlaskForm):
     )
     consent_publish = BooleanField(
         _l("提案の概要を公開カタログに載せてもかまいません"),
-        description=_l("タイトル・概要・分野・区・結果だけを公開します。団体の連絡先や担当者の情報は公開しません。掲載前に市の職員が確認します。"),
+        # Generated from the public fields of proposals.visibility, in the version recorded on submission.
+        description=LazyString(consent_text),
     )
     website = StringField(_l("この欄は空のままにしてください"))  # honeypot
 
@@ -396,17 +400,17 @@ FILE_STEP = 6
 # --- after submission ----------------------------------------------------------------------------
 
 class MessageForm(FlaskForm):
-    body = _text(_l("メッセージ"), 4000, required=_l("メッセージを入力してください。"), multiline=True)
+    body = _text(_l("メッセージ"), 4000, audience=Audience.APPLICANT, required=_l("メッセージを入力してください。"), multiline=True)
     parent_id = HiddenField()
 
 
 class AnswerForm(FlaskForm):
-    body = _text(_l("回答"), 4000, required=_l("回答を入力してください。"), multiline=True,
+    body = _text(_l("回答"), 4000, audience=Audience.APPLICANT, required=_l("回答を入力してください。"), multiline=True,
                  description=_l("依頼された内容への回答を書いてください。ファイルも添付できます。"))
 
 
 class WithdrawForm(FlaskForm):
-    reason = _text(_l("取り下げの理由"), 2000, multiline=True,
+    reason = _text(_l("取り下げの理由"), 2000, audience=Audience.APPLICANT, multiline=True,
                    description=_l("差し支えなければ理由を教えてください。今後の改善に役立てます。"))
     lock_version = HiddenField()
 

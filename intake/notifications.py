@@ -27,10 +27,12 @@ from core.models import Department, Event, Role
 from core.outbox import queue_templated_email
 from core.urls import app_path
 from intake.texts import NEXT_STEPS, STATE_LABELS, describe_event
+from proposals import visibility
 from proposals.audiences import open_for_partners, recipients
 from proposals.lifecycle import public_state
 from proposals.models import Assignment, Message, Proposal, State
 from proposals.operations import message_posted
+from proposals.visibility import Reader
 
 # Public events that belong to a message: its own email tells them (or, from the applicant, nobody).
 MESSAGE_EVENTS = frozenset({"message_posted", "attachment_added"})
@@ -87,7 +89,8 @@ def on_event(event: Event, actor=None, **_) -> None:
             continue
         queue_templated_email(
             user.email, template, key=f"intake:event:{event.id}:{user.id}", locale=user.locale or "ja",
-            proposal_id=proposal.id, proposal=proposal, event=event, comment=event.comment,
+            proposal_id=proposal.id, proposal=proposal, event=event,
+            comment=visibility.comment_for(event, Reader.APPLICANT),
             link=app_path("intake.status", reference=proposal.reference),
             settings_link=app_path("intake.settings"), **context,
         )
@@ -130,7 +133,8 @@ def _email_for(event: Event, proposal: Proposal) -> tuple[str, dict[str, Any]]:
         if public_state(source) != public_state(target):
             new_state = public_state(target)
             return "intake_status_changed", {**context, "new_state": new_state, "state_labels": STATE_LABELS,
-                                             "next_steps": NEXT_STEPS}
+                                             "next_steps": NEXT_STEPS,
+                                             "outcome": visibility.data_for(event, Reader.APPLICANT)}
         return "intake_event_update", context
     template = EVENT_TEMPLATES.get(event.kind, "intake_event_update")
     if event.kind == "assignment_acknowledged":

@@ -32,6 +32,7 @@ from intake import files as file_store
 from intake.models import Invitation
 from proposals import operations as proposal_ops
 from proposals.models import Attachment, Message, Proposal, ProposalTheme, ProposalWard, State
+from proposals.visibility import CURRENT_CONSENT_VERSION
 
 INVITATION_DAYS = 7
 
@@ -237,6 +238,8 @@ def submit_proposal(proposal: Proposal, user: User, *, consent_publish: bool) ->
     which also hands the proposal to routing) and the confirmation queued."""
     proposal.consent_privacy = True
     proposal.consent_publish = consent_publish
+    # What the applicant agreed to publish: the fields this version of the consent text named.
+    proposal.consent_version = CURRENT_CONSENT_VERSION if consent_publish else None
     if proposal.created_by_id is None:
         claim_draft(proposal, user)
     data = dict(proposal.draft_data or {})

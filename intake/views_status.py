@@ -18,9 +18,11 @@ from intake import operations as ops
 from intake.forms import AnswerForm, MessageForm, WithdrawForm
 from intake.texts import NEXT_STEPS, describe_event
 from intake.views import account_key, bp, checked_uploads, triage_by
+from proposals import visibility
 from proposals.lifecycle import PublicState, find_transition, public_state
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
 from proposals.operations import TransitionError
+from proposals.visibility import Reader
 
 # --- my proposals ------------------------------------------------------------------------------------------
 
@@ -67,6 +69,13 @@ def _render_status(proposal: Proposal, *, message_form=None, answer_form=None, e
         info_request = db.session.scalar(sa.select(Event).where(
             Event.proposal_id == proposal.id, Event.kind == "state_changed", Event.to_state == State.INFO_REQUESTED)
             .order_by(Event.id.desc()).limit(1))
+    outcome = None
+    if proposal.state in (State.ADOPTED, State.IN_PROGRESS, State.COMPLETED, State.EVALUATED):
+        adopted = db.session.scalar(sa.select(Event).where(
+            Event.proposal_id == proposal.id, Event.kind == "state_changed", Event.to_state == State.ADOPTED)
+            .order_by(Event.id.desc()).limit(1))
+        # The next steps, budget year and agreement, as far as the declaration lets the applicant read them.
+        outcome = visibility.data_for(adopted, Reader.APPLICANT) if adopted is not None else None
     triage_date = triage_by(proposal.submitted_at) if state == PublicState.RECEIVED else None
     departments = {d.id: d for d in db.session.scalars(sa.select(Department))}
     return render_template(
@@ -78,9 +87,19 @@ def _render_status(proposal: Proposal, *, message_form=None, answer_form=None, e
         answer_form=answer_form or AnswerForm(formdata=None), errors=errors or [],
         can_withdraw=find_transition(proposal.state, State.WITHDRAWN) is not None,
         can_message=proposal.state not in (State.DRAFT, State.MERGED, State.WITHDRAWN),
-        human_size=file_store.human_size, locale=locale, max_files=current_app.config["MAX_ATTACHMENTS"],
+        outcome=outcome, comment_of=lambda event: visibility.comment_for(event, Reader.APPLICANT),
+        published=_published_link(proposal), human_size=file_store.human_size, locale=locale, max_files=current_app.config["MAX_ATTACHMENTS"],
         max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
     ), status
+
+
+def _published_link(proposal: Proposal) -> str | None:
+    """The public catalogue page, while the proposal is on it."""
+    if not (proposal.consent_publish and proposal.publication_approved):
+        return None
+    if "public.proposal" not in current_app.view_functions:
+        return None
+    return url_for("public.proposal", reference=proposal.reference)
 
 
 @bp.route("/my/proposals/<reference>")

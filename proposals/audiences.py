@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import Membership, Role, User
 from proposals.models import Proposal, State
+from proposals.visibility import consented_fields
 
 DEFAULT_SETTINGS = {"public_changes": True, "messages": True}
 # Partner search is for proposals that are still going somewhere.
@@ -39,5 +40,5 @@ def recipients(proposal: Proposal, *, exclude_user_id: int | None, kind: str) ->
 def open_for_partners(proposal: Proposal) -> bool:
     return bool(
         proposal.consent_publish and proposal.publication_approved and proposal.partners_wanted
-        and proposal.state in PARTNER_STATES
+        and proposal.state in PARTNER_STATES and "partners_wanted" in consented_fields(proposal.consent_version)
     )

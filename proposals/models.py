@@ -91,6 +91,9 @@ class Proposal(db.Model):
     past_collaboration: Mapped[str] = mapped_column(sa.Text, default="")
     consent_privacy: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     consent_publish: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The version of the publication consent text the applicant agreed to (proposals.visibility
+    # CONSENT_VERSIONS): only the fields it named are ever published.
+    consent_version: Mapped[Optional[int]]
     # Staff approval for the public catalogue (only with consent_publish).
     publication_approved: Mapped[bool] = mapped_column(default=False, server_default=sa.false(), index=True)
     # Form step the applicant last saved; free-form data for unfinished steps.

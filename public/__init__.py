@@ -18,6 +18,14 @@ from public import (
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
+
+    @app.context_processor
+    def consent_helpers():
+        from proposals.visibility import consented_fields
+
+        # Public pages show a proposal's field only if its consent version named it.
+        return {"consented": lambda proposal, field: field in consented_fields(proposal.consent_version)}
+
     add_nav(app, "public.catalogue", _l("公開提案"), "all", order=60)
     add_nav(app, "public.partners", _l("パートナー募集"), "all", order=61)
     add_nav(app, "public.stats", _l("統計"), "all", order=62)

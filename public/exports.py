@@ -23,6 +23,7 @@ from core.extensions import db
 from core.models import Department, Organisation, Theme
 from proposals.lifecycle import public_state
 from proposals.models import Proposal, ProposalTheme, ProposalWard, State
+from proposals.visibility import public_record_view
 from public.models import Evaluation
 from public.queries import published
 
@@ -98,7 +99,7 @@ def _records(condition, *, after_id: int = 0, limit: int | None = None) -> list[
             Proposal.scope, Proposal.stage, Proposal.support_requested, Proposal.partners_wanted,
             Proposal.budget_total_yen, Proposal.budget_requested_yen, Proposal.period_start, Proposal.period_end,
             Proposal.exit_strategy, Proposal.exit_note, Proposal.decided_at, Proposal.decision_reason,
-            Organisation.name.label("organisation_name"), Organisation.kind.label("organisation_kind"),
+            Proposal.consent_version, Organisation.name.label("organisation_name"), Organisation.kind.label("organisation_kind"),
             lead.code.label("lead_code"), lead.name_ja.label("lead_name"),
         )
         .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
@@ -179,7 +180,8 @@ def _record(row, themes: list[str], wards: list[str], evaluation, base_url: str)
         "evaluation_reviewed_on": _day(evaluation.reviewed_on) if evaluation else None,
         "evaluation_summary": evaluation.summary if evaluation else None,
     }
-    return record
+    # Only the columns the applicant's consent named (proposals.visibility).
+    return public_record_view(record, row.consent_version)
 
 
 def public_record(proposal: Proposal) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.forms import normalise_email
 from proposals.labels import LABELS
+from proposals.visibility import Audience, field_kw
 
 INDICATOR_ROWS = 3
 
@@ -132,7 +133,7 @@ class InterestResponseForm(FlaskForm):
 class PublicationForm(FlaskForm):
     approve = RadioField(_l("公開"), choices=_choices([("1", _l("公開する")), ("0", _l("公開をやめる"))]),
                          validators=[DataRequired(_l("公開するかどうかを選んでください。"))])
-    reason = StringField(_l("メモ"), filters=[nfkc],
+    reason = StringField(_l("メモ"), filters=[nfkc], render_kw=field_kw(Audience.INTERNAL),
                          validators=[Optional(), Length(max=500, message=_l("メモは500文字以内で入力してください。"))])
 
 
@@ -148,7 +149,7 @@ class EvaluationForm(FlaskForm):
         choices=_choices(EXIT_REACHED_LABELS.items()), default="undecided",
         validators=[DataRequired(_l("出口戦略の達成状況を選んでください。"))])
     exit_note = TextAreaField(
-        _l("出口戦略についての説明"), filters=[nfkc],
+        _l("出口戦略についての説明"), filters=[nfkc], render_kw=field_kw(Audience.PUBLIC),
         validators=[Optional(), Length(max=2000, message=_l("説明は2000文字以内で入力してください。"))])
     review_decision = RadioField(
         _l("3年目の検証の結論"), description=_l("検証がまだの場合は「未定」のままにしてください。"),
@@ -157,7 +158,7 @@ class EvaluationForm(FlaskForm):
     reviewed_on = JaDateField(_l("検証日"), description=_l("結論を選んだ場合は必須です。例: 2027-03-15"),
                             validators=[Optional()])
     summary = TextAreaField(
-        _l("評価の概要"), description=_l("評価を確定すると公開ページに表示されます。個人名や連絡先は書かないでください。"),
+        _l("評価の概要"), description=_l("評価を確定すると公開ページに表示されます。個人名や連絡先は書かないでください。"), render_kw=field_kw(Audience.PUBLIC),
         filters=[nfkc], validators=[DataRequired(_l("評価の概要を入力してください。")),
                                     Length(max=4000, message=_l("評価の概要は4000文字以内で入力してください。"))])
     finalise = BooleanField(_l("評価を確定し、提案を「評価済み」にする（完了した提案のみ）"))
@@ -192,11 +193,11 @@ class EvaluationForm(FlaskForm):
 
 for _i in range(1, INDICATOR_ROWS + 1):
     setattr(EvaluationForm, f"indicator_{_i}_name", StringField(
-        _l("成果指標%(n)s（指標名）", n=_i), filters=[nfkc],
+        _l("成果指標%(n)s（指標名）", n=_i), filters=[nfkc], render_kw=field_kw(Audience.PUBLIC),
         validators=[Optional(), Length(max=200, message=_l("指標名は200文字以内で入力してください。"))]))
     setattr(EvaluationForm, f"indicator_{_i}_target", StringField(
-        _l("成果指標%(n)s（目標値）", n=_i), filters=[nfkc],
+        _l("成果指標%(n)s（目標値）", n=_i), filters=[nfkc], render_kw=field_kw(Audience.PUBLIC),
         validators=[Optional(), Length(max=200, message=_l("目標値は200文字以内で入力してください。"))]))
     setattr(EvaluationForm, f"indicator_{_i}_actual", StringField(
-        _l("成果指標%(n)s（実績）", n=_i), filters=[nfkc],
+        _l("成果指標%(n)s（実績）", n=_i), filters=[nfkc], render_kw=field_kw(Audience.PUBLIC),
         validators=[Optional(), Length(max=200, message=_l("実績は200文字以内で入力してください。"))]))

@@ -18,6 +18,7 @@ from core.outbox import queue_email
 from proposals import operations as proposal_operations
 from proposals.audiences import PARTNER_STATES as PARTNER_STATES  # public/views.py reads it here
 from proposals.audiences import open_for_partners, wants
+from proposals.lifecycle import STATE_LABELS
 from proposals.models import PARTNER_KINDS, Proposal, State
 from public.models import Evaluation, ExitReached, InterestStatus, PartnerInterest, ReviewDecision
 
@@ -51,12 +52,41 @@ def set_publication(proposal: Proposal, approved: bool, actor: Actor, *, reason:
         raise PublicError(_l("提案者が公開に同意していないため、公開できません。"))
     if approved and proposal.state not in PUBLISHABLE_STATES:
         raise PublicError(_l("下書きの提案は公開できません。"))
+    if approved and proposal.state in UNPUBLISHABLE_OUTCOMES:
+        raise PublicError(_l("取り下げ・不採択・統合された提案は公開できません（「%(state)s」）。",
+                             state=STATE_LABELS[proposal.state]))
     if proposal.publication_approved == approved:
         return
     proposal.publication_approved = approved
     db.session.flush()
-    record_event(actor, "publication_approved" if approved else "publication_withdrawn", proposal_id=proposal.id,
-                 public=True, comment=(reason or "").strip() or None)
+    # The memo is the window's own record (proposals.visibility): never shown to the applicant.
+    event = record_event(actor, "publication_approved" if approved else "publication_withdrawn",
+                         proposal_id=proposal.id, public=True, comment=(reason or "").strip() or None)
+    if approved:
+        _tell_lead_department(proposal, event.id)
+
+
+# Proposals that ended without going anywhere are not offered for publication.
+UNPUBLISHABLE_OUTCOMES = frozenset({State.WITHDRAWN, State.NOT_ADOPTED, State.MERGED})
+
+
+def publication_candidates():
+    """The condition for the approval list: consent given, not yet public, and eligible."""
+    return sa.and_(Proposal.consent_publish, ~Proposal.publication_approved,
+                   Proposal.state.not_in([State.DRAFT, *UNPUBLISHABLE_OUTCOMES]))
+
+
+def _tell_lead_department(proposal: Proposal, event_id: int) -> None:
+    """The lead department hears that its proposal is now public."""
+    if proposal.lead_department_id is None:
+        return
+    link = f"/catalogue/{proposal.reference}"
+    staff = db.session.scalars(sa.select(User).where(
+        User.active, User.department_id == proposal.lead_department_id,
+        User.role.in_([Role.DEPARTMENT_STAFF, Role.DEPARTMENT_MANAGER])).order_by(User.id)).all()
+    for user in staff:
+        _queue(user.email, user.locale or "ja", "published_lead", key=f"public:published:{event_id}:{user.id}",
+               proposal=proposal, link=link)
 
 
 # --- evaluation -------------------------------------------------------------------------------

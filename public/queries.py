@@ -24,6 +24,7 @@ from proposals import metrics
 from proposals.audiences import PARTNER_STATES
 from proposals.lifecycle import PUBLIC_STATE_OF, PublicState
 from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
+from proposals.visibility import versions_naming
 
 ADOPTED_STATES = (State.ADOPTED, State.IN_PROGRESS, State.COMPLETED, State.EVALUATED)
 DECIDED_STATES = (*ADOPTED_STATES, State.NOT_ADOPTED)
@@ -43,6 +44,11 @@ def normalise_query(text: str | None) -> str:
 def published():
     """The condition for a proposal to be public: consent and approval."""
     return sa.and_(Proposal.consent_publish, Proposal.publication_approved, Proposal.state != State.DRAFT)
+
+
+def consented(field_name: str):
+    """Proposals whose consent version named this field (proposals.visibility)."""
+    return Proposal.consent_version.in_(versions_naming(field_name))
 
 
 def internal_states(public: PublicState) -> list[State]:
@@ -106,7 +112,8 @@ def catalogue_query(filters: CatalogueFilters):
     if filters.kind:
         query = query.where(
             sa.exists().where(Organisation.id == Proposal.organisation_id,
-                              Organisation.kind == OrganisationKind(filters.kind))
+                              Organisation.kind == OrganisationKind(filters.kind)),
+            consented("organisation"),
         )
     return query
 
@@ -128,7 +135,7 @@ def partners_page(*, theme: str, ward: str, kind: str, page: int) -> tuple[list[
     query = sa.select(Proposal).where(published(), Proposal.state.in_(PARTNER_STATES))
     # partners_wanted is a JSON list; a non-empty one serialises to more than "[]".
     wanted_text = sa.cast(Proposal.partners_wanted, sa.Text)
-    query = query.where(sa.func.length(wanted_text) > 2)
+    query = query.where(sa.func.length(wanted_text) > 2, consented("partners_wanted"))
     if theme:
         query = query.where(sa.exists().where(ProposalTheme.proposal_id == Proposal.id,
                                               ProposalTheme.theme_id == Theme.id, Theme.code == theme))

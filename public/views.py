@@ -24,6 +24,7 @@ from core.paging import requested_page
 from proposals.lifecycle import PUBLIC_STATE_LABELS
 from proposals.models import Proposal, State
 from proposals.operations import TransitionError
+from proposals.visibility import FIELDS_BY_NAME, PUBLIC_FIELD_NAMES, consented_fields
 from public import exports, queries
 from public.forms import (
     EXIT_REACHED_LABELS,
@@ -36,7 +37,7 @@ from public.forms import (
     SUPPORT_LABELS,
     PublicationForm,
 )
-from public.operations import PublicError, open_for_partners, set_publication
+from public.operations import PublicError, open_for_partners, publication_candidates, set_publication
 
 bp = Blueprint("public", __name__)
 
@@ -111,13 +112,12 @@ def proposal(reference: str):
 @staff_required(Role.WINDOW)
 def manage_publication():
     show = request.args.get("show", "pending")
-    query = (sa.select(Proposal).where(Proposal.consent_publish, Proposal.state != State.DRAFT)
-             .options(selectinload(Proposal.organisation), selectinload(Proposal.lead_department)))
+    query = sa.select(Proposal).options(selectinload(Proposal.organisation), selectinload(Proposal.lead_department))
     if show == "published":
-        query = query.where(Proposal.publication_approved)
+        query = query.where(queries.published())
     else:
         show = "pending"
-        query = query.where(~Proposal.publication_approved)
+        query = query.where(publication_candidates())  # eligible only: no withdrawn, not adopted or merged
     page = requested_page()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     proposals = db.session.scalars(
@@ -125,6 +125,21 @@ def manage_publication():
     ).all()
     return render_template("public/manage.html", proposals=proposals, show=show, total=total, page=page,
                            pages=max(1, math.ceil(total / 50)), form=PublicationForm())
+
+
+@bp.route("/catalogue/manage/<int:proposal_id>/preview")
+@staff_required(Role.WINDOW)
+def publication_preview(proposal_id: int):
+    """Exactly the public page as it would appear (the fields the consent named), with the confirmation."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or not proposal.consent_publish or proposal.state == State.DRAFT:
+        abort(404)
+    record = exports.public_record(proposal)
+    return render_template("public/proposal.html", proposal=proposal, record=record,
+                           evaluation=record["evaluation_summary"] is not None, interest_open=False,
+                           preview=True, form=PublicationForm(formdata=None),
+                           withheld=[f for f in PUBLIC_FIELD_NAMES if f not in consented_fields(proposal.consent_version)],
+                           field_label=lambda name: FIELDS_BY_NAME[name].label)
 
 
 @bp.route("/catalogue/manage/<int:proposal_id>", methods=["POST"])
@@ -138,6 +153,9 @@ def set_publication_view(proposal_id: int):
         flash(_l("公開するかどうかを選んでください。"), "error")
         return redirect(url_for("public.manage_publication"))
     approved = form.approve.data == "1"
+    if approved and request.form.get("confirm") != "1":
+        # Publishing is confirmed on the preview of exactly what will be public.
+        return redirect(url_for("public.publication_preview", proposal_id=proposal.id))
     try:
         set_publication(proposal, approved, Actor.of_user(current_user), reason=form.reason.data)
     except (PublicError, TransitionError) as error:

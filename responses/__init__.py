@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from core.calendar import to_local
 from core.nav import add_admin_link, add_nav
 from proposals.operations import proposal_assigned, proposal_transitioned
-from responses import cli, deadlines, models, tasks, views, views_admin, views_templates  # noqa: F401  (models: tables for Alembic; views_templates: routes on views.bp)
+from responses import cli, deadlines, models, tasks, views, views_admin, views_privacy, views_templates  # noqa: F401  (models: tables for Alembic; views_templates: routes on views.bp)
 
 
 def init_app(app: Flask) -> None:
@@ -33,11 +33,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(views_admin.window_bp)
     app.register_blueprint(views_admin.admin_bp)
+    app.register_blueprint(views_privacy.bp)
     cli.register(app)
     add_nav(app, "responses.inbox", _l("受付箱"), "department", order=30)
     add_nav(app, "window_dashboard.dashboard", _l("期限の状況"), "window", order=35)
     add_admin_link(app, "deadline_admin.closed_days", _l("閉庁日と回答期限の設定"))
     add_admin_link(app, "deadline_admin.heads", _l("局長・区長（エスカレーション先）"))
+    add_admin_link(app, "privacy_admin.reads", _l("個人情報の閲覧記録"))
 
 
 def _resp_date(moment) -> str:

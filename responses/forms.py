@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
+from proposals.visibility import Audience, field_kw
 from responses.models import AnswerKind
 
 
@@ -72,30 +73,30 @@ class _Versioned(FlaskForm):
 
 
 class AcknowledgeForm(_Versioned):
-    note = TextAreaField(_l("提案者への一言"), description=_l("提案者にも見える受付の一言です（例: 担当者が内容を確認しています）。空欄でもかまいません。"),
+    note = TextAreaField(_l("提案者への一言"), render_kw=field_kw(Audience.APPLICANT), description=_l("提案者にも見える受付の一言です（例: 担当者が内容を確認しています）。空欄でもかまいません。"),
                          filters=[nfkc_keep_lines], validators=[Optional(), Length(max=2000)])
 
 
 class MeetingForm(_Versioned):
-    message = TextAreaField(_l("提案者へのメッセージ"), description=_l("協議の目的や持ち物などを書いてください。"),
+    message = TextAreaField(_l("提案者へのメッセージ"), render_kw=field_kw(Audience.APPLICANT), description=_l("協議の目的や持ち物などを書いてください。"),
                             filters=[nfkc_keep_lines],
                             validators=[DataRequired(_l("提案者へのメッセージを入力してください。")), Length(max=4000)])
-    option1 = StringField(_l("候補日時1"), description=_l("例: 2026年12月3日（木）14時から15時 市役所本庁舎"),
+    option1 = StringField(_l("候補日時1"), render_kw=field_kw(Audience.APPLICANT), description=_l("例: 2026年12月3日（木）14時から15時 市役所本庁舎"),
                           filters=[nfkc],
                           validators=[DataRequired(_l("候補日時1を入力してください。少なくとも1つの候補が必要です。")),
                                       Length(max=200)])
-    option2 = StringField(_l("候補日時2"), filters=[nfkc], validators=[Optional(), Length(max=200)])
-    option3 = StringField(_l("候補日時3"), filters=[nfkc], validators=[Optional(), Length(max=200)])
+    option2 = StringField(_l("候補日時2"), render_kw=field_kw(Audience.APPLICANT), filters=[nfkc], validators=[Optional(), Length(max=200)])
+    option3 = StringField(_l("候補日時3"), render_kw=field_kw(Audience.APPLICANT), filters=[nfkc], validators=[Optional(), Length(max=200)])
 
 
 class RequestInfoForm(_Versioned):
-    question = TextAreaField(_l("提案者への質問"), description=_l("何を、なぜ知りたいかを具体的に書いてください。回答が届くまで期限の計算は止まります。"),
+    question = TextAreaField(_l("提案者への質問"), render_kw=field_kw(Audience.APPLICANT), description=_l("何を、なぜ知りたいかを具体的に書いてください。回答が届くまで期限の計算は止まります。"),
                              filters=[nfkc_keep_lines],
                              validators=[DataRequired(_l("提案者への質問を入力してください。")), Length(max=4000)])
 
 
 class NotOursForm(_Versioned):
-    reason = TextAreaField(_l("他部署が適切と考える理由"), description=_l("窓口が振り分けをやり直す際に参考にします。提案者には表示されません。"),
+    reason = TextAreaField(_l("他部署が適切と考える理由"), render_kw=field_kw(Audience.INTERNAL), description=_l("窓口が振り分けをやり直す際に参考にします。提案者には表示されません。"),
                            filters=[nfkc_keep_lines],
                            validators=[DataRequired(_l("理由を入力してください。")), Length(max=2000)])
     suggested_department = SelectField(_l("適切と思われる部署"), description=_l("分かる場合だけ選んでください。"),
@@ -103,16 +104,18 @@ class NotOursForm(_Versioned):
 
 
 class AdoptForm(_Versioned):
-    text = TextAreaField(_l("提案者へのお知らせ"), description=_l("採択の内容と今後の進め方を、提案者に分かる言葉で書いてください。"),
+    text = TextAreaField(_l("提案者へのお知らせ"), render_kw=field_kw(Audience.PUBLIC), description=_l("採択の内容と今後の進め方を、提案者に分かる言葉で書いてください。"),
                          filters=[nfkc_keep_lines],
                          validators=[DataRequired(_l("提案者へのお知らせを入力してください。")), Length(max=4000)])
-    budget_year = NormalisedIntegerField(_l("予算化の年度"), description=_l("西暦で入力してください（例: 2027）。予算を伴わない場合は空欄にします。"),
+    budget_year = NormalisedIntegerField(_l("予算化の年度"), render_kw=field_kw(Audience.APPLICANT), description=_l("西暦で入力してください（例: 2027）。予算を伴わない場合は空欄にします。"),
                                          validators=[Optional(), NumberRange(2000, 2100, _l("予算化の年度は2000から2100までの西暦で入力してください。"))])
     agreement = BooleanField(_l("協定を締結する"))
-    agreement_note = StringField(_l("協定の内容"), description=_l("例: 協働事業に関する協定（令和9年4月締結予定）"),
+    agreement_note = StringField(_l("協定の内容"), render_kw=field_kw(Audience.APPLICANT), description=_l("例: 協働事業に関する協定（令和9年4月締結予定）"),
                                  filters=[nfkc], validators=[Optional(), Length(max=300)])
-    next_steps = TextAreaField(_l("次の手順"), description=_l("誰が、いつまでに、何をするかを書いてください。"),
+    next_steps = TextAreaField(_l("次の手順"), render_kw=field_kw(Audience.APPLICANT), description=_l("誰が、いつまでに、何をするかを書いてください。"),
                                filters=[nfkc_keep_lines], validators=[Optional(), Length(max=4000)])
+
+    without_opinions = BooleanField(_l("意見がないまま登録する"))
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -124,16 +127,19 @@ class AdoptForm(_Versioned):
 
 
 class NotAdoptForm(_Versioned):
-    reason = TextAreaField(_l("不採択の理由（職員用）"), description=_l("庁内の記録として残ります。提案者には表示されません。"),
+    reason = TextAreaField(_l("不採択の理由（職員用）"), render_kw=field_kw(Audience.INTERNAL), description=_l("庁内の記録として残ります。提案者には表示されません。"),
                            filters=[nfkc_keep_lines],
                            validators=[DataRequired(_l("不採択の理由を入力してください。")), Length(max=4000)])
-    applicant_text = TextAreaField(_l("提案者へのお知らせ"), description=_l("提案者が読む文面です。理由と、ほかに相談できる窓口などを丁寧に書いてください。"),
+    applicant_text = TextAreaField(_l("提案者へのお知らせ"), render_kw=field_kw(Audience.PUBLIC), description=_l("提案者が読む文面です。理由と、ほかに相談できる窓口などを丁寧に書いてください。"),
                                    filters=[nfkc_keep_lines],
                                    validators=[DataRequired(_l("提案者へのお知らせを入力してください。")), Length(max=4000)])
 
 
+    without_opinions = BooleanField(_l("意見がないまま登録する"))
+
+
 class OpinionForm(_Versioned):
-    body = TextAreaField(_l("関係部署としての意見"), description=_l("主担当部署の職員だけが読みます。提案者には表示されません。"),
+    body = TextAreaField(_l("関係部署としての意見"), render_kw=field_kw(Audience.INTERNAL), description=_l("主担当部署が回答の参考にします。提案者には表示されません。"),
                          filters=[nfkc_keep_lines],
                          validators=[DataRequired(_l("意見を入力してください。")), Length(max=4000)])
 
@@ -142,7 +148,7 @@ class AnswerTemplateForm(FlaskForm):
     kind = SelectField(_l("回答の種類"), validators=[InputRequired(_l("回答の種類を選んでください。"))])
     title = StringField(_l("テンプレート名"), filters=[nfkc],
                         validators=[DataRequired(_l("テンプレート名を入力してください。")), Length(max=200)])
-    body = TextAreaField(_l("本文"), filters=[nfkc_keep_lines],
+    body = TextAreaField(_l("本文"), render_kw=field_kw(Audience.INTERNAL), filters=[nfkc_keep_lines],
                          validators=[DataRequired(_l("本文を入力してください。")), Length(max=4000)])
 
 

@@ -59,6 +59,19 @@ def notify_assigned(assignment: Assignment) -> int:
     return sent
 
 
+def notify_outcome(assignment: Assignment, outcome) -> int:
+    """The lead decided: a co-department's assignment closed with the outcome."""
+    context = _context(assignment)
+    sent = 0
+    for user in _department_staff(assignment.department_id):
+        queue_room_email(
+            user.email, "outcome", key=f"responses:outcome:{assignment.id}:{user.id}",
+            locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user, outcome=outcome, **context,
+        )
+        sent += 1
+    return sent
+
+
 def notify_applicant_replied(assignment: Assignment, event_id: int) -> int:
     """The applicant answered the department's question: the clock runs again."""
     context = _context(assignment)

@@ -150,25 +150,72 @@ class NextSteps:
     next_steps: str = ""
 
 
-def adopt(assignment: Assignment, actor: Actor, text: str, steps: NextSteps, *, expected_version: int | None = None):
+def pending_opinions(proposal_id: int) -> list[Assignment]:
+    """Co-departments still holding the proposal that have not given an opinion."""
+    return db.session.scalars(sa.select(Assignment).where(
+        Assignment.proposal_id == proposal_id, Assignment.role == AssignmentRole.CO,
+        Assignment.status == AssignmentStatus.ACTIVE, Assignment.answered_at.is_(None)).order_by(Assignment.id)).all()
+
+
+def _confirm_without_opinions(proposal_id: int, confirmed: bool) -> None:
+    """The lead decides over silent co-departments only knowingly."""
+    silent = pending_opinions(proposal_id)
+    if silent and not confirmed:
+        names = "、".join(a.department.name_ja for a in silent)
+        raise AnswerError(_l("関係部署（%(departments)s）からまだ意見がありません。意見を待つか、"
+                             "「意見がないまま登録する」にチェックしてから登録してください。", departments=names))
+
+
+def _close_co_assignments(proposal_id: int, outcome: State, actor: Actor, co: list[Assignment]) -> None:
+    """The outcome is reached: co-departments owe nothing more and are told."""
+    from responses.notifications import notify_outcome
+
+    now = clock.now()
+    closed = []
+    for assignment in co:
+        db.session.refresh(assignment)
+        if assignment.status == AssignmentStatus.ACTIVE:
+            assignment.status, assignment.closed_at = AssignmentStatus.CLOSED, now
+        closed.append(assignment)
+    db.session.flush()
+    if not closed:
+        return
+    record_event(actor, "co_assignments_closed", proposal_id=proposal_id, public=False,
+                 data={"outcome": outcome.value, "department_ids": [a.department_id for a in closed]})
+    for assignment in closed:
+        notify_outcome(assignment, outcome)
+
+
+def _active_co(proposal_id: int) -> list[Assignment]:
+    return db.session.scalars(sa.select(Assignment).where(
+        Assignment.proposal_id == proposal_id, Assignment.role == AssignmentRole.CO,
+        Assignment.status == AssignmentStatus.ACTIVE).order_by(Assignment.id)).all()
+
+
+def adopt(assignment: Assignment, actor: Actor, text: str, steps: NextSteps, *, expected_version: int | None = None,
+          without_opinions: bool = False):
     """採択: the decision with the next steps (budget year, agreement)."""
     assignment = _live(assignment)
     _lead_only(assignment)
     text = (text or "").strip()
     if not text:
         raise proposal_ops.CommentRequired(_l("提案者へのお知らせを入力してください。"))
+    _confirm_without_opinions(assignment.proposal_id, without_opinions)
+    co = _active_co(assignment.proposal_id)
     now = clock.now()
     _mark_acknowledged(assignment, now)
     assignment.answered_at = now
     data = {"department_id": assignment.department_id, "budget_year": steps.budget_year,
             "agreement": steps.agreement, "agreement_note": steps.agreement_note.strip(),
             "next_steps": steps.next_steps.strip(), "co_opinions": _folded_opinions(assignment.proposal_id)}
-    return proposal_ops.transition(assignment.proposal_id, State.ADOPTED, actor, comment=text,
-                                   expected_version=expected_version, data=data)
+    event = proposal_ops.transition(assignment.proposal_id, State.ADOPTED, actor, comment=text,
+                                    expected_version=expected_version, data=data)
+    _close_co_assignments(assignment.proposal_id, State.ADOPTED, actor, co)
+    return event
 
 
 def not_adopt(assignment: Assignment, actor: Actor, reason: str, applicant_text: str, *,
-              expected_version: int | None = None):
+              expected_version: int | None = None, without_opinions: bool = False):
     """不採択: an internal reason (staff only) and the text the applicant sees."""
     assignment = _live(assignment)
     _lead_only(assignment)
@@ -177,15 +224,19 @@ def not_adopt(assignment: Assignment, actor: Actor, reason: str, applicant_text:
         raise proposal_ops.CommentRequired(_l("不採択の理由を入力してください。"))
     if not applicant_text:
         raise proposal_ops.CommentRequired(_l("提案者へのお知らせを入力してください。"))
+    _confirm_without_opinions(assignment.proposal_id, without_opinions)
+    co = _active_co(assignment.proposal_id)
     now = clock.now()
     _mark_acknowledged(assignment, now)
     assignment.answered_at = now
     proposal = proposal_ops.lock_proposal(assignment.proposal_id)
     note = proposal_ops.post_message(proposal, actor, reason, internal=True, department_id=assignment.department_id)
-    return proposal_ops.transition(proposal, State.NOT_ADOPTED, actor, comment=applicant_text,
-                                   expected_version=expected_version,
-                                   data={"department_id": assignment.department_id, "internal_note_id": note.id,
-                                         "co_opinions": _folded_opinions(proposal.id)})
+    event = proposal_ops.transition(proposal, State.NOT_ADOPTED, actor, comment=applicant_text,
+                                    expected_version=expected_version,
+                                    data={"department_id": assignment.department_id, "internal_note_id": note.id,
+                                          "co_opinions": _folded_opinions(proposal.id)})
+    _close_co_assignments(proposal.id, State.NOT_ADOPTED, actor, co)
+    return event
 
 
 def co_opinion(assignment: Assignment, actor: Actor, body: str):

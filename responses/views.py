@@ -23,6 +23,8 @@ from core.paging import requested_page
 from proposals.attachments import path_for  # where intake stores every upload (a two-character folder per key)
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal
 from proposals.operations import TransitionError
+from proposals.privacy import log_contact_read
+from proposals.visibility import RETURNED_REASON, Audience, Reader, may_read, written_before
 from responses import operations as ops
 from responses.access import is_window_member, live_assignment, load_proposal, may_open_files
 from responses.clock import RUNNING_STATES, clock
@@ -167,7 +169,7 @@ def _forms(proposal: Proposal, assignment: Assignment | None, template: AnswerTe
 
 
 def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dict, open_action: str | None = None,
-                   status: int = 200):
+                   status: int = 200, show_contact: bool = False):
     today = local_today(clock.now())
     assignments = db.session.scalars(
         sa.select(Assignment).where(Assignment.proposal_id == proposal.id)
@@ -182,6 +184,13 @@ def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dic
     attachments = db.session.scalars(
         sa.select(Attachment).where(Attachment.proposal_id == proposal.id).order_by(Attachment.id)
     ).all()
+    reader = reader_of(assignment)
+    released = assignment.closed_at if reader == Reader.FORMER_HOLDER else None
+    if reader == Reader.FORMER_HOLDER:
+        # What this department saw when it let go, nothing added later (proposals.visibility).
+        events = [e for e in events if written_before(e.created_at, released)]
+        messages = [m for m in messages if written_before(m.created_at, released)]
+        assignments = [a for a in assignments if written_before(a.assigned_at, released)]
     templates = []
     if assignment is not None:
         templates = db.session.scalars(
@@ -197,9 +206,31 @@ def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dic
         standing=open_deadline(assignment, today) if assignment else None, today=today,
         templates=templates, kind_labels=ANSWER_KIND_LABELS, open_action=open_action,
         is_lead=assignment is not None and assignment.role == AssignmentRole.LEAD,
-        opinions=ops.co_opinions(proposal.id),
+        opinions=[m for m in ops.co_opinions(proposal.id) if written_before(m.created_at, released)],
+        pending_opinions=ops.pending_opinions(proposal.id) if can_act else [],
+        reader=reader, shows_personal=may_read(Audience.PERSONAL, reader), show_contact=show_contact,
+        shows_returned_reasons=may_read(RETURNED_REASON, reader), state_shown=_state_shown(proposal, events,
+                                                                                                  released),
         department_names={d.id: d for d in db.session.scalars(sa.select(Department))},
     ), status
+
+
+def reader_of(assignment: Assignment | None) -> Reader:
+    """How the declaration of audiences sees the signed-in staff member on this proposal."""
+    if assignment is not None and assignment.status == AssignmentStatus.ACTIVE \
+            and assignment.department_id == current_user.department_id:
+        return Reader.HOLDER
+    if is_window_member(current_user):
+        return Reader.WINDOW
+    return Reader.FORMER_HOLDER
+
+
+def _state_shown(proposal: Proposal, events: list[Event], released) -> str:
+    """The proposal's state, or for a former holder the state it had when the department let go."""
+    if released is None:
+        return proposal.state
+    moves = [e.to_state for e in events if e.kind == "state_changed" and e.to_state]
+    return moves[-1] if moves else proposal.state
 
 
 @bp.route("/proposals/<int:proposal_id>")
@@ -217,7 +248,14 @@ def detail(proposal_id: int):
                        AnswerKind.REQUEST_INFO: "request_info", AnswerKind.NOT_OURS: "not_ours",
                        AnswerKind.ADOPT: "adopt", AnswerKind.NOT_ADOPT: "not_adopt",
                        AnswerKind.OPINION: "opinion"}[template.kind]
-    return _render_detail(proposal, assignment, _forms(proposal, assignment, template), open_action)
+    show_contact = False
+    if request.args.get("contact") == "1" and may_read(Audience.PERSONAL, reader_of(assignment)):
+        # Personal contact details are shown on request, and each read is logged (個人情報保護法).
+        log_contact_read(Actor.of_user(current_user), proposal)
+        db.session.commit()
+        show_contact = True
+    return _render_detail(proposal, assignment, _forms(proposal, assignment, template), open_action,
+                          show_contact=show_contact)
 
 
 ACTIONS = ("acknowledge", "meeting", "request_info", "not_ours", "adopt", "not_adopt", "opinion")
@@ -261,9 +299,10 @@ def answer(proposal_id: int, action: str):
             ops.adopt(assignment, actor, form.text.data, ops.NextSteps(
                 budget_year=form.budget_year.data, agreement=bool(form.agreement.data),
                 agreement_note=form.agreement_note.data or "", next_steps=form.next_steps.data or ""),
-                expected_version=version)
+                expected_version=version, without_opinions=bool(form.without_opinions.data))
         elif action == "not_adopt":
-            ops.not_adopt(assignment, actor, form.reason.data, form.applicant_text.data, expected_version=version)
+            ops.not_adopt(assignment, actor, form.reason.data, form.applicant_text.data, expected_version=version,
+                          without_opinions=bool(form.without_opinions.data))
         elif action == "opinion":
             ops.co_opinion(assignment, actor, form.body.data)
     except TransitionError as error:

@@ -20,6 +20,8 @@ from wtforms import widgets as w
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from proposals.visibility import Audience, field_kw
+
 
 def nfkc(value):
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
@@ -68,7 +70,7 @@ class ChangeRoutingForm(VersionedForm):
             raise ValidationError(_l("主担当部署を選んでください。"))
 
     reason = TextAreaField(
-        _l("変更の理由"), filters=[nfkc],
+        _l("変更の理由"), filters=[nfkc], render_kw=field_kw(Audience.INTERNAL),
         validators=[DataRequired(_l("変更の理由を入力してください。担当部署と記録に残ります。")), Length(max=2000)],
         description=_l("なぜ振り分けを変えるのかを書いてください。記録に残り、ルールの改善に使います。"),
     )
@@ -76,7 +78,7 @@ class ChangeRoutingForm(VersionedForm):
 
 class InfoRequestForm(VersionedForm):
     comment = TextAreaField(
-        _l("申請者への質問"), filters=[nfkc],
+        _l("申請者への質問"), filters=[nfkc], render_kw=field_kw(Audience.APPLICANT),
         validators=[DataRequired(_l("申請者への質問を入力してください。")), Length(max=4000)],
         description=_l("申請者に表示されます。何を、どのように補ってほしいかを具体的に書いてください。"),
     )
@@ -84,7 +86,7 @@ class InfoRequestForm(VersionedForm):
 
 class ResumeForm(VersionedForm):
     comment = TextAreaField(
-        _l("提案者へのお知らせ"), filters=[nfkc],
+        _l("提案者へのお知らせ"), filters=[nfkc], render_kw=field_kw(Audience.APPLICANT),
         validators=[DataRequired(_l("回答を待たずに進める理由を入力してください。提案者に表示されます。")), Length(max=2000)],
         description=_l("提案者に表示されます。回答がないまま検討を続ける理由を書いてください。"),
     )
@@ -94,14 +96,14 @@ class LinkForm(FlaskForm):
     related = StringField(_l("関連する提案の受付番号"), filters=[reference_filter],
                           validators=[DataRequired(_l("受付番号を入力してください。例: KW-2026-000123")), Length(max=32)],
                           description=_l("例: KW-2026-000123（全角でも入力できます）"))
-    note = StringField(_l("メモ"), filters=[nfkc], validators=[Optional(), Length(max=500)])
+    note = StringField(_l("メモ"), filters=[nfkc], render_kw=field_kw(Audience.INTERNAL), validators=[Optional(), Length(max=500)])
 
 
 class MergeForm(VersionedForm):
     into = StringField(_l("統合先の提案の受付番号"), filters=[reference_filter],
                        validators=[DataRequired(_l("統合先の受付番号を入力してください。例: KW-2026-000123")), Length(max=32)],
                        description=_l("この提案を統合先の提案にまとめます。元に戻せません。"))
-    reason = TextAreaField(_l("統合の理由"), filters=[nfkc],
+    reason = TextAreaField(_l("統合の理由"), filters=[nfkc], render_kw=field_kw(Audience.APPLICANT),
                            validators=[DataRequired(_l("統合の理由を入力してください。")), Length(max=2000)])
 
 

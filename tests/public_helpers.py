@@ -12,6 +12,7 @@ from conftest import department_id
 from core.extensions import db
 from core.models import Department, OrganisationKind
 from proposals.models import Proposal, State
+from proposals.visibility import CURRENT_CONSENT_VERSION
 
 ADOPTED_LIKE = {State.ADOPTED, State.IN_PROGRESS, State.COMPLETED, State.EVALUATED}
 
@@ -28,6 +29,7 @@ def place(
     **fields,
 ) -> Proposal:
     fields.setdefault("consent_publish", True)
+    fields.setdefault("consent_version", CURRENT_CONSENT_VERSION if fields["consent_publish"] else None)
     proposal = make_proposal(**fields)
     state = State(state)
     proposal.state = state

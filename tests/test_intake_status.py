@@ -279,7 +279,7 @@ def test_publication_approved_and_withdrawn_email_each_member_once(setup, make_u
     from public.operations import set_publication
 
     proposal, member, colleague = setup
-    proposal.consent_publish = True
+    proposal.consent_publish, proposal.consent_version = True, 2
     proposal.partners_wanted = ["university"]
     db.session.commit()
     window = make_user("window")
@@ -296,7 +296,8 @@ def test_publication_approved_and_withdrawn_email_each_member_once(setup, make_u
     db.session.commit()
     emails = _member_emails()
     assert sorted(e.to_address for e in emails) == sorted(MEMBERS)
-    assert all("内容を確認し直すためです。" in e.body_text for e in emails)
+    # The window's memo is for the city's record (proposals.visibility): the applicant is told, not the memo.
+    assert not any("内容を確認し直すためです。" in e.body_text for e in emails)
 
 
 def test_a_member_who_opted_out_gets_none_of_these(app, setup, make_user):
@@ -306,7 +307,7 @@ def test_a_member_who_opted_out_gets_none_of_these(app, setup, make_user):
     proposal, member, colleague = setup
     client, _ = page_for(app, colleague, "/my/settings")
     client.post("/my/settings", data={"messages": "y", "locale": "en"})  # public changes unticked
-    proposal.consent_publish = True
+    proposal.consent_publish, proposal.consent_version = True, 2
     db.session.commit()
     assign(proposal, make_user=make_user)
     staff = make_user("department_staff", "ward-miyamae")

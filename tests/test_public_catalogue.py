@@ -87,7 +87,15 @@ def test_window_staff_approve_and_withdraw_publication_with_an_audit_event(clien
     _login(client, window)
     page = client.get("/catalogue/manage").get_data(as_text=True)
     assert "承認を待つ提案" in page
+    # Publishing goes through the preview of exactly the public page: without the confirmation, nothing changes.
     response = client.post(f"/catalogue/manage/{proposal.id}", data={"approve": "1"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/catalogue/manage/{proposal.id}/preview")
+    db.session.expire_all()
+    assert not db.session.get(Proposal, proposal.id).publication_approved
+    preview = client.get(f"/catalogue/manage/{proposal.id}/preview").get_data(as_text=True)
+    assert "公開前の確認" in preview and "承認を待つ提案" in preview and "この内容で公開する" in preview
+    assert f"/triage/{proposal.reference}" in preview  # a link to the proposal itself
+    response = client.post(f"/catalogue/manage/{proposal.id}", data={"approve": "1", "confirm": "1"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Proposal, proposal.id).publication_approved
@@ -120,7 +128,8 @@ def test_publication_needs_consent_and_the_window(client, make_user, make_propos
     # Refused through the form too: a message, no 500, nothing changes.
     client.post("/signout")
     _login(client, window)
-    response = client.post(f"/catalogue/manage/{no_consent.id}", data={"approve": "1"}, follow_redirects=True)
+    response = client.post(f"/catalogue/manage/{no_consent.id}", data={"approve": "1", "confirm": "1"},
+                           follow_redirects=True)
     assert "公開に同意していない" in response.get_data(as_text=True)
     db.session.expire_all()
     assert not db.session.get(Proposal, no_consent.id).publication_approved
@@ -145,3 +154,21 @@ def test_proposal_page_shows_outcome_and_evaluation(client, make_proposal, make_
     client.get("/lang/en")
     page = client.get(f"/catalogue/{proposal.reference}").get_data(as_text=True)
     assert "Hand over to a commission" in page and "Evaluation" in page
+
+
+def test_only_eligible_proposals_are_offered_and_the_lead_is_told(client, make_user, make_proposal):
+    from core.models import OutboxEmail
+
+    eligible = place(make_proposal, "assigned", published=False, title="公開できる提案")
+    for state, title in (("withdrawn", "取り下げた提案"), ("not_adopted", "不採択の提案")):
+        place(make_proposal, state, published=False, title=title)
+    window = make_user("window")
+    ward = make_user("department_staff", "ward-miyamae")
+    _login(client, window)
+    page = client.get("/catalogue/manage").get_data(as_text=True)
+    assert "公開できる提案" in page
+    for title in ("取り下げた提案", "不採択の提案"):
+        assert title not in page
+    client.post(f"/catalogue/manage/{eligible.id}", data={"approve": "1", "confirm": "1"})
+    told = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == ward.email)).all()
+    assert any("公開カタログに掲載されました" in e.subject for e in told)

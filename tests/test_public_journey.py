@@ -67,7 +67,7 @@ def test_applicant_follows_to_adoption_and_the_public_finds_it(app, browser, liv
     # Submitted through the intake operation (the form itself is intake's own browser journey).
     proposal = make_proposal(applicant=applicant, title=TITLE, wards=("ward-tama",), themes=("welfare-elderly",),
                              summary="登戸の集会所で、高齢者のサロンと健康体操の教室を毎週開きます。",
-                             consent_publish=True, partners_wanted=["university"])
+                             consent_publish=True, consent_version=2, partners_wanted=["university"])
     reference, status_path = proposal.reference, f"/my/proposals/{proposal.reference}"
 
     applicant_context, home = _new_page(browser)
@@ -93,6 +93,9 @@ def test_applicant_follows_to_adoption_and_the_public_finds_it(app, browser, liv
     office.locator("#action-adopt summary").click()
     office.fill("#adopt-text", ADOPTION)
     office.fill("#adopt-budget_year", "２０２７")
+    office.fill("#adopt-next_steps", "2月末までに実施計画書と見積書をご提出ください")
+    if office.locator("#adopt-without_opinions").count():  # co-departments the routing added have not answered
+        office.check("#adopt-without_opinions")
     office.get_by_role("button", name="採択を登録する").click()
     assert office.get_by_text("採択を登録し、提案者にお知らせしました").is_visible()
     db.session.expire_all()
@@ -103,7 +106,9 @@ def test_applicant_follows_to_adoption_and_the_public_finds_it(app, browser, liv
 
     # The window publishes it (the applicant consented).
     desk.goto(f"{base}/catalogue/manage")
-    desk.get_by_role("button", name=f"{reference} を公開する").click()
+    desk.get_by_role("link", name=f"{reference} の公開ページを確認する").click()
+    assert desk.get_by_role("heading", name="公開前の確認").is_visible()
+    desk.get_by_role("button", name="この内容で公開する").click()
     assert f"{reference} を公開しました" in desk.locator(".notice-success").inner_text()
 
     # A member of the public from another ward finds it and sees it counted.

@@ -98,6 +98,8 @@ def test_request_information_reply_and_adopt_in_the_browser(app, live_server, br
     desk.check("#adopt-agreement")
     desk.fill("#adopt-agreement_note", "協働事業に関する協定")
     desk.fill("#adopt-next_steps", "12月に区役所で打合せ")
+    if desk.locator("#adopt-without_opinions").count():  # a co-department has not given its opinion
+        desk.check("#adopt-without_opinions")
     screenshot(desk, "responses-07-adopt-form")
     desk.get_by_role("button", name="採択を登録する").click()
     assert desk.get_by_text("採択を登録し、提案者にお知らせしました").is_visible()

@@ -12,7 +12,7 @@ from conftest import department_id
 
 from core.audit import Actor
 from core.extensions import db
-from core.models import Event
+from core.models import Event, OutboxEmail
 from proposals import operations
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
 from responses.clock import clock, tokyo_moment
@@ -153,11 +153,23 @@ def test_request_information_then_adopt_with_next_steps(app, proposal, staff):
     operations.answer_info_request(db.session.get(Proposal, proposal.id),
                                    Actor.of_user(db.session.get(Proposal, proposal.id).created_by), "地区会館です。")
     db.session.commit()
-    response = client.post(f"/inbox/proposals/{proposal.id}/adopt", data={
+    adoption = {
         "adopt-text": "採択します。区の事業として進めます。", "adopt-budget_year": "２０２７",
         "adopt-agreement": "y", "adopt-agreement_note": "協働事業協定", "adopt-next_steps": "10月に打合せ",
-    })
+    }
+    # The co-department has said nothing: the lead sees which and must confirm.
+    page = client.get(f"/inbox/proposals/{proposal.id}").get_data(as_text=True)
+    assert "まだ意見を出していない関係部署があります" in page
+    refused = client.post(f"/inbox/proposals/{proposal.id}/adopt", data=adoption)
+    assert refused.status_code == 409 and "からまだ意見がありません" in refused.get_data(as_text=True)
+    response = client.post(f"/inbox/proposals/{proposal.id}/adopt", data={**adoption, "adopt-without_opinions": "y"})
     assert response.status_code == 302
+    # The co-department's assignment closes and its staff are told the outcome.
+    co = db.session.scalar(sa.select(Assignment).where(Assignment.proposal_id == proposal.id,
+                                                       Assignment.role == AssignmentRole.CO))
+    assert co.status == AssignmentStatus.CLOSED
+    told = db.session.scalars(sa.select(OutboxEmail.to_address).where(OutboxEmail.subject.contains("結果が出ました")))
+    assert staff["co"].email in set(told)
     db.session.expire_all()
     adopted = db.session.get(Proposal, proposal.id)
     assert adopted.state == State.ADOPTED and adopted.decision_reason.startswith("採択します")
@@ -180,7 +192,8 @@ def test_not_adopted_needs_a_reason_and_a_text_for_the_applicant(app, proposal, 
     response = client.post(f"/inbox/proposals/{proposal.id}/not_adopt", data={"notadopt-reason": "予算がない"})
     assert response.status_code == 400 and "提案者へのお知らせを入力してください" in response.get_data(as_text=True)
     client.post(f"/inbox/proposals/{proposal.id}/not_adopt", data={
-        "notadopt-reason": "今年度の予算枠がない", "notadopt-applicant_text": "今回は見送りますが、来年度の公募をご案内します。"})
+        "notadopt-reason": "今年度の予算枠がない", "notadopt-applicant_text": "今回は見送りますが、来年度の公募をご案内します。",
+        "notadopt-without_opinions": "y"})
     db.session.expire_all()
     assert db.session.get(Proposal, proposal.id).state == State.NOT_ADOPTED
     event = db.session.scalar(sa.select(Event).where(Event.to_state == "not_adopted"))
@@ -218,7 +231,7 @@ def test_co_department_gives_an_opinion_shown_to_the_lead_only_to_staff(app, pro
     lead = login(app, staff["lead"])
     page = lead.get(f"/inbox/proposals/{proposal.id}").get_data(as_text=True)
     assert "福祉の観点から協力できます。" in page and "関係部署の意見" in page
-    lead.post(f"/inbox/proposals/{proposal.id}/adopt", data={"adopt-text": "採択します。"})
+    lead.post(f"/inbox/proposals/{proposal.id}/adopt", data={"adopt-text": "採択します。", "adopt-without_opinions": "y"})
     event = db.session.scalar(sa.select(Event).where(Event.to_state == "adopted"))
     assert event.data["co_opinions"] == [{"department_id": department_id("kenko-fukushi"), "message_id": message.id}]
 
@@ -292,7 +305,7 @@ def test_window_dashboard_figures_for_a_department_with_known_data(app, staff, m
             db.session.commit()
         if i in decided_after:
             with clock.frozen(tokyo_moment(cal.add_business_days(monday, decided_after[i]), 11)):
-                answers.not_adopt(lead, Actor.of_user(kankyo), "予算がない", "今回は見送ります。")
+                answers.not_adopt(lead, Actor.of_user(kankyo), "予算がない", "今回は見送ります。", without_opinions=True)
                 db.session.commit()
     window_client = login(app, staff["window"])
     with clock.frozen(tokyo_moment(date(2026, 6, 26), 10)):
@@ -323,7 +336,8 @@ def test_a_stale_form_gets_a_clear_conflict_not_a_double_decision(app, proposal,
     client.post(f"/inbox/proposals/{proposal.id}/meeting", data={
         "meeting-version": str(version), "meeting-message": "お話しましょう", "meeting-option1": "10月1日"})
     response = client.post(f"/inbox/proposals/{proposal.id}/not_adopt", data={
-        "notadopt-version": str(version), "notadopt-reason": "予算がない", "notadopt-applicant_text": "見送ります"})
+        "notadopt-version": str(version), "notadopt-reason": "予算がない", "notadopt-applicant_text": "見送ります",
+        "notadopt-without_opinions": "y"})
     assert response.status_code == 409
     assert "他の職員によって更新されました" in response.get_data(as_text=True)
     assert "見送ります" in response.get_data(as_text=True)  # what was typed is kept

@@ -34,6 +34,7 @@ from core.nul_free_request import CityRequest
 from core.outbox import install_outbox_hooks
 from proposals.labels import label, labels
 from proposals.lifecycle import PUBLIC_STATE_LABELS, STATE_LABELS, public_state
+from proposals.visibility import note as audience_note
 from window import admin, cli, views
 
 # Packages with a translations/ folder of their own (catalogues are merged at
@@ -194,6 +195,9 @@ def _register_error_pages(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     # Each room may add static/css/rooms/<room>.css; all are linked from base.html.
     room_sheets = sorted(p.name for p in (PROJECT_ROOT / "static" / "css" / "rooms").glob("*.css"))
+    # Who will read a form field (proposals.visibility): a global, not a context variable, because
+    # form macros are imported without the context.
+    app.jinja_env.globals["audience_note"] = audience_note
 
     @app.context_processor
     def inject_helpers():
