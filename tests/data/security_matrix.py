@@ -167,6 +167,10 @@ POST /triage/<reference>/merge                                        signin  40
 POST /triage/<reference>/request-info                                 signin  403     403     ok      403     403     403     403     ok
 POST /triage/<reference>/resume                                       signin  403     403     ok      403     403     403     403     ok
 GET /window/dashboard                                                 signin  403     403     ok      403     403     403     403     ok
+GET /admin/privacy/reads                                              signin  403     403     403     403     403     403     403     ok
+GET /catalogue/manage/<int:proposal_id>/preview                       signin  403     403     404     403     403     403     403     404
+GET /privacy                                                          ok      ok      ok      ok      ok      ok      ok      ok      ok
+GET /my/data.json                                                     signin  ok      ok      403     403     403     403     403     403
 """
 
 EXPECTED: dict[str, dict[str, str]] = {}
