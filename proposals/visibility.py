@@ -235,6 +235,7 @@ EVENT_DETAILS: dict[str, EventDetail] = {
     "routing_overridden": EventDetail(Audience.INTERNAL, {}),  # the reason for changing the routing
     "personal_data_viewed": EventDetail(Audience.INTERNAL, {}),
     "personal_data_purged": EventDetail(Audience.INTERNAL, {}),
+    "outbox_resent": EventDetail(Audience.INTERNAL, {}),  # an administrator resent a stuck email
 }
 UNDECLARED = EventDetail(Audience.INTERNAL, {})  # an undeclared kind shows nothing outside the city
 
