@@ -1,7 +1,7 @@
 """proposals: the version of the publication consent each proposal agreed to
 
 Revision ID: c0a5e7e12a01
-Revises: c10a7e5d2b41
+Revises: 745bd154edc5
 Create Date: 2026-12-03 09:30:00
 
 Proposals that consented before versions were recorded agreed to version 1
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'c0a5e7e12a01'
-down_revision = 'c10a7e5d2b41'
+down_revision = '745bd154edc5'
 branch_labels = None
 depends_on = None
 
