@@ -291,11 +291,15 @@ class AdoptIn(Strict):
     agreement = f.Boolean(load_default=False)
     agreement_note = bounded(2000, load_default="")
     next_steps = bounded(4000, load_default="")
+    without_opinions = f.Boolean(load_default=False, metadata={
+        "description": "decide although a co-department has given no opinion yet (the page's 「意見がないまま登録する」)"})
 
 
 class DeclineIn(Strict):
     reason = required_text(8000, metadata={"description": "internal reason (staff only)"})
     applicant_text = required_text(8000, metadata={"description": "what the applicant is told"})
+    without_opinions = f.Boolean(load_default=False, metadata={
+        "description": "decide although a co-department has given no opinion yet (the page's 「意見がないまま登録する」)"})
 
 
 class NotOursIn(Strict):

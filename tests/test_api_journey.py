@@ -77,9 +77,13 @@ def test_the_whole_journey_by_api_alone(app, client, make_user):
     acknowledged = department_api.act(f"/api/v1/assignments/{assignment_id}/acknowledge", json={"note": "検討します"},
                                       proposal_id=proposal_id)
     assert acknowledged.status_code == 200, acknowledged.get_json()
+    adoption = {"text": "採択します。来年度から会場を提供します。", "budget_year": 2027,
+                "agreement": True, "next_steps": "協定の準備"}
+    # A co-department has not given its opinion: the lead must say it decides without it, as on the page.
+    waiting = department_api.act(f"/api/v1/assignments/{assignment_id}/adopt", json=adoption, proposal_id=proposal_id)
+    assert waiting.status_code == 409 and "意見がないまま" in waiting.get_json()["detail"]
     adopted = department_api.act(f"/api/v1/assignments/{assignment_id}/adopt",
-                                 json={"text": "採択します。来年度から会場を提供します。", "budget_year": 2027,
-                                       "agreement": True, "next_steps": "協定の準備"}, proposal_id=proposal_id)
+                                 json={**adoption, "without_opinions": True}, proposal_id=proposal_id)
     assert adopted.status_code == 200, adopted.get_json()
 
     status = applicant_api.get(f"/api/v1/proposals/{proposal_id}").get_json()

@@ -119,7 +119,8 @@ def adopt(body, assignment_id: int):
     steps = answer_ops.NextSteps(budget_year=body.get("budget_year"), agreement=body["agreement"],
                                  agreement_note=body["agreement_note"], next_steps=body["next_steps"])
     return _answer(assignment_id, lambda a, version: answer_ops.adopt(a, api_actor(), body["text"], steps,
-                                                                      expected_version=version))
+                                                                      expected_version=version,
+                                                                      without_opinions=body["without_opinions"]))
 
 
 @blp.route("/<int:assignment_id>/decline", methods=["POST"])
@@ -130,7 +131,8 @@ def adopt(body, assignment_id: int):
 def decline(body, assignment_id: int):
     """不採択: an internal reason and the text the applicant sees (lead only)."""
     return _answer(assignment_id, lambda a, version: answer_ops.not_adopt(
-        a, api_actor(), body["reason"], body["applicant_text"], expected_version=version))
+        a, api_actor(), body["reason"], body["applicant_text"], expected_version=version,
+        without_opinions=body["without_opinions"]))
 
 
 @blp.route("/<int:assignment_id>/not-ours", methods=["POST"])
