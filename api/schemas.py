@@ -329,8 +329,9 @@ class PublicRecord(ma.Schema):
     reference = Str(required=True)
     url = Str()
     status = Str()
-    title = Str()
-    summary = Str()
+    # Null when the consent the applicant gave did not name the field (proposals/visibility.py).
+    title = Str(allow_none=True)
+    summary = Str(allow_none=True)
     themes = f.List(Str())
     wards = f.List(Str())
 

@@ -42,8 +42,10 @@ def normalise_query(text: str | None) -> str:
 
 
 def published():
-    """The condition for a proposal to be public: consent and approval."""
-    return sa.and_(Proposal.consent_publish, Proposal.publication_approved, Proposal.state != State.DRAFT)
+    """The condition for a proposal to be public: consent (to a known version of the consent text,
+    which says what may be shown) and approval."""
+    return sa.and_(Proposal.consent_publish, Proposal.consent_version.is_not(None),
+                   Proposal.publication_approved, Proposal.state != State.DRAFT)
 
 
 def consented(field_name: str):

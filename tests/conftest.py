@@ -237,6 +237,9 @@ def make_proposal(make_user, make_organisation):
             consent_privacy=True,
         )
         defaults.update(fields)
+        if defaults.get("consent_publish") and "consent_version" not in defaults:
+            from proposals.visibility import CURRENT_CONSENT_VERSION
+            defaults["consent_version"] = CURRENT_CONSENT_VERSION  # as intake.operations.submit_proposal does
         proposal = Proposal(organisation=organisation, created_by=applicant, **defaults)
         theme_rows = {t.code: t for t in db.session.scalars(sa.select(Theme))}
         proposal.theme_links = [ProposalTheme(theme=theme_rows[c], position=i) for i, c in enumerate(themes)]

@@ -26,8 +26,10 @@ ACTIONS = {
     "meeting": ("meeting", {"meeting-message": "お話を伺えますか。", "meeting-option1": "10月1日14時"}, "lead"),
     "request_info": ("request_info", {"info-question": "会場の広さを教えてください。"}, "lead"),
     "not_ours": ("not_ours", {"notours-reason": "公園の管理は建設緑政局です。"}, "lead"),
-    "adopt": ("adopt", {"adopt-text": "採択します。"}, "lead"),
-    "not_adopt": ("not_adopt", {"notadopt-reason": "予算がない", "notadopt-applicant_text": "今回は見送ります。"}, "lead"),
+    # The co-department has not given its opinion: the lead confirms deciding without it (issue 12).
+    "adopt": ("adopt", {"adopt-text": "採択します。", "adopt-without_opinions": "y"}, "lead"),
+    "not_adopt": ("not_adopt", {"notadopt-reason": "予算がない", "notadopt-applicant_text": "今回は見送ります。",
+                                "notadopt-without_opinions": "y"}, "lead"),
     "opinion": ("opinion", {"opinion-body": "福祉の観点から協力できます。"}, "co"),
 }
 
@@ -75,9 +77,11 @@ def _call(action: str, assignment: Assignment, actor: Actor, version: int):
     if action == "not_ours":
         return ops.not_ours(assignment, actor, "公園の管理は建設緑政局です。", expected_version=version)
     if action == "adopt":
-        return ops.adopt(assignment, actor, "採択します。", ops.NextSteps(), expected_version=version)
+        return ops.adopt(assignment, actor, "採択します。", ops.NextSteps(), expected_version=version,
+                        without_opinions=True)
     if action == "not_adopt":
-        return ops.not_adopt(assignment, actor, "予算がない", "今回は見送ります。", expected_version=version)
+        return ops.not_adopt(assignment, actor, "予算がない", "今回は見送ります。", expected_version=version,
+                            without_opinions=True)
     return ops.co_opinion(assignment, actor, "福祉の観点から協力できます。")
 
 

@@ -221,10 +221,12 @@ def test_every_free_text_field_of_every_form_says_who_reads_it(app):
 
 def test_a_proposal_with_no_recorded_consent_version_publishes_nothing_of_its_own(app, make_proposal):
     from public.exports import public_record
+    from public.queries import published_proposal
 
-    proposal = make_proposal(consent_publish=True)  # consent given before versions, never migrated
+    proposal = make_proposal(consent_publish=True, consent_version=None)  # consent given before versions, never migrated
     proposal.publication_approved = True
     db.session.commit()
     record = public_record(proposal)
     assert record["title"] is None and record["summary"] is None and record["reference"] == proposal.reference
+    assert published_proposal(proposal.reference) is None  # and it is not listed at all
 
