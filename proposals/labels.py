@@ -31,15 +31,79 @@ LABELS = {
         "policy": _l("制度化・施策化"), "business": _l("事業化・自走"), "national": _l("国・県の制度へ"),
         "time_limited": _l("期間限定で終了"), "undecided": _l("まだ決まっていない"),
     },
+    # What happened, in the timelines and the audit log (core.models.Event.kind). A kind missing
+    # here shows as a raw code, which tests/test_no_raw_codes.py catches.
+    "event": {
+        "state_changed": _l("状態の変更"),
+        "draft_created": _l("下書きを作成"), "draft_claimed": _l("下書きを引き継ぎ"),
+        "organisation_created": _l("団体を登録"), "organisation_updated": _l("団体の情報を更新"),
+        "applicant_registered": _l("提案者を登録"),
+        "attachment_added": _l("添付ファイルを追加"), "attachment_removed": _l("添付ファイルを削除"),
+        "routed": _l("ルールによる振り分け"), "routing_confirmed": _l("振り分けを確認"),
+        "routing_overridden": _l("振り分けを変更"), "proposal_linked": _l("関連する提案を登録"),
+        "assigned": _l("担当部署に割当"), "assignment_acknowledged": _l("受領・検討開始"),
+        "message_posted": _l("メッセージ"), "meeting_proposed": _l("協議の候補日時を送りました"),
+        "co_opinion": _l("関係部署の意見"), "co_assignment_returned": _l("関係部署が関与不要と回答しました"),
+        "deadline_reminder": _l("期限前のお知らせ"),
+        "deadline_overdue": _l("期限超過の通知（部署の管理職・窓口）"),
+        "deadline_second": _l("期限超過の上位報告（局長・区長・窓口の管理職）"),
+        "applicant_wait_reminder": _l("提案者に回答の催促を送りました"),
+        "applicant_wait_overdue": _l("提案者の回答がないことを部署と窓口に通知"),
+        "applicant_wait_second": _l("提案者の回答がないことを上位に報告"),
+        "triage_wait_reminder": _l("振り分けの期限が近いことを窓口に通知"),
+        "triage_wait_overdue": _l("振り分けの期限超過を窓口に通知"),
+        "triage_wait_second": _l("振り分けの期限超過を窓口の管理職・管理者に報告"),
+        "publication_approved": _l("公開を承認"), "publication_withdrawn": _l("公開を取り下げ"),
+        "evaluation_recorded": _l("評価を記録"), "evaluation_updated": _l("評価を更新"),
+        "partners_wanted_changed": _l("連携先の募集を変更"),
+        "partner_interest_expressed": _l("連携の申し出"), "partner_interest_withdrawn": _l("連携の申し出を取り下げ"),
+        "partner_interest_accepted": _l("連携の申し出を受諾"), "partner_interest_declined": _l("連携の申し出を辞退"),
+        "invitation_sent": _l("招待を送信"), "invitation_accepted": _l("招待を承諾"),
+        "invitation_skipped": _l("招待を送らず（すでにメンバー）"),
+        "notification_settings_changed": _l("メールの設定を変更"),
+        "signed_in": _l("サインインしました"), "signin_link_refused": _l("サインインのリンクを拒否"),
+        "user_locked_out": _l("アカウントを一時ロック"),
+        "department_renamed": _l("部署名を変更"), "department_merged": _l("部署を統合"),
+        "department_retired": _l("部署を廃止"), "department_deadlines_changed": _l("部署の期限を変更"),
+        "department_head_added": _l("部署の管理職を追加"), "department_head_removed": _l("部署の管理職を削除"),
+        "theme_owner_changed": _l("テーマの担当部署を変更"),
+        "ruleset_draft_created": _l("ルールの下書きを作成"), "ruleset_draft_discarded": _l("ルールの下書きを破棄"),
+        "ruleset_published": _l("ルールを公開"), "rule_saved": _l("ルールを保存"), "rule_deleted": _l("ルールを削除"),
+        "keyword_saved": _l("キーワードを保存"), "keyword_removed": _l("キーワードを削除"),
+        "closed_day_added": _l("閉庁日を追加"), "closed_day_removed": _l("閉庁日を削除"),
+        "answer_template_saved": _l("回答のひな形を保存"), "answer_template_retired": _l("回答のひな形を廃止"),
+        "api_token_created": _l("APIトークンを発行"), "api_token_revoked": _l("APIトークンを失効"),
+        "demo_public_loaded": _l("デモデータを読み込み"),
+    },
+    "department_kind": {"triage": _l("窓口"), "bureau": _l("局"), "ward": _l("区役所")},
+    "role": {"applicant": _l("提案者"), "window": _l("窓口の職員"), "department_staff": _l("部署の職員"),
+             "department_manager": _l("部署の管理職"), "admin": _l("管理者")},
+    # Who or what did it (core.models.ActorKind).
+    "actor_kind": {"user": _l("利用者"), "rule": _l("振り分けルール"), "scheduler": _l("定期処理"), "system": _l("システム")},
+    # The machine actors' names (core.audit.Actor.system / scheduler); users are shown by email.
+    "actor_label": {"seed": _l("初期データの読み込み"), "sign-in": _l("サインイン"), "intake": _l("受付"),
+                    "simulation": _l("シミュレーション"), "deadline sweep": _l("期限の定期確認"),
+                    "routing: no published ruleset": _l("振り分け（公開中のルールなし）")},
+    # An email in the outbox (core.models.OutboxStatus).
+    "outbox_status": {"pending": _l("送信待ち"), "sending": _l("送信中"), "sent": _l("送信済み"), "failed": _l("送信失敗")},
+    # How it left: by SMTP, or kept in the outbox only (the embedded default has no mail server).
+    "transport": {"smtp": _l("メールサーバーから送信"), "outbox": _l("送信箱に保存のみ（メールサーバー未設定）")},
 }
 
 
 def label(kind: str, value) -> str:
-    """The label of one value; an unknown value is shown as it is."""
+    """The label of one value; an unknown value is shown as it is (and caught by the raw-code test)."""
     if value is None or value == "":
         return "-"
     key = getattr(value, "value", value)
+    if kind == "state":
+        from proposals.lifecycle import STATE_LABELS  # lifecycle imports the models; labels stay import-light
+        return str(STATE_LABELS.get(key, key))
     return str(LABELS.get(kind, {}).get(key, key))
+
+
+def event_label(kind: str) -> str:
+    return label("event", kind)
 
 
 def labels(kind: str, values) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from core.calendar import to_local
 from core.extensions import db
@@ -29,46 +30,49 @@ from public.queries import published
 
 SCHEMA_VERSION = 1
 
-# (field, description) in the order of the CSV columns; docs/open-data.md lists the same.
-FIELDS: list[tuple[str, str]] = [
-    ("reference", "受付番号 (e.g. KW-2026-000123); stable identifier"),
-    ("url", "page of the proposal in the public catalogue"),
-    ("fiscal_year", "fiscal year of submission (April-March)"),
-    ("submitted_on", "date of submission (Asia/Tokyo), YYYY-MM-DD"),
-    ("status", "public status code: received, under_review, waiting_for_you, adopted, not_adopted, in_progress, completed, withdrawn, merged"),
-    ("title", "title"),
-    ("summary", "summary (up to 400 characters)"),
-    ("issue", "the local issue and its background"),
-    ("activities", "what the organisation proposes to do"),
-    ("outcomes", "expected outcomes and how they are measured"),
-    ("themes", "theme codes (themes.yaml); CSV: separated by ';'"),
-    ("wards", "ward codes where the activity takes place; empty for city-wide; CSV: ';'"),
-    ("scope", "ward, multi_ward, citywide or undecided"),
-    ("stage", "seed (pioneering) or established"),
-    ("organisation_name", "name of the proposing organisation"),
-    ("organisation_kind", "npo_corp, civic_group, company, neighborhood_assoc, university, school, social_welfare_council, intermediary, other"),
-    ("support_requested", "support asked of the city; CSV: ';'"),
-    ("partners_wanted", "kinds of partner the organisation seeks; CSV: ';'"),
-    ("budget_total_yen", "total budget in yen"),
-    ("budget_requested_yen", "amount requested from the city in yen"),
-    ("period_start", "planned start, YYYY-MM-DD"),
-    ("period_end", "planned end, YYYY-MM-DD"),
-    ("exit_strategy", "exit strategy (出口戦略): policy, business, national, time_limited, undecided"),
-    ("exit_note", "how the work continues after city support ends"),
-    ("lead_department", "code of the lead department (departments.yaml)"),
-    ("lead_department_name", "name of the lead department (Japanese)"),
-    ("decided_on", "date of the decision (adopted / not adopted), YYYY-MM-DD"),
-    ("decision_reason", "the department's reason for the decision"),
-    ("evaluation_implementation_start", "evaluation: implementation start, YYYY-MM-DD"),
-    ("evaluation_implementation_end", "evaluation: implementation end, YYYY-MM-DD"),
-    ("evaluation_indicators", "evaluation: outcome indicators, list of {name, target, actual}; CSV: JSON text"),
-    ("evaluation_exit_reached", "evaluation: reached, not_reached or undecided"),
-    ("evaluation_exit_note", "evaluation: note on the exit strategy"),
-    ("evaluation_review_decision", "three-year review: continue, commission (hand over to a commission) or end"),
-    ("evaluation_reviewed_on", "date of the three-year review, YYYY-MM-DD"),
-    ("evaluation_summary", "evaluation summary"),
+# (field, description, codes the field takes) in the order of the CSV columns; docs/open-data.md
+# lists the same. Descriptions are read in the reader's language; the codes are data, shown as code.
+FIELDS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("reference", _l("受付番号（例: KW-2026-000123）。変わらない識別子"), ()),
+    ("url", _l("公開カタログでの提案のページ"), ()),
+    ("fiscal_year", _l("提出した年度（4月〜3月）"), ()),
+    ("submitted_on", _l("提出日（日本時間）、YYYY-MM-DD"), ()),
+    ("status", _l("公開上の状態のコード"), ("received", "under_review", "waiting_for_you", "adopted", "not_adopted",
+                                          "in_progress", "completed", "withdrawn", "merged")),
+    ("title", _l("件名"), ()),
+    ("summary", _l("概要（400字以内）"), ()),
+    ("issue", _l("地域の課題と背景"), ()),
+    ("activities", _l("団体が行う取組"), ()),
+    ("outcomes", _l("期待する成果とその測り方"), ()),
+    ("themes", _l("テーマのコード（themes.yaml）。CSVでは「;」区切り"), ()),
+    ("wards", _l("活動する区のコード。市全域は空。CSVでは「;」区切り"), ()),
+    ("scope", _l("活動範囲"), ("ward", "multi_ward", "citywide", "undecided")),
+    ("stage", _l("段階（萌芽的な提案・実績のある取組）"), ("seed", "established")),
+    ("organisation_name", _l("提案した団体の名称"), ()),
+    ("organisation_kind", _l("団体の種類"), ("npo_corp", "civic_group", "company", "neighborhood_assoc", "university",
+                                          "school", "social_welfare_council", "intermediary", "other")),
+    ("support_requested", _l("市に求める支援。CSVでは「;」区切り"), ()),
+    ("partners_wanted", _l("団体が求める連携先の種類。CSVでは「;」区切り"), ()),
+    ("budget_total_yen", _l("総事業費（円）"), ()),
+    ("budget_requested_yen", _l("市に求める額（円）"), ()),
+    ("period_start", _l("開始予定日、YYYY-MM-DD"), ()),
+    ("period_end", _l("終了予定日、YYYY-MM-DD"), ()),
+    ("exit_strategy", _l("出口戦略"), ("policy", "business", "national", "time_limited", "undecided")),
+    ("exit_note", _l("市の支援が終わった後の続け方"), ()),
+    ("lead_department", _l("主担当部署のコード（departments.yaml）"), ()),
+    ("lead_department_name", _l("主担当部署の名称（日本語）"), ()),
+    ("decided_on", _l("決定日（採択・不採択）、YYYY-MM-DD"), ()),
+    ("decision_reason", _l("部署が示した決定の理由"), ()),
+    ("evaluation_implementation_start", _l("評価: 実施の開始日、YYYY-MM-DD"), ()),
+    ("evaluation_implementation_end", _l("評価: 実施の終了日、YYYY-MM-DD"), ()),
+    ("evaluation_indicators", _l("評価: 成果指標の一覧 {name, target, actual}。CSVではJSONの文字列"), ()),
+    ("evaluation_exit_reached", _l("評価: 出口戦略に届いたか"), ("reached", "not_reached", "undecided")),
+    ("evaluation_exit_note", _l("評価: 出口戦略についての所見"), ()),
+    ("evaluation_review_decision", _l("3年目の見直し: 継続・委託（委員会へ引継ぎ）・終了"), ("continue", "commission", "end")),
+    ("evaluation_reviewed_on", _l("3年目の見直しの日付、YYYY-MM-DD"), ()),
+    ("evaluation_summary", _l("評価のまとめ"), ()),
 ]
-FIELD_NAMES = [name for name, _ in FIELDS]
+FIELD_NAMES = [name for name, *_ in FIELDS]
 # An evaluation is public once it is final: the lead department (or the window) confirmed it and the
 # proposal moved to `evaluated`. Before that it is a draft that staff may still change.
 EVALUATION_PUBLIC_STATES = frozenset({State.EVALUATED})

@@ -7,11 +7,13 @@ from __future__ import annotations
 import unicodedata
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, StringField
 
 from core.extensions import db
 from core.models import Department, DepartmentKind, OrganisationKind, Theme
+from proposals.labels import label
 from proposals.models import SUPPORT_TYPES, Scope, Stage
 from routing.conditions import ACTIONS, CONDITIONS, PRIORITIES, SYMBOLIC_TARGETS
 from routing.forms import ACTION_ROWS, CONDITION_ROWS
@@ -50,17 +52,21 @@ def _code_maps():
     }
 
 
+# Value kinds whose codes have a label for people (proposals/labels.py).
+VALUE_LABELS = {"scopes": "scope", "org_kinds": "organisation_kind", "stages": "stage", "supports": "support"}
+
+
 def describe(node, depth: int = 0) -> str:
     """A condition tree in words, for the editor and the history."""
     if not isinstance(node, dict):
         return "?"
-    for key, joiner in (("all", " かつ "), ("any", " または ")):
+    for key, joiner in (("all", _(" かつ ")), ("any", _(" または "))):
         if key in node:
             parts = [describe(child, depth + 1) for child in node[key]]
-            text = joiner.join(parts) or "（条件なし）"
+            text = joiner.join(parts) or _("（条件なし）")
             return f"（{text}）" if depth and len(parts) > 1 else text
     if "not" in node:
-        return f"［{describe(node['not'], depth + 1)}］でない"
+        return _("［%(condition)s］でない", condition=describe(node["not"], depth + 1))
     kind = CONDITIONS.get(node.get("type"))
     if kind is None:
         return f"不明な条件 {node.get('type')}"
@@ -69,11 +75,13 @@ def describe(node, depth: int = 0) -> str:
         value = value or {}
         text = f"{value.get('min', '')}〜{value.get('max', '')}"
     elif kind.value_kind == "bool":
-        text = "はい" if value else "いいえ"
+        text = _("はい") if value else _("いいえ")
     elif kind.value_kind == "none":
         return str(kind.label)
     else:
-        text = "、".join(value) if isinstance(value, list) else str(value)
+        values = value if isinstance(value, list) else [value]
+        labelled = VALUE_LABELS.get(kind.value_kind)
+        text = "、".join(label(labelled, v) if labelled else str(v) for v in values)
     return f"{kind.label}: {text}"
 
 

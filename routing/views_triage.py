@@ -35,21 +35,6 @@ SORTS = {
 }
 AGES = (1, 3, 7, 14, 30)
 
-EVENT_LABELS = {
-    "state_changed": _l("状態の変更"),
-    "routed": _l("ルールによる振り分け"),
-    "routing_confirmed": _l("振り分けを確認"),
-    "routing_overridden": _l("振り分けを変更"),
-    "proposal_linked": _l("関連する提案を登録"),
-    "message_posted": _l("メッセージ"),
-    "assigned": _l("担当部署に割当"),
-    "triage_wait_overdue": _l("振り分けの期限超過を窓口に通知"),
-    "triage_wait_second": _l("振り分けの期限超過を窓口の管理職・管理者に報告"),
-    "applicant_wait_reminder": _l("提案者に回答の催促を送りました"),
-    "applicant_wait_overdue": _l("提案者の回答がないことを部署と窓口に通知"),
-}
-
-
 def overdue_cutoff():
     """Proposals submitted before this moment have waited longer than the
     triage allowance (TRIAGE_BUSINESS_DAYS business days, default 2)."""
@@ -194,7 +179,7 @@ def _render_detail(proposal: Proposal, forms=None, status: int = 200):
         hand_back=back, hand_back_pending=operations.pending_hand_back(proposal, back) is not None,
         proposal=proposal, forms=forms, decision=proposal.routing_decision or {},
         lead=departments.get(lead_id), co=[departments[c] for c in co_ids if c in departments],
-        by_code=by_code, themes=themes, events=events, records=records, event_labels=EVENT_LABELS,
+        by_code=by_code, themes=themes, events=events, records=records,
         related=operations.related_proposals(proposal), open_states=operations.TRIAGE_STATES,
         now_local=to_local, departments=departments,
     ), status
