@@ -27,8 +27,9 @@ import responses.models
 import routing.models
 from core.extensions import db
 from core.models import Event
-from core.seed import DEMO_APPLICANT, DEMO_PASSWORD, seed_all
+from demo.accounts import DEMO_APPLICANT, DEMO_PASSWORD
 from proposals.labels import LABELS
+from window.seed import seed_all
 
 MODULES = (core.models, proposals.models, routing.models, responses.models, public.models)
 # Enumerations whose values are identifiers, never shown (roles are shown through their own labels).

@@ -13,7 +13,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOMS = ("core", "proposals", "intake", "routing", "responses", "public", "api")
+ROOMS = ("core", "proposals", "intake", "routing", "responses", "public", "api", "window")
 
 
 def catalogue(room: str):
