@@ -26,7 +26,7 @@ from core.extensions import db
 from core.models import Department, Event, Role
 from core.outbox import queue_templated_email
 from core.urls import app_path
-from intake.texts import NEXT_STEPS, STATE_LABELS, describe_event
+from intake.texts import EMAIL_ANCHORS, EMAIL_NEXT_STEPS, EMAIL_SUBJECTS, STATE_LABELS, describe_event
 from proposals import visibility
 from proposals.audiences import open_for_partners, recipients
 from proposals.lifecycle import public_state
@@ -132,9 +132,10 @@ def _email_for(event: Event, proposal: Proposal) -> tuple[str, dict[str, Any]]:
                 if proposal.publication_approved and proposal.consent_publish else None}
         if public_state(source) != public_state(target):
             new_state = public_state(target)
-            return "intake_status_changed", {**context, "new_state": new_state, "state_labels": STATE_LABELS,
-                                             "next_steps": NEXT_STEPS,
-                                             "outcome": visibility.data_for(event, Reader.APPLICANT)}
+            return "intake_status_changed", {
+                **context, "new_state": new_state, "state_labels": STATE_LABELS, "next_steps": EMAIL_NEXT_STEPS,
+                "subjects": EMAIL_SUBJECTS, "anchor": EMAIL_ANCHORS.get(new_state, ""),
+                "outcome": visibility.data_for(event, Reader.APPLICANT)}
         return "intake_event_update", context
     template = EVENT_TEMPLATES.get(event.kind, "intake_event_update")
     if event.kind == "assignment_acknowledged":

@@ -21,6 +21,26 @@ NEXT_STEPS = {
     PublicState.MERGED: _l("似た内容の提案と一緒に検討することになりました。"),
 }
 
+# Emails: a subject that says what happened and what to do, by the public state reached.
+EMAIL_SUBJECTS = {
+    PublicState.RECEIVED: _l("【受付】窓口が担当部署を決めています（%(reference)s）"),
+    PublicState.UNDER_REVIEW: _l("【検討中】担当部署が提案を検討しています（%(reference)s）"),
+    PublicState.WAITING_FOR_YOU: _l("【回答のお願い】市からの質問に答えてください（%(reference)s）"),
+    PublicState.ADOPTED: _l("【採択】提案が採択されました（%(reference)s）"),
+    PublicState.NOT_ADOPTED: _l("【結果のお知らせ】今回は採択されませんでした。理由をご確認ください（%(reference)s）"),
+    PublicState.IN_PROGRESS: _l("【実施中】市との協働が始まりました（%(reference)s）"),
+    PublicState.COMPLETED: _l("【完了】取り組みが完了しました（%(reference)s）"),
+    PublicState.WITHDRAWN: _l("【取り下げ】提案が取り下げられました（%(reference)s）"),
+    PublicState.MERGED: _l("【お知らせ】似た提案と一緒に検討します（%(reference)s）"),
+}
+# Emails: what to do, naming the button on the page the email links to (a page says 「このページ」, an email cannot).
+EMAIL_NEXT_STEPS = NEXT_STEPS | {
+    PublicState.WAITING_FOR_YOU: _l("下のリンクから状況のページを開き、「回答を送る」ボタンで答えてください。"
+                                    "回答をいただくまで、部署の回答期限は止まっています。"),
+}
+# Where the email's link lands on the status page.
+EMAIL_ANCHORS = {PublicState.WAITING_FOR_YOU: "#answer"}
+
 # Timeline: state changes, by the state reached.
 STATE_EVENTS = {
     "submitted": _l("提案を受け付けました。"),

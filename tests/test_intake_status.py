@@ -474,3 +474,29 @@ def test_every_public_state_and_known_event_kind_has_plain_words():
     for kind in EVENT_KINDS:
         assert describe_event(SimpleNamespace(kind=kind, from_state=None, to_state=None)) != GENERIC_EVENT
     assert set(NEXT_STEPS) == set(PublicState)
+
+
+def test_an_email_subject_says_what_happened_and_what_to_do(setup, make_user):
+    """「【回答のお願い】」 for a question, naming the button and landing on the answer form;
+    「【採択】」 for an adoption; the English colleague reads both in English."""
+    proposal, member, colleague = setup
+    assign(proposal, make_user=make_user)
+    staff = make_user("department_staff", "ward-miyamae")
+    _forget_emails()
+    operations.transition(proposal, State.INFO_REQUESTED, Actor.of_user(staff), comment="参加団体の一覧をください。")
+    db.session.commit()
+    question = {e.to_address: e for e in _member_emails()}
+    japanese, english = question["member@example.jp"], question["colleague@example.jp"]
+    assert japanese.subject.startswith("【回答のお願い】") and proposal.reference in japanese.subject
+    assert "「回答を送る」" in japanese.body_text and "このページ" not in japanese.body_text
+    assert re.search(r"https?://\S+/my/proposals/" + proposal.reference + "#answer", japanese.body_text)
+    assert english.subject.startswith("[Please answer]") and '"Send the answer"' in english.body_text
+    from intake.operations import answer
+    answer(proposal, member, "一覧を添付します。", [])
+    db.session.commit()
+    _forget_emails()
+    operations.transition(proposal, State.ADOPTED, Actor.of_user(staff), comment="採択します。")
+    db.session.commit()
+    adopted = {e.to_address: e for e in _member_emails()}
+    assert adopted["member@example.jp"].subject.startswith("【採択】")
+    assert adopted["colleague@example.jp"].subject.startswith("[Adopted]")
