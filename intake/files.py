@@ -147,8 +147,3 @@ def check_upload(upload: FileStorage) -> CheckedFile:
                               kind=ALLOWED_TYPES[content_type], expected=EXTENSIONS[content_type][0]))
     return CheckedFile(filename=filename, content_type=content_type, data=data)
 
-
-def human_size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    return f"{max(1, size // 1024)} KB"

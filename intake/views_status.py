@@ -88,7 +88,8 @@ def _render_status(proposal: Proposal, *, message_form=None, answer_form=None, e
         can_withdraw=find_transition(proposal.state, State.WITHDRAWN) is not None,
         can_message=proposal.state not in (State.DRAFT, State.MERGED, State.WITHDRAWN),
         outcome=outcome, comment_of=lambda event: visibility.comment_for(event, Reader.APPLICANT),
-        published=_published_link(proposal), human_size=file_store.human_size, locale=locale, max_files=current_app.config["MAX_ATTACHMENTS"],
+        published=_published_link(proposal),
+        locale=locale, max_files=current_app.config["MAX_ATTACHMENTS"],
         max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
     ), status
 

@@ -18,7 +18,6 @@ from core.calendar import to_local
 from core.extensions import db, limiter
 from core.models import Role, utcnow
 from intake import access
-from intake import files as file_store
 from intake import operations as ops
 from intake.forms import (
     EXIT_STRATEGIES,
@@ -226,7 +225,7 @@ def _files_step(proposal: Proposal, errors: list[str] | None = None, status: int
                            attachments=_draft_attachments(proposal), errors=errors or [],
                            max_files=current_app.config["MAX_ATTACHMENTS"],
                            max_mb=current_app.config["MAX_ATTACHMENT_BYTES"] // (1024 * 1024),
-                           max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"], human_size=file_store.human_size), status
+                           max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"]), status
 
 
 @bp.route("/proposals/<int:draft_id>/files/<int:attachment_id>/delete", methods=["POST"])
@@ -265,7 +264,6 @@ def _review_context(proposal: Proposal) -> dict:
         kinds=dict(ORGANISATION_KINDS), scopes={v: label for v, label, _ in SCOPES},
         stages={v: label for v, label, _ in STAGES}, exits={v: label for v, label, _ in EXIT_STRATEGIES},
         support_labels=SUPPORT_LABELS, partner_labels=PARTNER_LABELS, locale=locale,
-        human_size=file_store.human_size,
         owner_email=(proposal.draft_data or {}).get("owner_email"), save_ids=save_ids(proposal),
     )
 

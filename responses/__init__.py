@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from core.calendar import to_local
+from core import formats
 from core.nav import add_admin_link, add_nav
 from proposals.operations import proposal_assigned, proposal_transitioned
 from responses import cli, deadlines, models, tasks, views, views_admin, views_privacy, views_templates  # noqa: F401  (models: tables for Alembic; views_templates: routes on views.bp)
@@ -42,9 +42,9 @@ def init_app(app: Flask) -> None:
     add_admin_link(app, "privacy_admin.reads", _l("個人情報の閲覧記録"))
 
 
-def _resp_date(moment) -> str:
-    return to_local(moment).strftime("%Y-%m-%d") if moment else ""
+def _resp_date(value) -> str:
+    return formats.day(value)
 
 
-def _resp_datetime(moment) -> str:
-    return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+def _resp_datetime(value) -> str:
+    return formats.moment(value)

@@ -108,7 +108,10 @@ def test_audit_log_lists_who_did_what_and_filters(client, make_user, make_propos
     proposal = make_proposal()
     client.post("/staff/login", data={"email": admin.email, "password": "admin password"})
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "state_changed" in page and proposal.created_by.email in page
+    from proposals.lifecycle import STATE_LABELS
+
+    assert "状態の変更" in page and "state_changed</" not in page and proposal.created_by.email in page
     filtered = client.get(f"/admin/audit?actor_kind=system&reference={proposal.reference}").get_data(as_text=True)
-    assert "submitted → triage" in filtered and "draft → submitted" not in filtered
+    submitted, triage, draft = (str(STATE_LABELS[s]) for s in ("submitted", "triage", "draft"))
+    assert f"{submitted} → {triage}" in filtered and f"{draft} → {submitted}" not in filtered
     assert client.get("/admin/audit?page=abc&actor_kind=nonsense").status_code == 200  # bad input is ignored

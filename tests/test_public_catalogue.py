@@ -148,7 +148,7 @@ def test_proposal_page_shows_outcome_and_evaluation(client, make_proposal, make_
                               reviewed_on=date(2026, 5, 20), summary="目標を上回りました。"))
     db.session.commit()
     page = client.get(f"/catalogue/{proposal.reference}").get_data(as_text=True)
-    for text in ("区の計画と一致するため採択します。", "参加者数", "412", "達成した", "委託へ移行する", "2026-05-20",
+    for text in ("区の計画と一致するため採択します。", "参加者数", "412", "達成した", "委託へ移行する", "2026年5月20日",
                  "目標を上回りました。"):
         assert text in page
     client.get("/lang/en")

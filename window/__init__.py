@@ -193,6 +193,9 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from core import formats
+
+    formats.register(app)  # one date format per language and one size format, on every page and email
     # Each room may add static/css/rooms/<room>.css; all are linked from base.html.
     room_sheets = sorted(p.name for p in (PROJECT_ROOT / "static" / "css" / "rooms").glob("*.css"))
     # Who will read a form field (proposals.visibility): a global, not a context variable, because
