@@ -56,3 +56,27 @@ def test_demo_data_has_staff_of_each_kind_and_proposals_in_several_states(app):
 def test_demo_accounts_command_prints_the_sign_ins(app):
     output = app.test_cli_runner().invoke(args=["demo-accounts"]).output
     assert "demo-pass-2026" in output and "admin@city.example.jp" in output
+
+
+def test_the_readme_lists_the_demo_accounts_and_the_applicants_organisations(app):
+    """README "Demo sign-ins" says what `make run` prints and what the demo applicant finds at /my."""
+    from pathlib import Path
+
+    from demo.accounts import DEMO_APPLICANT
+    from window.seed import seed_all
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Demo sign-ins", 1)[1].split("\n## ", 1)[0]
+    printed = app.test_cli_runner().invoke(args=["demo-accounts"]).output
+    for email, _name, _role, department in DEMO_STAFF:
+        assert email in printed and f"`{email}`" in section and f"`{department}`" in section
+    assert DEMO_APPLICANT in section and "/catalogue/manage" in section
+    seed_all(with_demo=True)
+    applicant = db.session.scalar(sa.select(User).where(User.email == DEMO_APPLICANT))
+    organisations = db.session.scalars(sa.select(Organisation).join(Membership)
+                                       .where(Membership.user_id == applicant.id)).all()
+    assert len(organisations) == 3 and "three organisations" in section
+    assert all(o.name in section for o in organisations)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(
+        Proposal.organisation_id.in_([o.id for o in organisations])))
+    assert f"their {count} proposals" in section
