@@ -6,7 +6,8 @@ from flask import Flask
 from flask_login import current_user
 
 
-# audience: "all", "signed_in", "staff", "window" (and admin), "department", "admin"
+# audience: "all", "public" (everyone but staff: staff do not submit proposals), "applicant"
+# (signed-in applicants), "signed_in", "staff", "window" (and admin), "department", "admin"
 def add_nav(app: Flask, endpoint: str, label, audience: str = "all", order: int = 50) -> None:
     app.extensions.setdefault("nav", []).append((order, endpoint, label, audience))
 
@@ -18,10 +19,14 @@ def add_admin_link(app: Flask, endpoint: str, label) -> None:
 def _visible(audience: str) -> bool:
     if audience == "all":
         return True
+    if audience == "public":
+        return not (current_user.is_authenticated and current_user.is_staff)
     if not current_user.is_authenticated:
         return False
     if audience == "signed_in":
         return True
+    if audience == "applicant":
+        return not current_user.is_staff
     if audience == "staff":
         return current_user.is_staff
     if audience == "window":

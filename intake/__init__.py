@@ -26,8 +26,8 @@ def init_app(app: Flask) -> None:
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_ATTACHMENTS"] * app.config["MAX_ATTACHMENT_BYTES"] + 1024 * 1024
     app.register_blueprint(views.bp)
-    add_nav(app, "intake.start", _l("提案する"), "all", order=10)
-    add_nav(app, "intake.my_proposals", _l("わたしの提案"), "signed_in", order=20)
+    add_nav(app, "intake.start", _l("提案する"), "public", order=10)
+    add_nav(app, "intake.my_proposals", _l("わたしの提案"), "applicant", order=20)
     notifications.connect()
     cli.register(app)
     # Personal data of long-closed proposals is anonymised once a day (flask privacy purge does the same).

@@ -167,3 +167,20 @@ def test_the_check_finds_a_code_in_running_text():
     assert raw_codes("タイムライン draft_created 段階 seed", codes, "ja") == {"draft_created", "seed"}
     assert raw_codes("Stage seed, npo_corp", codes, "en") == {"npo_corp"}
     assert raw_codes("npo_corp@example.org /seed/ ward-seed", codes, "ja") == set()
+
+
+def test_the_menu_follows_the_role(app, make_user):
+    """Staff do not submit proposals: 提案する / わたしの提案 are the public's and the applicants'."""
+    from public_helpers import sign_in_staff
+
+    anonymous = app.test_client().get("/").get_data(as_text=True)
+    assert "提案する</a>" in anonymous and "わたしの提案</a>" not in anonymous
+    applicant = app.test_client()
+    sign_in_applicant(app, applicant, make_user("applicant").email)
+    page = applicant.get("/").get_data(as_text=True)
+    assert "提案する</a>" in page and "わたしの提案</a>" in page
+    for role, department in (("window", "jichi"), ("admin", "jichi"), ("department_staff", "ward-miyamae")):
+        staff = app.test_client()
+        sign_in_staff(staff, make_user(role, department, password="correct horse battery"))
+        page = staff.get("/").get_data(as_text=True)
+        assert "提案する</a>" not in page and "わたしの提案</a>" not in page, role
