@@ -217,6 +217,7 @@ def use_link(token: str):
     db.session.commit()
     login_user(user)
     session.permanent = True
+    flash(_l("%(email)s でサインインしました。", email=user.email), "info")
     return redirect(safe_next(row.next_url, url_for("core.home")))
 
 
@@ -252,6 +253,7 @@ def staff_login():
         if user is not None:
             login_user(user)
             session["lang"] = session.get("lang") or user.locale
+            flash(_l("%(email)s でサインインしました。", email=user.email), "info")
             return redirect(safe_next(form.next.data, url_for("core.staff_home")))
     return render_template("core/staff_login.html", form=form, error=error)
 

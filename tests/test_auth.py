@@ -118,6 +118,7 @@ def test_signin_link_works_once_and_creates_the_applicant(client):
     assert "サインインする" in client.get(link).get_data(as_text=True)  # GET does not use the link up
     response = client.post(link)
     assert response.status_code == 302 and response.headers["Location"] == "/my"
+    assert "new@example.jp でサインインしました。" in client.get("/my").get_data(as_text=True)  # said once, where they land
     user = db.session.scalar(sa.select(User).where(User.email == "new@example.jp"))
     assert user.role == Role.APPLICANT
     assert client.post(link).status_code == 400  # used once already

@@ -62,7 +62,7 @@ def test_staff_home_sends_department_staff_to_the_inbox(app, staff):
 
 def test_inbox_lists_lead_and_co_assignments_with_due_dates(app, proposal, staff):
     page = login(app, staff["lead"]).get("/inbox").get_data(as_text=True)
-    assert "宮前区の高齢者サロン" in page and "主担当" in page and "2026-09-24" in page
+    assert "宮前区の高齢者サロン" in page and "主担当" in page and "2026年9月24日" in page
     page = login(app, staff["co"]).get("/inbox?role=co").get_data(as_text=True)
     assert "宮前区の高齢者サロン" in page and "関係部署" in page
     assert "宮前区の高齢者サロン" not in login(app, staff["co"]).get("/inbox?role=lead").get_data(as_text=True)
@@ -313,7 +313,7 @@ def test_window_dashboard_figures_for_a_department_with_known_data(app, staff, m
     # open, paused, overdue (ack, answer), due soon (ack, answer), ack median / p90, answer median / p90
     assert _dashboard_row(page, "環境局") == ["8", "0", "1", "0", "0", "7", "5.5", "9.1", "12", "14.4"]
     overdue = page[page.index('id="h-overdue"'):]
-    assert "環境の提案 11" in overdue and "2026-06-08" in overdue
+    assert "環境の提案 11" in overdue and "2026年6月8日" in overdue
     assert "環境の提案 4" not in overdue  # due soon is not overdue
     with clock.frozen(tokyo_moment(date(2026, 6, 30), 10)):  # a day past the answer deadline
         later = window_client.get("/window/dashboard").get_data(as_text=True)
