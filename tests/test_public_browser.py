@@ -142,7 +142,7 @@ def test_lead_department_enters_an_evaluation_in_the_browser(live_server, page, 
     assert db.session.get(Proposal, proposal.id).state == State.EVALUATED
     page.goto(f"{live_server.url}/catalogue/{proposal.reference}")
     evaluation = page.get_by_role("region", name="評価・検証").inner_text()
-    assert "620人" in evaluation and "委託へ移行する" in evaluation and "2027-03-15" in evaluation
+    assert "620人" in evaluation and "委託へ移行する" in evaluation and "2027年3月15日" in evaluation
 
 
 def test_partner_interest_and_acceptance_in_the_browser(app, live_server, browser, page, make_user, make_proposal):
