@@ -3,6 +3,7 @@ and letters are accepted), errors name the field and the fix."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
@@ -52,6 +53,26 @@ class NormalisedIntegerField(IntegerField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(_l("%(label)sは数字で入力してください（例: 2027）。", label=self.label.text)) from error
+
+
+# The first Gregorian year of each era: 令和1 = 2019, 平成1 = 1989 (fiscal years: 令和9年度 = 2027年度).
+ERA_FIRST_YEARS = {"令和": 2019, "R": 2019, "平成": 1989, "H": 1989}
+_FISCAL_YEAR = re.compile(r"(令和|平成|R|H)?\s*(\d{1,4}|元)\s*(?:年度|年)?", re.IGNORECASE)
+
+
+class FiscalYearField(NormalisedIntegerField):
+    """A fiscal year as staff write it: 2027, ２０２７, 2027年度, 令和9年度, R9 (as forgiving as the applicant's form)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            match = _FISCAL_YEAR.fullmatch(nfkc(valuelist[0]).strip())
+            if match and match.group(1):
+                number = 1 if match.group(2) == "元" else int(match.group(2))
+                valuelist = [str(ERA_FIRST_YEARS[match.group(1).upper() if len(match.group(1)) == 1 else match.group(1)]
+                                 + number - 1)]
+            elif match:
+                valuelist = [match.group(2)]
+        super().process_formdata(valuelist)
 
 
 class NormalisedDateField(DateField):
@@ -107,7 +128,7 @@ class AdoptForm(_Versioned):
     text = TextAreaField(_l("提案者へのお知らせ"), render_kw=field_kw(Audience.PUBLIC), description=_l("採択の内容と今後の進め方を、提案者に分かる言葉で書いてください。"),
                          filters=[nfkc_keep_lines],
                          validators=[DataRequired(_l("提案者へのお知らせを入力してください。")), Length(max=4000)])
-    budget_year = NormalisedIntegerField(_l("予算化の年度"), render_kw=field_kw(Audience.APPLICANT), description=_l("西暦で入力してください（例: 2027）。予算を伴わない場合は空欄にします。"),
+    budget_year = FiscalYearField(_l("予算化の年度"), render_kw=field_kw(Audience.APPLICANT), description=_l("例: 2027 または 令和9年度。予算を伴わない場合は空欄にします。"),
                                          validators=[Optional(), NumberRange(2000, 2100, _l("予算化の年度は2000から2100までの西暦で入力してください。"))])
     agreement = BooleanField(_l("協定を締結する"))
     agreement_note = StringField(_l("協定の内容"), render_kw=field_kw(Audience.APPLICANT), description=_l("例: 協働事業に関する協定（令和9年4月締結予定）"),

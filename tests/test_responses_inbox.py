@@ -411,3 +411,16 @@ def test_dashboard_response_times_leave_out_the_time_waiting_for_the_applicant()
     # A week waiting for the applicant: the answer counts as on Fri 6/12, 9 business days.
     assert business_days_taken(cal, assigned, answered, 7 * 86400) == 9
     assert business_days_taken(cal, assigned, answered, 100 * 86400) == 0  # never before the assignment
+
+
+@pytest.mark.parametrize("typed, year", [("令和9年度", 2027), ("R9", 2027), ("２０２７年度", 2027), ("2027", 2027),
+                                         ("令和元年度", 2019), ("平成31年度", 2019)])
+def test_the_budget_year_accepts_era_years_as_the_applicants_form_does(app, typed, year):
+    from werkzeug.datastructures import MultiDict
+
+    from responses.forms import AdoptForm
+
+    with app.test_request_context():
+        form = AdoptForm(formdata=MultiDict({"budget_year": typed}), meta={"csrf": False})
+        form.budget_year.validate(form)
+        assert form.budget_year.data == year and not form.budget_year.errors
