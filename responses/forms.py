@@ -31,10 +31,11 @@ def nfkc(value):
 
 
 def nfkc_keep_lines(value):
-    """NFKC for multi-line text, keeping the writer's line breaks."""
+    """Free text is kept as typed: full-width （）、「」 and digits are the writer's choice
+    (NFKC would turn （ into ( ); only line breaks are made one kind and the ends trimmed."""
     if value is None:
         return value
-    return unicodedata.normalize("NFKC", str(value)).replace("\r\n", "\n").strip()
+    return str(value).replace("\r\n", "\n").strip()
 
 
 class NormalisedIntegerField(IntegerField):
@@ -132,7 +133,7 @@ class AdoptForm(_Versioned):
                                          validators=[Optional(), NumberRange(2000, 2100, _l("予算化の年度は2000から2100までの西暦で入力してください。"))])
     agreement = BooleanField(_l("協定を締結する"))
     agreement_note = StringField(_l("協定の内容"), render_kw=field_kw(Audience.APPLICANT), description=_l("例: 協働事業に関する協定（令和9年4月締結予定）"),
-                                 filters=[nfkc], validators=[Optional(), Length(max=300)])
+                                 filters=[nfkc_keep_lines], validators=[Optional(), Length(max=300)])
     next_steps = TextAreaField(_l("次の手順"), render_kw=field_kw(Audience.APPLICANT), description=_l("誰が、いつまでに、何をするかを書いてください。"),
                                filters=[nfkc_keep_lines], validators=[Optional(), Length(max=4000)])
 

@@ -424,3 +424,15 @@ def test_the_budget_year_accepts_era_years_as_the_applicants_form_does(app, type
         form = AdoptForm(formdata=MultiDict({"budget_year": typed}), meta={"csrf": False})
         form.budget_year.validate(form)
         assert form.budget_year.data == year and not form.budget_year.errors
+
+
+def test_free_text_keeps_full_width_punctuation_as_typed(app):
+    from werkzeug.datastructures import MultiDict
+
+    from responses.forms import AdoptForm
+
+    typed = "協働事業に関する協定（令和9年4月締結予定）。「ｶﾅ」も打ったまま"
+    with app.test_request_context():
+        form = AdoptForm(formdata=MultiDict({"agreement_note": typed, "next_steps": f"{typed}\r\n次の行"}),
+                         meta={"csrf": False})
+        assert form.agreement_note.data == typed and form.next_steps.data == f"{typed}\n次の行"
