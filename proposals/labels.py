@@ -102,9 +102,6 @@ def label(kind: str, value) -> str:
     return str(LABELS.get(kind, {}).get(key, key))
 
 
-def event_label(kind: str) -> str:
-    return label("event", kind)
-
 
 def labels(kind: str, values) -> str:
     return "、".join(label(kind, v) for v in (values or [])) or "-"
