@@ -74,6 +74,7 @@ LABELS = {
         "answer_template_saved": _l("回答のひな形を保存"), "answer_template_retired": _l("回答のひな形を廃止"),
         "api_token_created": _l("APIトークンを発行"), "api_token_revoked": _l("APIトークンを失効"),
         "demo_public_loaded": _l("デモデータを読み込み"),
+        "routing_model_trained": _l("振り分けの学習モデルを更新"),
     },
     "department_kind": {"triage": _l("窓口"), "bureau": _l("局"), "ward": _l("区役所")},
     "role": {"applicant": _l("提案者"), "window": _l("窓口の職員"), "department_staff": _l("部署の職員"),
