@@ -39,7 +39,7 @@ translations: $(BIN)/activate
 
 # Refresh one room's catalogue after adding strings: make extract-messages ROOM=intake
 extract-messages: $(BIN)/activate
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/$(ROOM).pot $(ROOM) $(wildcard templates/$(ROOM)) $(if $(filter core,$(ROOM)),templates/base.html templates/macros templates/admin templates/email,)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o /tmp/$(ROOM).pot $(ROOM) $(wildcard templates/$(ROOM)) $(if $(filter core,$(ROOM)),templates/base.html templates/macros templates/admin templates/email,)
 	@if [ -f $(ROOM)/translations/en/LC_MESSAGES/messages.po ]; then \
 	  $(BIN)/pybabel update -i /tmp/$(ROOM).pot -d $(ROOM)/translations -l en --no-fuzzy-matching; \
 	else \

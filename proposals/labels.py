@@ -97,6 +97,8 @@ def label(kind: str, value) -> str:
     if value is None or value == "":
         return "-"
     key = getattr(value, "value", value)
+    if kind == "actor_label" and str(key).startswith("ruleset v"):
+        return _rule_actor(str(key))
     if kind == "state":
         from proposals.lifecycle import STATE_LABELS  # lifecycle imports the models; labels stay import-light
         return str(STATE_LABELS.get(key, key))
@@ -104,5 +106,24 @@ def label(kind: str, value) -> str:
 
 
 
+def _rule_actor(text: str) -> str:
+    """"ruleset v3 / rule name" (core.audit.Actor.rule) in the reader's language; a shipped
+    rule's name has its English in the routing catalogue, one an administrator wrote reads as typed."""
+    from flask_babel import gettext
+
+    version, _, name = text.removeprefix("ruleset v").partition(" / ")
+    words = gettext("ルールの版 v%(version)s", version=version)
+    return f"{words} / {gettext(name)}" if name else words
+
+
 def labels(kind: str, values) -> str:
     return "、".join(label(kind, v) for v in (values or [])) or "-"
+
+
+def source_label(kind: str, value) -> str:
+    """The Japanese label of one value whatever the reader's language (what is stored
+    for later, as the routing engine's `why`); an unknown value as it is."""
+    text = LABELS.get(kind, {}).get(getattr(value, "value", value))
+    if text is None:
+        return str(value)
+    return text._args[0]  # a lazy_gettext string keeps its message id: the Japanese source

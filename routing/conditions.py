@@ -1,7 +1,7 @@
 """The registry of condition types and actions a rule may use.
 
 Each condition type reads the facts the engine gathered about a proposal
-(routing.facts.Facts) and answers true or false with a one-line reason.
+(routing.facts.Facts) and answers true or false with a reason (a key and parameters, routing.reasons).
 The rule editor builds its form from this registry, so adding a type here
 makes it available to administrators without further code.
 """
@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
+from routing.reasons import reason
+
 if TYPE_CHECKING:  # pragma: no cover
     from routing.facts import Facts
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #   themes, wards, scopes, org_kinds, stages, supports: a list of codes
 #   departments: a list of department codes
 #   words: a list of words;  range: {"min": n, "max": n};  bool: true / false;  none: no value
-Evaluator = Callable[["Facts", Any], tuple[bool, str]]
+Evaluator = Callable[["Facts", Any], tuple[bool, dict]]  # the reason: routing.reasons.reason()
 
 
 @dataclass(frozen=True)
@@ -71,21 +73,9 @@ def _range_text(value) -> str:
     return f"{fmt(low)}〜{fmt(high)}"
 
 
-def _list(values) -> str:
-    return "、".join(values) if values else "なし"
-
-
-def _n(facts, codes) -> str:
-    """Codes as the names of their themes or departments."""
-    return _list([facts.label(c) for c in codes])
-
-
-SOURCES = {"pick+text": "選択と本文が一致", "pick": "申請者の選択", "text": "本文から", "none": "判定なし"}
-
-
 @condition("always", _l("常に（最後の受け皿）"), "none")
 def _always(facts, value):
-    return True, "常に成立"
+    return True, reason("always")
 
 
 @condition("picked_theme", _l("申請者が選んだテーマ"), "themes")
@@ -93,8 +83,8 @@ def _picked_theme(facts, value):
     wanted = _codes(value)
     hits = [t for t in facts.picked if t in wanted]
     if hits:
-        return True, f"申請者の選択テーマ {_n(facts, hits)}"
-    return False, f"申請者の選択テーマ（{_n(facts, facts.picked)}）に {_n(facts, wanted)} がない"
+        return True, reason("picked_theme", themes=hits)
+    return False, reason("picked_theme_missing", picked=list(facts.picked), themes=wanted)
 
 
 @condition("inferred_theme", _l("本文から読み取ったテーマ"), "themes")
@@ -103,49 +93,50 @@ def _inferred_theme(facts, value):
     hits = [t for t in wanted if facts.scores.get(t, 0) > 0]
     if hits:
         words = [w for t in hits for w in facts.words.get(t, [])][:5]
-        return True, f"本文に {_n(facts, hits)} の語（{_list(words)}）"
-    return False, f"本文に {_n(facts, wanted)} の語がない"
+        return True, reason("inferred_theme", themes=hits, words=words)
+    return False, reason("inferred_theme_missing", themes=wanted)
 
 
 @condition("primary_theme", _l("主テーマ（判定結果）"), "themes")
 def _primary_theme(facts, value):
     wanted = _codes(value)
     if facts.primary in wanted:
-        return True, f"主テーマが {facts.label(facts.primary)}"
-    return False, f"主テーマ（{facts.label(facts.primary) if facts.primary else '不明'}）が {_n(facts, wanted)} でない"
+        return True, reason("primary_theme", theme=facts.primary)
+    return False, reason("primary_theme_other", theme=facts.primary, themes=wanted)
 
 
 @condition("theme_determined", _l("主テーマが判定できた"), "bool")
 def _theme_determined(facts, value):
     result = facts.primary is not None
     if result:
-        return result == bool(value), f"主テーマ {facts.label(facts.primary)}（{SOURCES.get(facts.primary_source, facts.primary_source)}）"
-    return result == bool(value), "選択テーマが「その他」または空で、本文からも明確なテーマが読み取れない"
+        return result == bool(value), reason("theme_determined", theme=facts.primary, source=facts.primary_source)
+    return result == bool(value), reason("theme_undetermined")
 
 
 @condition("theme_conflict", _l("選択テーマと本文が食い違い、どちらとも決めきれない"), "bool")
 def _theme_conflict(facts, value):
     if facts.conflict:
-        return bool(value), f"選択 {facts.label(facts.picked[0]) if facts.picked else '-'} と本文 {facts.label(facts.conflict_theme)} が食い違う"
-    return not bool(value), "選択テーマと本文の食い違いなし"
+        picked = facts.picked[0] if facts.picked else None
+        return bool(value), reason("theme_conflict", theme=picked, other=facts.conflict_theme)
+    return not bool(value), reason("no_theme_conflict")
 
 
 @condition("primary_ward_level", _l("主テーマが区で担えるテーマ（ward_level）"), "bool")
 def _primary_ward_level(facts, value):
     info = facts.theme_info(facts.primary)
     level = bool(info and info.ward_level)
-    return level == bool(value), f"主テーマ {facts.label(facts.primary) if facts.primary else '不明'} は" + ("区レベル" if level else "局レベル")
+    return level == bool(value), reason("ward_level" if level else "bureau_level", theme=facts.primary)
 
 
 @condition("primary_has_owner", _l("主テーマに所管局がある"), "bool")
 def _primary_has_owner(facts, value):
     owner = facts.primary_owner
     if owner:
-        why = f"主テーマの所管 {facts.label(owner)}"
+        why = reason("primary_owner", dept=owner)
     elif facts.primary:
-        why = f"主テーマ {facts.label(facts.primary)} を所管する局がない"
+        why = reason("no_owner", theme=facts.primary)
     else:
-        why = "主テーマが判定できず、所管する局がない"
+        why = reason("no_owner_no_theme")
     return (owner is not None) == bool(value), why
 
 
@@ -153,39 +144,39 @@ def _primary_has_owner(facts, value):
            help=_l("本文と選択で裏付けのあるテーマの所管局が何局にまたがるか"))
 def _bureau_count(facts, value):
     owners = facts.supported_owners
-    return _in_range(len(owners), value), f"関係局 {len(owners)}局（{_n(facts, owners)}）"
+    return _in_range(len(owners), value), reason("bureau_count", n=len(owners), depts=list(owners))
 
 
 @condition("scope", _l("活動範囲"), "scopes")
 def _scope(facts, value):
     wanted = _codes(value)
-    return facts.scope in wanted, f"活動範囲 {facts.scope or '未記入'}"
+    return facts.scope in wanted, reason("scope", scope=facts.scope)
 
 
 @condition("ward", _l("活動する区"), "wards")
 def _ward(facts, value):
     wanted = _codes(value)
     hits = [w for w in facts.wards if w in wanted]
-    return bool(hits), f"区 {_n(facts, facts.wards)}"
+    return bool(hits), reason("ward", depts=list(facts.wards))
 
 
 @condition("ward_count", _l("活動する区の数"), "range",
            help=_l("区の欄が空のときは本文中の区名・地名から数えます"))
 def _ward_count(facts, value):
-    source = {"fields": "区の欄", "text": "本文の地名", "none": "記載なし"}[facts.ward_source]
-    return _in_range(len(facts.wards), value), f"区 {len(facts.wards)}件（{source}: {_n(facts, facts.wards)}）"
+    return _in_range(len(facts.wards), value), reason("ward_count", n=len(facts.wards),
+                                                      ward_source=facts.ward_source, depts=list(facts.wards))
 
 
 @condition("organisation_kind", _l("団体の種類"), "org_kinds")
 def _organisation_kind(facts, value):
     wanted = _codes(value)
-    return facts.organisation_kind in wanted, f"団体の種類 {facts.organisation_kind or '未記入'}"
+    return facts.organisation_kind in wanted, reason("organisation_kind", organisation_kind=facts.organisation_kind)
 
 
 @condition("stage", _l("段階（萌芽的・実績あり）"), "stages")
 def _stage(facts, value):
     wanted = _codes(value)
-    return facts.stage in wanted, f"段階 {facts.stage or '未記入'}"
+    return facts.stage in wanted, reason("stage", stage=facts.stage)
 
 
 @condition("text_contains", _l("本文にいずれかの語を含む"), "words")
@@ -195,25 +186,23 @@ def _text_contains(facts, value):
     words = _codes(value)
     hits = [w for w in words if contains_phrase(facts.token_keys, w)]
     if hits:
-        return True, f"本文に「{_list(hits)}」"
-    return False, f"本文に「{_list(words)}」がない"
+        return True, reason("text_contains", words=hits)
+    return False, reason("text_missing", words=words)
 
 
 @condition("budget_range", _l("希望する市の負担額（円）"), "range")
 def _budget_range(facts, value):
     amount = facts.budget_requested
-    return _in_range(amount, value), (f"希望額 {amount:,}円（条件 {_range_text(value)}）" if amount is not None
-                                      else "希望額の記載なし")
+    if amount is None:
+        return False, reason("no_budget")
+    return _in_range(amount, value), reason("budget", amount=f"{amount:,}", range=_range_text(value))
 
 
 @condition("support_requested", _l("求める支援"), "supports")
 def _support_requested(facts, value):
     wanted = _codes(value)
     hits = [s for s in facts.support_requested if s in wanted]
-    return bool(hits), f"求める支援 {_list(facts.support_requested)}"
-
-
-NO_MODEL = "学習済みモデルがまだない"
+    return bool(hits), reason("support", supports=list(facts.support_requested))
 
 
 @condition("model_lead", _l("学習モデルが提案する主担当"), "departments",
@@ -221,9 +210,9 @@ NO_MODEL = "学習済みモデルがまだない"
 def _model_lead(facts, value):
     view = facts.model
     if view is None:
-        return False, NO_MODEL
+        return False, reason("no_model")
     wanted = _codes(value)
-    return view.lead in wanted, f"モデルの提案 {facts.label(view.lead)}（確率 {view.probability:.0%}）"
+    return view.lead in wanted, reason("model_lead", dept=view.lead, percent=f"{view.probability:.0%}")
 
 
 @condition("model_confidence", _l("学習モデルの提案の確率"), "range",
@@ -231,9 +220,10 @@ def _model_lead(facts, value):
 def _model_confidence(facts, value):
     view = facts.model
     if view is None:
-        return False, NO_MODEL
-    return _in_range(view.probability, value), (f"モデルの提案 {facts.label(view.lead)} の確率 {view.probability:.2f}"
-                                                 f"（条件 {_range_text_p(value)}）")
+        return False, reason("no_model")
+    return _in_range(view.probability, value), reason("model_confidence", dept=view.lead,
+                                                      probability=f"{view.probability:.2f}",
+                                                      range=_range_text_p(value))
 
 
 def _range_text_p(value) -> str:

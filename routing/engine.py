@@ -22,11 +22,12 @@ from routing.facts import (
     ranked_themes,
     read_proposal,
 )
+from routing.reasons import japanese, reason
 from text import clean, columns
 
 # --- rules ------------------------------------------------------------------------------------
 
-def eval_tree(node: dict, facts: Facts, reasons: list[str]) -> bool:
+def eval_tree(node: dict, facts: Facts, reasons: list[dict]) -> bool:
     """Evaluate a condition tree, appending the reasons of the leaves read."""
     if "all" in node:
         return all(eval_tree(child, facts, reasons) for child in node["all"])
@@ -34,14 +35,13 @@ def eval_tree(node: dict, facts: Facts, reasons: list[str]) -> bool:
         children = node["any"]
         return any(eval_tree(child, facts, reasons) for child in children) if children else False
     if "not" in node:
-        inner: list[str] = []
+        inner: list[dict] = []
         result = not eval_tree(node["not"], facts, inner)
-        detail = "、".join(inner)
-        reasons.append(f"否定（{detail}）→ " + ("成立" if result else "不成立"))
+        reasons.append(reason("not", inner=inner, result=result))
         return result
     kind = CONDITIONS.get(node.get("type"))
     if kind is None:
-        reasons.append(f"不明な条件 {node.get('type')}")
+        reasons.append(reason("unknown_condition", code=str(node.get("type"))))
         return False
     result, why = kind.evaluate(facts, node.get("value"))
     reasons.append(why)
@@ -107,11 +107,11 @@ def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
     stopped_by: str | None = None
     for rule in ruleset.sorted_rules():
         if stopped_by is not None:
-            results.append(RuleResult(rule.id, rule.key, rule.name, False, f"「{stopped_by}」で判定終了のため未評価"))
+            results.append(_result(rule, False, [reason("not_evaluated", rule=stopped_by)], [], facts))
             continue
-        reasons: list[str] = []
+        reasons: list[dict] = []
         matched = eval_tree(rule.condition or {"all": []}, facts, reasons)
-        applied: list[str] = []
+        applied: list[dict] = []
         if matched:
             for action in rule.actions:
                 kind = action.get("type")
@@ -120,30 +120,29 @@ def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
                     if targets:
                         lead = targets[0]
                         lead_rule = {"id": rule.id, "key": rule.key, "name": rule.name}
-                        applied.append(f"主担当 {facts.label(lead)}")
+                        applied.append(reason("set_lead", dept=lead))
                 elif kind == "add_co":
                     targets = _resolve(action.get("target", ""), facts, ruleset, lead)
                     for target in targets:
                         if target not in co:
                             co.append(target)
                     if targets:
-                        applied.append("関係 " + "、".join(facts.label(t) for t in targets))
+                        applied.append(reason("add_co", depts=targets))
                 elif kind == "require_triage":
                     needs_triage = True
-                    applied.append("要確認")
+                    applied.append(reason("require_triage"))
                 elif kind == "set_priority" and action.get("value") in PRIORITIES:
                     priority = action["value"]
-                    applied.append(f"優先度 {priority}")
+                    applied.append(reason("set_priority", priority=priority))
                 elif kind == "add_tag" and action.get("value"):
                     if action["value"] not in tags:
                         tags.append(str(action["value"]))
-                    applied.append(f"タグ {action['value']}")
+                    applied.append(reason("add_tag", tag=str(action["value"])))
             if rule.stop:
                 stopped_by = rule.name
-        why = "、".join(reasons) or ("条件なし" if matched else "")
-        if applied:
-            why += " → " + "、".join(applied)
-        results.append(RuleResult(rule.id, rule.key, rule.name, matched, why))
+        if matched and not reasons:
+            reasons.append(reason("no_condition"))
+        results.append(_result(rule, matched, reasons, applied, facts))
     if lead is None:
         lead, needs_triage = ruleset.window, True
         lead_rule = None
@@ -163,6 +162,15 @@ def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
         model=facts.model.to_json() if facts.model is not None else None,
         evidence=evidence(facts),
     )
+
+
+def _result(rule, matched: bool, reasons: list[dict], applied: list[dict], facts: Facts) -> RuleResult:
+    """One rule's result: its reasons as keys and parameters, and once in Japanese (`why`)."""
+    writer = japanese(facts.label)
+    why = writer.join(reasons)
+    if applied:
+        why += " → " + writer.join(applied)
+    return RuleResult(rule.id, rule.key, rule.name, matched, why, reasons=reasons, applied=applied)
 
 
 CONTEXT = 14  # characters shown either side of a supporting word

@@ -127,10 +127,14 @@ class RuleResult:
     key: str | None
     name: str
     matched: bool
-    why: str
+    why: str  # in Japanese, as docs/proposal.md shows it
+    # The same as keys and parameters (routing.reasons), written out in the reader's language.
+    reasons: list[dict] = field(default_factory=list)
+    applied: list[dict] = field(default_factory=list)  # what the rule did when it matched
 
     def to_json(self) -> dict:
-        return {"id": self.id, "name": self.name, "matched": self.matched, "why": self.why}
+        return {"id": self.id, "name": self.name, "matched": self.matched, "why": self.why,
+                "reasons": self.reasons, "applied": self.applied}
 
 
 @dataclass

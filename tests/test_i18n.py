@@ -13,7 +13,7 @@ from window import ROOMS
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [("**.py", "python"), ("**.html", "jinja2"), ("**.txt", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
 # Templates shared by every room belong to the core catalogue.
 CORE_TEMPLATE_DIRS = ["templates/base.html", "templates/macros", "templates/admin", "templates/email", "templates/core"]
 

@@ -47,9 +47,9 @@ def _codes() -> set[str]:
 
 
 class VisibleText(HTMLParser):
-    """The text a reader sees: no scripts or styles, no attribute values, no <code>.
-    The rule engine's stored reasons (`.why`) are left out until they are
-    stored as keys and parameters (issue 14 item 2, with the engine rewrite)."""
+    """The text a reader sees: no scripts or styles, no attribute values, no <code>
+    (the rule engine's reasons are read too: they are keys and parameters written
+    out in the reader's language, routing/reasons.py)."""
 
     SKIPPED_TAGS = {"script", "style", "template", "code"}  # <code>: an identifier shown on purpose
 
@@ -66,7 +66,7 @@ class VisibleText(HTMLParser):
             self.links.append(attributes["href"])
         if tag in {"br", "img", "input", "meta", "link", "hr", "source", "col", "wbr"}:
             return
-        hidden = (tag in self.SKIPPED_TAGS or "why" in (attributes.get("class") or "").split()
+        hidden = (tag in self.SKIPPED_TAGS
                   or (self.language == "ja" and attributes.get("lang") == "en"))  # a name's English form
         self._stack.append(hidden or (bool(self._stack) and self._stack[-1]))
 

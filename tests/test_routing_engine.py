@@ -113,7 +113,7 @@ def test_every_rule_reports_matched_and_a_reason(ruleset):
     assert all(r.why for r in decision.rules)
     out = decision.to_json()
     assert set(out) >= {"lead", "co", "needs_triage", "themes", "confidence", "ruleset_version", "rules"}
-    assert set(out["rules"][0]) == {"id", "name", "matched", "why"}
+    assert set(out["rules"][0]) == {"id", "name", "matched", "why", "reasons", "applied"}
 
 
 def test_condition_types_all_any_not_and_budget(ruleset):
@@ -150,7 +150,7 @@ def test_policy_6_a_seed_idea_without_a_theme_is_taken_up_by_the_window_with_the
     assert seed.lead == "jichi" and seed.needs_triage and "萌芽的" in seed.tags
     assert _matched(seed) == ["萌芽的で所管局のない提案"]
     rule = next(r for r in seed.rules if r.name == "萌芽的で所管局のない提案")
-    assert "段階 seed" in rule.why and "所管する局がない" in rule.why
+    assert "段階 萌芽的な提案（新しい試み）" in rule.why and "所管する局がない" in rule.why
     assert seed.lead_rule["name"] == "萌芽的で所管局のない提案"
     # The same text at the established stage: no theme, the window triages it, without the seed tag.
     established = evaluate(proposal(title="新しい地域の集まり方を考えたい", summary="まだ形になっていません",

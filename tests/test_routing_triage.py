@@ -125,6 +125,21 @@ def test_change_requires_a_reason_and_records_it(seeded, window_client, make_pro
     assert "振り分けを変更" in page and "介護予防は局の事業として進めるため" in page
 
 
+def test_a_change_of_co_departments_alone_reads_as_such(seeded, window_client, make_proposal):
+    import re
+
+    proposal = make_proposal()  # routed: 宮前区役所 leads, 健康福祉局 is a co-department
+    window_client.post(f"/triage/{proposal.reference}/change", data={
+        "form": "change", "change-lock_version": proposal.lock_version, "change-lead": department_id("ward-miyamae"),
+        "change-co": [department_id("kenko-fukushi"), department_id("kodomo-mirai")],
+        "change-reason": "子育ての要素もある", "do": "save"})
+    page = window_client.get(f"/triage/{proposal.reference}").get_data(as_text=True)
+    entry = page[page.index('class="event-routing_overridden"'):]
+    entry = re.sub(r"\s+", " ", entry[:entry.index("</li>")])
+    assert "関係部署: 健康福祉局 → 健康福祉局、こども未来局" in entry
+    assert "宮前区役所 → 宮前区役所" not in entry and "主担当:" not in entry
+
+
 def test_change_can_be_saved_without_assigning(seeded, window_client, make_proposal):
     proposal = make_proposal()
     window_client.post(f"/triage/{proposal.reference}/change", data={
