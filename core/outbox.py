@@ -29,6 +29,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from core.audit import Actor, record_event
+from core.email_html import html_part
 from core.extensions import db
 from core.models import OutboxEmail, OutboxStatus, utcnow
 from core.tasks import deliver_outbox
@@ -154,6 +155,8 @@ def _send_smtp(row: OutboxEmail) -> None:
     message["Message-ID"] = message_id(row.idempotency_key, config["MAIL_FROM"])
     message["X-Idempotency-Key"] = row.idempotency_key
     message.set_content(row.body_text)
+    # The same words as HTML, for mail readers that show it (links and the button to press).
+    message.add_alternative(html_part(row.subject, row.body_text, row.locale), subtype="html")
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
         if config["MAIL_USE_TLS"]:
             smtp.starttls()

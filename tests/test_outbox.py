@@ -241,3 +241,23 @@ def test_only_administrators_may_resend(app, make_user):
     client = app.test_client()
     client.post("/staff/login", data={"email": window.email, "password": "correct horse battery"})
     assert client.post(f"/admin/outbox/{row_id}/resend").status_code == 403
+
+
+def test_every_email_has_a_plain_text_part_and_the_same_words_as_html(smtp_server):
+    from email import message_from_bytes, policy
+
+    body = ("「宮前区の高齢者サロン」について、市から質問が届きました。\n"
+            "ページの「回答を送る」ボタンから答えてください。\n"
+            "http://127.0.0.1/my/proposals/KW-2026-000001#answer\n\n"
+            "<b>の記号</b> もそのまま")
+    queue_email("a@example.jp", "【回答のお願い】市からの質問に答えてください（KW-2026-000001）", body, key="k-html")
+    db.session.commit()
+    assert deliver_pending() == 1
+    message = message_from_bytes(smtp_server.messages[0].content, policy=policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_body(("plain",)).get_content().strip() == body
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="ja">' in html and "【回答のお願い】" in html
+    assert "「回答を送る」ボタンから答えてください。" in html
+    assert '<a href="http://127.0.0.1/my/proposals/KW-2026-000001#answer"' in html
+    assert "&lt;b&gt;の記号&lt;/b&gt;" in html and "<b>" not in html  # the text is escaped, never markup
