@@ -91,6 +91,7 @@ def _render_status(proposal: Proposal, *, message_form=None, answer_form=None, e
         published=_published_link(proposal),
         locale=locale, max_files=current_app.config["MAX_ATTACHMENTS"],
         max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
+        files_field="answer_files" if answer_form is not None else "message_files",  # the one the errors concern
     ), status
 
 

@@ -21,7 +21,7 @@ from core.extensions import db
 from core.models import Department, Event, Role
 from core.paging import requested_page
 from proposals.attachments import path_for  # where intake stores every upload (a two-character folder per key)
-from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal
+from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
 from proposals.operations import TransitionError
 from proposals.privacy import log_contact_read
 from proposals.visibility import RETURNED_REASON, Audience, Reader, may_read, written_before
@@ -168,6 +168,17 @@ def _forms(proposal: Proposal, assignment: Assignment | None, template: AnswerTe
     return forms
 
 
+def _exchanges(events: list[Event], messages: list[Message]) -> list[dict]:
+    """The やりとり box: the messages, and the questions a department asked the applicant
+    (an information request is a state change whose comment is the question), in order."""
+    questions = [{"kind": "question", "at": e.created_at, "department_id": (e.data or {}).get("department_id")
+                  or e.department_id, "body": e.comment, "internal": False}
+                 for e in events if e.kind == "state_changed" and e.to_state == State.INFO_REQUESTED.value and e.comment]
+    notes = [{"kind": "message", "at": m.created_at, "department_id": m.department_id, "body": m.body,
+              "internal": m.internal} for m in messages]
+    return sorted(questions + notes, key=lambda item: item["at"])
+
+
 def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dict, open_action: str | None = None,
                    status: int = 200, show_contact: bool = False):
     today = local_today(clock.now())
@@ -201,7 +212,8 @@ def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dic
                and current_user.department_id == assignment.department_id)
     return render_template(
         "responses/detail.html", proposal=proposal, assignment=assignment, assignments=assignments,
-        events=events, messages=messages, attachments=attachments, forms=forms, can_act=can_act,
+        events=events, messages=messages, exchanges=_exchanges(events, messages), attachments=attachments,
+        forms=forms, can_act=can_act,
         files_open=may_open_files(assignment),
         standing=open_deadline(assignment, today) if assignment else None, today=today,
         templates=templates, kind_labels=ANSWER_KIND_LABELS, open_action=open_action,

@@ -17,6 +17,7 @@ import threading
 import uuid
 from pathlib import Path
 
+import accessibility
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -326,8 +327,19 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                                               args=CHROMIUM_ARGS, headless=True)
-        yield chromium
+        with accessibility.every_page_checked():
+            yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def no_serious_accessibility_violations():
+    """axe-core ran on every page a browser journey left (tests/accessibility.py):
+    no serious or critical violation."""
+    accessibility.FINDINGS.clear()
+    yield
+    findings, accessibility.FINDINGS[:] = list(accessibility.FINDINGS), []
+    assert not findings, "axe-core: serious or critical violations\n" + "\n".join(findings)
 
 
 @pytest.fixture
@@ -350,3 +362,8 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    if accessibility.checked_pages:
+        terminalreporter.write_line(f"axe-core {accessibility.AXE_VERSION}: {accessibility.checked_pages} pages checked")

@@ -171,6 +171,28 @@ def test_answering_an_information_request_resumes_the_proposal(app, setup, make_
     assert "colleague@example.jp" in after and "member@example.jp" not in after  # not the member who answered
 
 
+def test_an_empty_answer_is_explained_at_the_top_and_every_field_has_its_own_id(app, setup, make_user):
+    import re
+
+    proposal, member, _ = setup
+    assign(proposal, make_user=make_user)
+    staff = make_user("department_staff", "ward-miyamae")
+    operations.transition(proposal, State.INFO_REQUESTED, Actor.of_user(staff), comment="参加団体の一覧をください。")
+    db.session.commit()
+    client, response = page_for(app, member, f"/my/proposals/{proposal.reference}")
+    ids = re.findall(r'\sid="([^"]+)"', response.get_data(as_text=True))
+    assert [i for i in set(ids) if ids.count(i) > 1] == []  # two upload fields, two ids, a label each
+    html = client.post(f"/my/proposals/{proposal.reference}/answer", content_type="multipart/form-data",
+                       data={"body": ""}).get_data(as_text=True)
+    summary = html[html.index('class="error-summary"'):html.index("</div>", html.index('class="error-summary"'))]
+    answer_field = re.search(r'<textarea[^>]*name="body"[^>]*aria-invalid="true"[^>]*>', html) or re.search(
+        r'<textarea[^>]*aria-invalid="true"[^>]*name="body"[^>]*>', html)
+    assert answer_field is not None
+    field_id = re.search(r'\sid="([^"]+)"', answer_field.group(0)).group(1)
+    assert f'href="#{field_id}"' in summary and "intake-focus-errors.js" in html  # focus moves to the summary
+    assert html.index('class="error-summary"') < html.index('id="answer"')
+
+
 def test_withdrawing_with_or_without_a_reason(app, setup, make_proposal):
     proposal, member, _ = setup
     client, response = page_for(app, member, f"/my/proposals/{proposal.reference}/withdraw")

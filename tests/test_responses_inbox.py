@@ -150,9 +150,19 @@ def test_request_information_then_adopt_with_next_steps(app, proposal, staff):
     db.session.expire_all()
     assert db.session.get(Proposal, proposal.id).state == State.INFO_REQUESTED
     assert _lead(proposal).paused_since is not None
+
+    def exchanges() -> str:
+        page = client.get(f"/inbox/proposals/{proposal.id}").get_data(as_text=True)
+        start = page.index('id="h-messages"')
+        return page[start:page.index("</section>", start)]
+
+    box = exchanges()  # the question just sent is in the やりとり box, not "nothing yet"
+    assert "会場はどこですか。" in box and "追加情報の依頼" in box and "まだやりとりはありません" not in box
     operations.answer_info_request(db.session.get(Proposal, proposal.id),
                                    Actor.of_user(db.session.get(Proposal, proposal.id).created_by), "地区会館です。")
     db.session.commit()
+    box = exchanges()
+    assert box.index("会場はどこですか。") < box.index("地区会館です。")
     adoption = {
         "adopt-text": "採択します。区の事業として進めます。", "adopt-budget_year": "２０２７",
         "adopt-agreement": "y", "adopt-agreement_note": "協働事業協定", "adopt-next_steps": "10月に打合せ",
