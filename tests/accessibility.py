@@ -11,6 +11,7 @@ now, for a state reached without leaving it (an error summary, a dialog)."""
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,7 +21,12 @@ AXE_VERSION = "4.10.3"
 AXE_SHA256 = "880970c081707360e64f34cea25ff91892f5bc95675b0776925b9709dd8a68bb"
 FAIL_ON = ("serious", "critical")
 FINDINGS: list[str] = []
-checked_pages = 0  # how many documents were checked in this run (reported at the end)
+checked_pages = 0  # how many documents were checked in this run, and the seconds it took (reported at the end)
+seconds = 0.0
+# A document already checked in this session looks the same again (the home page every journey
+# starts from): its path, language, window width and number of elements; checked once.
+_seen: set[tuple] = set()
+FINGERPRINT = "() => [location.pathname, document.documentElement.lang, innerWidth, document.getElementsByTagName('*').length]"
 
 RUN = """async (failOn) => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
@@ -39,14 +45,18 @@ def _serve_axe(context) -> None:
 
 def check(page, again: bool = False) -> None:
     """Run axe-core on the page as it is (once per document unless `again`)."""
-    global checked_pages
+    global checked_pages, seconds
     from playwright.sync_api import Error
 
     url = page.url
     if not url.startswith("http") or page.is_closed():
         return
+    started = time.perf_counter()
     try:
         if not again and page.evaluate("() => window.__axeChecked === true"):
+            return
+        fingerprint = tuple(page.evaluate(FINGERPRINT))
+        if not again and fingerprint in _seen:
             return
         _serve_axe(page.context)
         if not page.evaluate("() => typeof window.axe === 'object'"):
@@ -54,9 +64,11 @@ def check(page, again: bool = False) -> None:
             page.add_script_tag(url=f"{parts.scheme}://{parts.netloc}{AXE_PATH}")
         page.evaluate("() => { window.__axeChecked = true; }")
         violations = page.evaluate(RUN, list(FAIL_ON))
+        _seen.add(fingerprint)
     except Error:
         return  # the document went away mid-check (a navigation the journey started)
     checked_pages += 1
+    seconds += time.perf_counter() - started
     path = urlsplit(url).path
     FINDINGS.extend(f"{path}: {v['impact']} {v['id']} — {v['help']} — {v['nodes']}" for v in violations)
 

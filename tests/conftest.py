@@ -366,4 +366,5 @@ def screenshot(page, name: str) -> Path:
 
 def pytest_terminal_summary(terminalreporter):
     if accessibility.checked_pages:
-        terminalreporter.write_line(f"axe-core {accessibility.AXE_VERSION}: {accessibility.checked_pages} pages checked")
+        terminalreporter.write_line(f"axe-core {accessibility.AXE_VERSION}: {accessibility.checked_pages} pages checked"
+                                    f" in {accessibility.seconds:.0f} s")
