@@ -61,6 +61,16 @@ class UTCDateTimeType(sa.types.TypeDecorator):
 UTCDateTime = UTCDateTimeType()
 
 
+# Tables a migration creates by hand, outside the models: SQLite FTS5 virtual
+# tables (search_fts) and the shadow tables SQLite keeps for them.
+UNMODELLED_TABLES = ("search_fts",)
+
+
+def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's comparison skips the hand-made tables (`flask db check`, the drift test)."""
+    return not (type_ == "table" and reflected and compare_to is None and str(name).startswith(UNMODELLED_TABLES))
+
+
 def render_migration_item(type_, obj, _autogen_context):
     """Alembic renders our column types as plain SQLAlchemy types."""
     if type_ == "type" and isinstance(obj, UTCDateTimeType):

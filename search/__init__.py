@@ -19,11 +19,32 @@ tasks, the signal receivers and the staff search page) is registered by
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from core.nav import add_nav
+
+BEAT = {
+    "search-sweep": {"task": "search.sweep", "schedule": 600.0},
+    "search-statistics": {"task": "search.statistics", "schedule": 24 * 3600.0},
+    "search-digest": {"task": "search.digest", "schedule": 7 * 24 * 3600.0},
+}
 
 
 def init_app(app: Flask) -> None:
-    from search import cli, receivers, views  # noqa: F401  (the tasks register with Celery on import)
+    from search import cli, models, pages, receivers, tasks, views  # noqa: F401  (models: tables; tasks: Celery)
+    from search.access import is_window_member
+    from search.highlight import highlight
 
+    app.config.setdefault("EXTRA_BEAT_SCHEDULE", {})
+    for name, entry in BEAT.items():
+        app.config["EXTRA_BEAT_SCHEDULE"].setdefault(name, entry)
+    celery = app.extensions.get("celery")
+    if celery is not None:
+        celery.conf.beat_schedule = {**celery.conf.beat_schedule, **app.config["EXTRA_BEAT_SCHEDULE"]}
     receivers.connect()
     cli.register(app)
     app.register_blueprint(views.bp)
+    app.add_template_global(highlight, "search_highlight")
+    app.add_template_global(pages.similar_for_staff, "similar_for_staff")
+    app.add_template_global(is_window_member, "search_is_window_member")
+    add_nav(app, "search.staff_search", _l("検索"), "staff", order=55)

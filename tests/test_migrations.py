@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from core.extensions import db
-from core.models import render_migration_item
+from core.models import include_in_migrations, render_migration_item
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -39,7 +39,8 @@ def test_models_and_migrations_do_not_drift(app):
     """The same check as `flask db check`: the migrated schema equals the models."""
     with db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_item": render_migration_item}
+            connection, opts={"compare_type": True, "render_item": render_migration_item,
+                              "include_object": include_in_migrations}
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == []

@@ -25,6 +25,7 @@ import proposals.models  # noqa: F401  (every model module, so metadata and Alem
 import public
 import responses
 import routing
+import search
 from core import security
 from core.celery_app import celery_init_app
 from core.config import PROJECT_ROOT, load_config
@@ -39,9 +40,9 @@ from window import admin, cli, views
 
 # Packages with a translations/ folder of their own (catalogues are merged at
 # run time, so rooms never edit each other's .po files), kernel first.
-ROOMS = ("core", "proposals", "intake", "routing", "responses", "public", "api", "window")
+ROOMS = ("core", "proposals", "search", "intake", "routing", "responses", "public", "api", "window")
 # Each room's init_app(app) registers its blueprints, commands and signal receivers.
-ROOM_INITS = (core.init_app, intake.init_app, routing.init_app, responses.init_app, public.init_app, api.init_app)
+ROOM_INITS = (core.init_app, search.init_app, intake.init_app, routing.init_app, responses.init_app, public.init_app, api.init_app)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -83,7 +84,8 @@ class BoundedIntegerConverter(IntegerConverter):
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True,
-                     render_item=core.models.render_migration_item)
+                     render_item=core.models.render_migration_item,
+                     include_object=core.models.include_in_migrations)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -1,0 +1,207 @@
+"""Search and similar proposals over the index.
+
+The database finds the candidates (GIN over tsvector on PostgreSQL, FTS5 on
+SQLite, each ordered by its own rank: ts_rank / bm25); the application then
+scores the best RESCORE of them the same way on both databases, so a result
+list no longer than that is in the same order on either (the tests rely on
+it). Matching: every word of the query (normalised: 子ども finds 子供 and こども),
+or, for words the dictionary splits otherwise and one-character queries, every
+character bigram (or the one character) of it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from core.extensions import db
+from search.access import published
+from search.documents import Analysed
+from proposals.models import Proposal
+from search.index import _quote, features_of_row
+from search.models import FTS_TABLE, SearchDocument, SearchTerm
+from search.similarity import TOP, Features, Match, Statistics, idf, rank
+from text import char_ngrams, clean, index_terms
+
+CANDIDATES = 1000  # matches read from the index, best first by the database's rank
+RESCORE = 200  # of which the application orders this many
+SIMILAR_CANDIDATES = 200
+QUERY_WORDS = 12  # the proposal's strongest words that find candidates for similar
+MAX_QUERY = 100
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    terms: tuple[str, ...]
+    grams: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, raw: str | None) -> "Query | None":
+        text = "".join(c for c in clean(raw) if c.isprintable())[:MAX_QUERY].strip()
+        if not text:
+            return None
+        terms = tuple(dict.fromkeys(index_terms(text)))
+        letters = "".join(c for c in text if c.isalnum())
+        grams = tuple(dict.fromkeys(char_ngrams(text))) if len(letters) > 1 else tuple(letters)
+        if not terms and not grams:
+            return None
+        return cls(text, terms, grams)
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _tsquery(lexemes, weights: str, joiner: str) -> str:
+    return joiner.join(_quote(x) + (":" + weights if weights else "") for x in lexemes)
+
+
+def _fts_phrase(lexeme: str) -> str:
+    return '"' + lexeme.replace('"', '""') + '"'
+
+
+def _fts_match(query: Query, public: bool) -> str:
+    term_columns = "{public_terms}" if public else "{public_terms staff_terms}"
+    gram_columns = "{public_grams}" if public else "{public_grams staff_grams}"
+    parts = []
+    if query.terms:
+        parts.append(f"{term_columns} : (" + " AND ".join(_fts_phrase(t) for t in query.terms) + ")")
+    if query.grams:
+        parts.append(f"{gram_columns} : (" + " AND ".join(_fts_phrase(g) for g in query.grams) + ")")
+    return " OR ".join(parts)
+
+
+def _candidates(query: Query, scope, public: bool, limit: int):
+    """(proposal ids best first by the database's rank, the number of matches)."""
+    if _postgres():
+        weights = "ABC" if public else ""
+        terms = sa.cast(_tsquery(query.terms, weights, " & "), sa.dialects.postgresql.TSQUERY) if query.terms else None
+        grams = sa.cast(_tsquery(query.grams, "A" if public else "", " & "), sa.dialects.postgresql.TSQUERY) \
+            if query.grams else None
+        conditions = [c for c in (SearchDocument.terms_vector.op("@@")(terms) if terms is not None else None,
+                                  SearchDocument.grams_vector.op("@@")(grams) if grams is not None else None)
+                      if c is not None]
+        rank_expr = sa.func.ts_rank(SearchDocument.terms_vector, terms) if terms is not None else sa.literal(0)
+        base = sa.select(SearchDocument.proposal_id).where(sa.or_(*conditions), SearchDocument.proposal_id.in_(scope))
+        ids = list(db.session.scalars(base.order_by(rank_expr.desc(), SearchDocument.proposal_id).limit(limit)))
+    else:
+        fts = sa.table(FTS_TABLE, sa.column("rowid"))
+        base = sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(
+            match=_fts_match(query, public)), fts.c.rowid.in_(scope))
+        ids = list(db.session.scalars(base.order_by(sa.text(f"bm25({FTS_TABLE})"), fts.c.rowid).limit(limit)))
+    total = len(ids) if len(ids) < limit else db.session.scalar(sa.select(sa.func.count()).select_from(
+        base.subquery()))
+    return ids, total
+
+
+def statistics() -> Statistics:
+    """Document frequencies from search_terms (cached SEARCH_STATS_SECONDS per process, 0 in tests)."""
+    seconds = current_app.config.get("SEARCH_STATS_SECONDS", 0 if current_app.testing else 300)
+    cache = current_app.extensions.setdefault("search_statistics", {})
+    now = time.monotonic()
+    if seconds and cache.get("until", 0) > now:
+        return cache["value"]
+    words, grams = {}, {}
+    for kind, term, df in db.session.execute(sa.select(SearchTerm.kind, SearchTerm.term, SearchTerm.df)):
+        (words if kind == "w" else grams)[term] = df
+    n = db.session.scalar(sa.select(sa.func.count()).select_from(SearchDocument)) or 0
+    value = Statistics(max(n, 1), words, grams)
+    cache.update(until=now + seconds, value=value)
+    return value
+
+
+def _score(query: Query, row, stats: Statistics) -> float:
+    """Each query word, weighted by its rarity, counts more in the title than
+    in the text; a bigram match of the title or summary adds a little."""
+    title, body = row.title_terms.split(), row.body_terms.split()
+    others = set(row.organisation_terms.split()) | set(row.staff_terms.split())
+    score = 0.0
+    for term in query.terms:
+        weight = idf(stats.words.get(term, 0), stats.n)
+        score += weight * (2.0 * (term in title) + math.log1p(body.count(term)) + 0.5 * (term in others))
+    if query.grams:
+        grams = set(row.name_grams.split())
+        score += 0.5 * sum(g in grams for g in query.grams) / len(query.grams)
+    return score
+
+
+@dataclass
+class Results:
+    ids: list[int]  # best first
+    total: int
+    query: Query
+
+
+def search(raw: str | None, scope, *, public: bool) -> Results | None:
+    """Proposals among `scope` (a SELECT of proposal ids: visibility and the
+    page's filters) that match `raw`, best first; None for an empty query."""
+    query = Query.parse(raw)
+    if query is None:
+        return None
+    ids, total = _candidates(query, scope, public, CANDIDATES)
+    head = ids[:RESCORE]
+    if head:
+        stats = statistics()
+        rows = {r.proposal_id: r for r in db.session.execute(sa.select(
+            SearchDocument.proposal_id, SearchDocument.title_terms, SearchDocument.body_terms,
+            SearchDocument.organisation_terms, SearchDocument.staff_terms, SearchDocument.name_grams)
+            .where(SearchDocument.proposal_id.in_(head)))}
+        head = sorted(head, key=lambda i: (-_score(query, rows[i], stats), i))
+    return Results(head + ids[RESCORE:], total, query)
+
+
+# --- similar proposals ------------------------------------------------------------------------
+
+def _stored_features(ids) -> dict[int, Features]:
+    rows = db.session.execute(sa.select(
+        SearchDocument.proposal_id, SearchDocument.title_terms, SearchDocument.body_terms,
+        SearchDocument.name_grams, SearchDocument.themes).where(SearchDocument.proposal_id.in_(ids))).all()
+    return {row.proposal_id: features_of_row(row) for row in rows}
+
+
+def _similar_candidates(words: list[str], scope) -> list[int]:
+    if not words:
+        return []
+    if _postgres():
+        tsq = sa.cast(_tsquery(words, "AB", " | "), sa.dialects.postgresql.TSQUERY)
+        query = (sa.select(SearchDocument.proposal_id)
+                 .where(SearchDocument.terms_vector.op("@@")(tsq), SearchDocument.proposal_id.in_(scope))
+                 .order_by(sa.func.ts_rank(SearchDocument.terms_vector, tsq).desc(), SearchDocument.proposal_id))
+    else:
+        fts = sa.table(FTS_TABLE, sa.column("rowid"))
+        match = "{public_terms} : (" + " OR ".join(_fts_phrase(w) for w in words) + ")"
+        query = (sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(match=match),
+                                              fts.c.rowid.in_(scope))
+                 .order_by(sa.text(f"bm25({FTS_TABLE})"), fts.c.rowid))
+    return list(db.session.scalars(query.limit(SIMILAR_CANDIDATES)))
+
+
+def similar(analysed: Analysed, scope, *, exclude: int | None = None, k: int = TOP) -> list[Match]:
+    """The k proposals of `scope` most like `analysed` (Match.key = proposal id)."""
+    stats = statistics()
+    vectors = stats.vectors(Features.of(analysed))
+    strongest = [w for w, _ in sorted(vectors.words.items(), key=lambda item: (-item[1], item[0]))
+                 if not w.startswith("~")][:QUERY_WORDS]
+    if exclude is not None:
+        scope = scope.where(Proposal.id != exclude)
+    ids = _similar_candidates(strongest, scope)
+    candidates = _stored_features(ids)
+    return rank(vectors, ((i, stats.vectors(candidates[i])) for i in ids if i in candidates), k)
+
+
+def stored_analysis(proposal_id: int) -> Analysed | None:
+    row = db.session.get(SearchDocument, proposal_id)
+    if row is None:
+        return None
+    return Analysed(title_terms=row.title_terms.split(), body_terms=row.body_terms.split(),
+                    name_grams=row.name_grams.split(), themes=row.themes.split())
+
+
+def published_scope():
+    return sa.select(Proposal.id).where(published())
+

@@ -1,0 +1,46 @@
+"""Keeping the index fresh: every audit event that names a proposal (its
+submission, each state change, answers to information requests …) marks it;
+after the commit one Celery task reindexes the marked proposals. If the
+broker is down the request still succeeds and the sweep (search.sweep, every
+ten minutes) indexes what changed."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from core.audit import event_recorded
+from core.extensions import db
+
+log = logging.getLogger(__name__)
+DIRTY = "search_dirty"
+
+
+def on_event(event, **_) -> None:
+    if event.proposal_id is not None:
+        db.session.info.setdefault(DIRTY, set()).add(event.proposal_id)
+
+
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop(DIRTY, None)
+    if not ids:
+        return
+    from search.tasks import index_task
+
+    try:
+        index_task.apply_async(args=[sorted(ids)], retry_policy={"max_retries": 1, "interval_start": 0})
+    except Exception:  # broker down: the sweep indexes it later
+        log.warning("could not queue search indexing; the sweep will do it", exc_info=True)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(DIRTY, None)
+
+
+def connect() -> None:
+    event_recorded.connect(on_event)
+    for name, listener in (("after_commit", _after_commit), ("after_rollback", _after_rollback)):
+        if not sa_event.contains(db.session, name, listener):
+            sa_event.listen(db.session, name, listener)
