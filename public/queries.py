@@ -25,6 +25,8 @@ from proposals.audiences import PARTNER_STATES
 from proposals.lifecycle import PUBLIC_STATE_OF, PublicState
 from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
 from proposals.visibility import versions_naming
+from search import query as search_query
+from search.pages import RankedPage, ranked_page
 
 ADOPTED_STATES = (State.ADOPTED, State.IN_PROGRESS, State.COMPLETED, State.EVALUATED)
 DECIDED_STATES = (*ADOPTED_STATES, State.NOT_ADOPTED)
@@ -93,10 +95,6 @@ class CatalogueFilters:
 
 def catalogue_query(filters: CatalogueFilters):
     query = sa.select(Proposal).where(published())
-    if filters.q:
-        pattern = filters.q
-        query = query.where(sa.or_(sa.func.lower(Proposal.title).contains(pattern, autoescape=True),
-                                   sa.func.lower(Proposal.summary).contains(pattern, autoescape=True)))
     if filters.ward:
         query = query.where(
             sa.exists().where(ProposalWard.proposal_id == Proposal.id, ProposalWard.ward_id == Department.id,
@@ -120,8 +118,25 @@ def catalogue_query(filters: CatalogueFilters):
     return query
 
 
+def _load_listed(ids) -> dict[int, Proposal]:
+    rows = db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(ids)).options(
+        selectinload(Proposal.theme_links), selectinload(Proposal.ward_links), selectinload(Proposal.organisation),
+        selectinload(Proposal.lead_department))).all()
+    return {p.id: p for p in rows}
+
+
+def searched_page(query, text: str, page: int) -> RankedPage | None:
+    """The filtered proposals that match `text` (public fields only), best first."""
+    results = search_query.search(text, query.with_only_columns(Proposal.id), public=True)
+    return ranked_page(results, page, PAGE_SIZE, _load_listed) if results else None
+
+
 def catalogue_page(filters: CatalogueFilters) -> tuple[list[Proposal], int]:
     query = catalogue_query(filters)
+    if filters.q:
+        found = searched_page(query, filters.q, filters.page)
+        if found is not None:
+            return found.items, found.shown_total
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),
@@ -132,7 +147,7 @@ def catalogue_page(filters: CatalogueFilters) -> tuple[list[Proposal], int]:
     return rows, total
 
 
-def partners_page(*, theme: str, ward: str, kind: str, page: int) -> tuple[list[Proposal], int]:
+def partners_page(*, theme: str, ward: str, kind: str, page: int, q: str = "") -> tuple[list[Proposal], int]:
     """Published proposals still going somewhere that seek partners (of `kind`)."""
     query = sa.select(Proposal).where(published(), Proposal.state.in_(PARTNER_STATES))
     # partners_wanted is a JSON list; a non-empty one serialises to more than "[]".
@@ -146,6 +161,10 @@ def partners_page(*, theme: str, ward: str, kind: str, page: int) -> tuple[list[
                                               ProposalWard.ward_id == Department.id, Department.code == ward))
     if kind:
         query = query.where(wanted_text.contains(f'"{kind}"', autoescape=True))
+    if q:
+        found = searched_page(query, q, page)
+        if found is not None:
+            return found.items, found.shown_total
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),

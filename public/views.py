@@ -56,6 +56,18 @@ def labels():
     }
 
 
+def evaluation_summary(proposal_id: int) -> str | None:
+    """The evaluation's summary of a proposal, for other rooms' pages (the
+    similar proposals panels of the triage desk and the inbox)."""
+    evaluation = exports.evaluation_of(proposal_id)
+    return evaluation.summary if evaluation is not None and evaluation.summary else None
+
+
+@bp.app_context_processor
+def evaluation_helpers():
+    return {"evaluation_summary": evaluation_summary}
+
+
 @bp.app_template_filter("dept_label")
 def dept_label(thing, fallback=""):
     """The localised name of a department or theme (fallback when None)."""

@@ -75,12 +75,13 @@ def partners():
     theme = queries.normalise_query(request.args.get("theme"))
     ward = queries.normalise_query(request.args.get("ward"))
     kind = queries.normalise_query(request.args.get("kind"))
+    q = queries.normalise_query(request.args.get("q"))
     page = requested_page()
     kind = kind if kind in PARTNER_KIND_LABELS else ""
-    proposals, total = queries.partners_page(theme=theme, ward=ward, kind=kind, page=page)
+    proposals, total = queries.partners_page(theme=theme, ward=ward, kind=kind, page=page, q=q)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("public/partners.html", proposals=proposals, total=total, theme=theme, ward=ward,
-                           kind=kind, page=page, pages=max(1, math.ceil(total / queries.PAGE_SIZE)), args=args,
+                           kind=kind, q=q, page=page, pages=max(1, math.ceil(total / queries.PAGE_SIZE)), args=args,
                            wards=queries.wards(), themes=queries.themes(), kinds=list(PARTNER_KIND_LABELS.items()))
 
 

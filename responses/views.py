@@ -5,6 +5,7 @@ else gets a 404."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -41,6 +42,8 @@ from responses.forms import (
 )
 from responses.models import AnswerKind, AnswerTemplate
 from responses.settings import calendar, setting
+from search import query as search_query
+from search.pages import in_rank_order
 
 bp = Blueprint("responses", __name__, url_prefix="/inbox")
 
@@ -60,6 +63,7 @@ def _next_due():
 # --- the inbox ----------------------------------------------------------------------------------
 
 FILTER_STATUS = ("open", "returned", "closed", "all")
+REFERENCE = re.compile(r"^[A-Za-z]{1,8}-\d{4}(-\d{0,6})?$")  # KW-2026-000123, or its start
 FILTER_DUE = ("", "overdue", "soon", "paused")
 SORTS = ("due", "assigned", "reference")
 
@@ -103,10 +107,15 @@ def inbox():
         query = query.where(running, next_due >= today, next_due <= horizon)
     elif due == "paused":
         query = query.where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_not(None))
-    if text:
-        like = f"%{text}%"
-        query = query.where(sa.or_(Proposal.title.ilike(like), Proposal.reference.ilike(like)))
-    if sort == "assigned":
+    results = None
+    if text and REFERENCE.match(text):
+        query = query.where(Proposal.reference.ilike(f"%{text}%"))
+    elif text:
+        # Every text field and the organisation's name, spellings folded, best first.
+        results = search_query.search(text, query.with_only_columns(Proposal.id), public=False)
+    if results is not None:
+        query = in_rank_order(query, results)
+    elif sort == "assigned":
         query = query.order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
     elif sort == "reference":
         query = query.order_by(Proposal.reference.desc())

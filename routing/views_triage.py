@@ -23,6 +23,8 @@ from proposals.models import Proposal, ProposalTheme, ProposalWard, State
 from routing import operations
 from routing.forms import ChangeRoutingForm, ConfirmForm, InfoRequestForm, LinkForm, MergeForm, ResumeForm
 from routing.models import Misroute, RoutingRecord
+from search import query as search_query
+from search.pages import in_rank_order
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 PAGE_SIZE = 25
@@ -77,6 +79,10 @@ def _queue_query(args):
     sort = args.get("sort") if args.get("sort") in SORTS else "oldest"
     query = query.options(selectinload(Proposal.organisation), selectinload(Proposal.ward_links),
                           selectinload(Proposal.lead_department))
+    text = (args.get("q") or "").strip()
+    results = search_query.search(text, query.with_only_columns(Proposal.id), public=False) if text else None
+    if results is not None:
+        return in_rank_order(query, results), "relevance"  # the best matches first, whatever the sort
     return query.order_by(*SORTS[sort]), sort
 
 

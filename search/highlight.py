@@ -36,13 +36,22 @@ def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> Ma
     return Markup("").join(out)
 
 
+def _shown(raw: str | None) -> tuple[str, str]:
+    """(the text as shown, the text as analysed): blanks collapsed in both,
+    so token offsets of the second apply to the first; the first keeps its
+    case (clean() lower-cases Latin letters)."""
+    shown = " ".join((raw or "").split())
+    cleaned = clean(shown)
+    return (shown if len(shown) == len(cleaned) else cleaned), cleaned
+
+
 def highlight(raw: str | None, query: Query | None, *, snippet: bool = False) -> Markup:
     """The text with the query's matches marked; with snippet=True, about
     SNIPPET characters around the first match."""
-    text = clean(raw)
+    text, cleaned = _shown(raw)
     if query is None:
         return escape(text[:SNIPPET] + ("…" if snippet and len(text) > SNIPPET else "")) if snippet else escape(text)
-    spans = _spans(text, query)
+    spans = _spans(cleaned, query)
     start, end = 0, len(text)
     if snippet and len(text) > SNIPPET:
         first = spans[0][0] if spans else 0

@@ -91,3 +91,14 @@ def similar_published(proposal: Proposal) -> list[Similar]:
     """For the applicant: published proposals only (their public fields)."""
     return _with_proposals(query.similar(analyse_proposal(proposal), query.published_scope(), exclude=proposal.id))
 
+
+
+def in_rank_order(select, results: Results):
+    """`select` (over proposals, or joined to them) limited to the results and
+    ordered best first: for pages that keep their own pagination (the triage
+    queue, the inbox)."""
+    ids = results.ids
+    if not ids:
+        return select.where(sa.false())
+    position = sa.case({proposal_id: rank for rank, proposal_id in enumerate(ids)}, value=Proposal.id)
+    return select.where(Proposal.id.in_(ids)).order_by(None).order_by(position)

@@ -48,9 +48,7 @@ class Query:
         terms = tuple(dict.fromkeys(index_terms(text)))
         letters = "".join(c for c in text if c.isalnum())
         grams = tuple(dict.fromkeys(char_ngrams(text))) if len(letters) > 1 else tuple(letters)
-        if not terms and not grams:
-            return None
-        return cls(text, terms, grams)
+        return cls(text, terms, grams)  # without words or letters (only "%"), it finds nothing
 
 
 def _postgres() -> bool:
@@ -78,6 +76,8 @@ def _fts_match(query: Query, public: bool) -> str:
 
 def _candidates(query: Query, scope, public: bool, limit: int):
     """(proposal ids best first by the database's rank, the number of matches)."""
+    if not query.terms and not query.grams:
+        return [], 0
     if _postgres():
         weights = "ABC" if public else ""
         terms = sa.cast(_tsquery(query.terms, weights, " & "), sa.dialects.postgresql.TSQUERY) if query.terms else None

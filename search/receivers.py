@@ -1,5 +1,6 @@
 """Keeping the index fresh: every audit event that names a proposal (its
-submission, each state change, answers to information requests …) marks it;
+submission, each state change, answers to information requests …) and every
+flushed change of a proposal row marks it;
 after the commit one Celery task reindexes the marked proposals. If the
 broker is down the request still succeeds and the sweep (search.sweep, every
 ten minutes) indexes what changed."""
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import event_recorded
 from core.extensions import db
+from proposals.models import Proposal
 
 log = logging.getLogger(__name__)
 DIRTY = "search_dirty"
@@ -21,6 +23,14 @@ DIRTY = "search_dirty"
 def on_event(event, **_) -> None:
     if event.proposal_id is not None:
         db.session.info.setdefault(DIRTY, set()).add(event.proposal_id)
+
+
+def _after_flush(session: Session, _context) -> None:
+    """A proposal written without an audit event (an edit of a draft being
+    submitted, a data fix) is reindexed too."""
+    changed = {o.id for o in (*session.new, *session.dirty) if isinstance(o, Proposal) and o.id is not None}
+    if changed:
+        session.info.setdefault(DIRTY, set()).update(changed)
 
 
 def _after_commit(session: Session) -> None:
@@ -41,6 +51,7 @@ def _after_rollback(session: Session) -> None:
 
 def connect() -> None:
     event_recorded.connect(on_event)
-    for name, listener in (("after_commit", _after_commit), ("after_rollback", _after_rollback)):
+    for name, listener in (("after_flush", _after_flush), ("after_commit", _after_commit),
+                           ("after_rollback", _after_rollback)):
         if not sa_event.contains(db.session, name, listener):
             sa_event.listen(db.session, name, listener)
