@@ -36,8 +36,10 @@ from intake.forms import (
 )
 from intake.step_forms import form_for_display, make_form, raw_from_request, save_ids, step_problems
 from intake.views import account_key, actor_for, applicant_user, bp, checked_uploads, client_key, email_key, triage_by
+from proposals.audiences import open_for_partners
 from proposals.models import Attachment, Proposal, State
 from proposals.operations import TransitionError
+from search.pages import similar_published
 
 _SAVE_ID = re.compile(r"[0-9a-f]{8,40}")  # the script's ids; the server's own start with "s"
 
@@ -265,6 +267,7 @@ def _review_context(proposal: Proposal) -> dict:
         stages={v: label for v, label, _ in STAGES}, exits={v: label for v, label, _ in EXIT_STRATEGIES},
         support_labels=SUPPORT_LABELS, partner_labels=PARTNER_LABELS, locale=locale,
         owner_email=(proposal.draft_data or {}).get("owner_email"), save_ids=save_ids(proposal),
+        similar=[(found, open_for_partners(found.proposal)) for found in similar_published(proposal)],
     )
 
 

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from core.extensions import db
+from proposals.models import Proposal
 from search.access import published
 from search.documents import Analysed
-from proposals.models import Proposal
 from search.index import _quote, features_of_row
 from search.models import FTS_TABLE, SearchDocument, SearchTerm
 from search.similarity import TOP, Features, Match, Statistics, idf, rank
@@ -151,7 +151,7 @@ def search(raw: str | None, scope, *, public: bool) -> Results | None:
             SearchDocument.proposal_id, SearchDocument.title_terms, SearchDocument.body_terms,
             SearchDocument.organisation_terms, SearchDocument.staff_terms, SearchDocument.name_grams)
             .where(SearchDocument.proposal_id.in_(head)))}
-        head = sorted(head, key=lambda i: (-_score(query, rows[i], stats), i))
+        head = sorted((i for i in head if i in rows), key=lambda i: (-_score(query, rows[i], stats), i))
     return Results(head + ids[RESCORE:], total, query)
 
 
