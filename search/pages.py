@@ -16,8 +16,6 @@ from search import query
 from search.documents import analyse_proposal
 from search.query import Results
 
-MAX_PAGES = query.CANDIDATES
-
 
 @dataclass
 class RankedPage:

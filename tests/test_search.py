@@ -89,6 +89,7 @@ def test_catalogue_search_combines_with_filters(client, make_proposal):
 
 def test_staff_search_shows_only_what_the_department_may_see(client, make_proposal, make_user):
     from conftest import department_id
+
     from core.audit import Actor
     from proposals import operations
 

@@ -93,3 +93,11 @@ schema_version
 schema
 licence
 publisher
+
+# search.pages.RankedPage: read by templates/macros/pager.html (the Flask-SQLAlchemy pagination shape)
+from search.pages import RankedPage  # noqa: E402
+
+RankedPage.has_prev
+RankedPage.has_next
+RankedPage.prev_num
+RankedPage.next_num

@@ -158,6 +158,7 @@ POST /staff/login                                                     ok      ok
 GET /static/<path:filename>                                           ok      ok      ok      ok      ok      ok      ok      ok      ok
 GET /stats                                                            ok      ok      ok      ok      ok      ok      ok      ok      ok
 GET /stats/<name>.csv                                                 ok      ok      ok      ok      ok      ok      ok      ok      ok
+GET /search                                                           signin  403     403     ok      ok      ok      ok      ok      ok
 GET /triage/                                                          signin  403     403     ok      403     403     403     403     ok
 GET /triage/<reference>                                               signin  403     403     ok      403     403     403     403     ok
 POST /triage/<reference>/change                                       signin  403     403     ok      403     403     403     403     ok
