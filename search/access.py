@@ -33,4 +33,5 @@ def staff_visible(user):
 
 
 def published():
-    return sa.and_(Proposal.consent_publish, Proposal.publication_approved, Proposal.state != State.DRAFT)
+    return sa.and_(Proposal.consent_publish, Proposal.consent_version.is_not(None), Proposal.publication_approved,
+                   Proposal.state != State.DRAFT)

@@ -1,16 +1,16 @@
 """What is indexed of a proposal, from the model or from the data shape of
 docs/proposal.md (the `flask similar rank` input), the same way for both.
 
-Public fields are those the catalogue shows (public/exports.py FIELDS): a
-public search matches these only. If what the public may see changes
-(proposals/visibility.py), PUBLIC_FIELDS is the one place to re-point.
-Staff search also matches STAFF_FIELDS.
+Public fields are the applicant's content the catalogue may show: a public search matches these
+only, and of a stored proposal only those its consent version named (proposals/visibility.py); the
+others are indexed as staff fields, which staff search also matches (STAFF_FIELDS too).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from proposals.visibility import consented_fields
 from text import char_ngrams, clean, index_terms
 
 PUBLIC_FIELDS = ("title", "summary", "issue", "activities", "outcomes", "exit_note")
@@ -18,6 +18,9 @@ STAFF_FIELDS = ("past_collaboration",)
 # Bigrams only of the short fields (names, titles): the whole text's bigrams
 # would make the index several times larger for little recall.
 GRAM_FIELDS = ("title", "summary")
+# The declared field (proposals/visibility.py) each indexed text belongs to, for the consent check.
+DECLARED_FIELD = {"title": "title", "summary": "summary", "issue": "issue", "activities": "activities",
+                  "outcomes": "outcomes", "exit_note": "exit_strategy", "organisation": "organisation"}
 
 
 @dataclass
@@ -62,6 +65,15 @@ def unigrams(text: str) -> list[str]:
     return sorted({c for c in clean(text) if c.isalnum()})
 
 
+def withheld(values: dict[str, str], consent_version: int | None) -> dict[str, str]:
+    """The fields the consent did not name move to the staff side: found by staff, never by the public."""
+    allowed = set(consented_fields(consent_version))
+    moved = [name for name, declared in DECLARED_FIELD.items() if declared not in allowed and values.get(name)]
+    kept = {name: ("" if name in moved else text) for name, text in values.items()}
+    kept["past_collaboration"] = "\n".join([values.get("past_collaboration", ""), *(values[n] for n in moved)]).strip()
+    return kept
+
+
 def analyse(values: dict[str, str], themes: list[str] | None = None) -> Analysed:
     public_text = "\n".join(values.get(name, "") for name in (*PUBLIC_FIELDS, "organisation"))
     staff_text = "\n".join(values.get(name, "") for name in STAFF_FIELDS)
@@ -79,7 +91,13 @@ def analyse(values: dict[str, str], themes: list[str] | None = None) -> Analysed
 
 
 def analyse_proposal(proposal) -> Analysed:
+    """Every text field as written: what similar proposals compare (staff see them whole)."""
     return analyse(fields_of_proposal(proposal), proposal.theme_codes)
+
+
+def analyse_for_search(proposal) -> Analysed:
+    """What the search columns hold: the fields the consent did not name count as staff fields."""
+    return analyse(withheld(fields_of_proposal(proposal), proposal.consent_version), proposal.theme_codes)
 
 
 def analyse_data(data: dict) -> Analysed:

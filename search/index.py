@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.models import utcnow
 from proposals.models import Proposal, State
-from search.documents import Analysed, analyse_proposal
+from search.documents import Analysed, analyse_for_search, analyse_proposal
 from search.models import FTS_COLUMNS, FTS_TABLE, SearchDocument, SearchTerm
 from search.similarity import Features
 
@@ -82,15 +82,15 @@ def index_proposals(session: Session, ids: Iterable[int]) -> int:
         session.execute(sa.text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({','.join(str(int(i)) for i in ids)})"))
     proposals = _load(session, ids)
     for proposal in proposals:
-        analysed = analyse_proposal(proposal)
-        values = _row_values(proposal.id, analysed)
+        values = _row_values(proposal.id, analyse_proposal(proposal))
+        searchable = analyse_for_search(proposal)  # a field the consent did not name: staff search only
         if postgres:
-            values.update(_postgres_vectors(analysed))
+            values.update(_postgres_vectors(searchable))
         session.execute(sa.insert(SearchDocument).values(**values))
         if not postgres:
             session.execute(sa.text(f"INSERT INTO {FTS_TABLE} (rowid, {', '.join(FTS_COLUMNS)}) VALUES "
                                     f"(:rowid, {', '.join(':' + c for c in FTS_COLUMNS)})"),
-                            _fts_values(proposal.id, analysed))
+                            _fts_values(proposal.id, searchable))
     session.flush()
     return len(proposals)
 

@@ -20,8 +20,9 @@ from flask import current_app
 
 from core.extensions import db
 from proposals.models import Proposal
+from proposals.visibility import versions_naming
 from search.access import published
-from search.documents import Analysed
+from search.documents import DECLARED_FIELD, PUBLIC_FIELDS, Analysed
 from search.index import _quote, features_of_row
 from search.models import FTS_TABLE, SearchDocument, SearchTerm
 from search.similarity import TOP, Features, Match, Statistics, idf, rank
@@ -165,16 +166,18 @@ def _stored_features(ids) -> dict[int, Features]:
 
 
 def _similar_candidates(words: list[str], scope) -> list[int]:
+    """Candidates by their words wherever indexed: the staff columns hold the fields a proposal's consent
+    did not name (search.documents.withheld); `scope` decides who may be found."""
     if not words:
         return []
     if _postgres():
-        tsq = sa.cast(_tsquery(words, "AB", " | "), sa.dialects.postgresql.TSQUERY)
+        tsq = sa.cast(_tsquery(words, "ABD", " | "), sa.dialects.postgresql.TSQUERY)
         query = (sa.select(SearchDocument.proposal_id)
                  .where(SearchDocument.terms_vector.op("@@")(tsq), SearchDocument.proposal_id.in_(scope))
                  .order_by(sa.func.ts_rank(SearchDocument.terms_vector, tsq).desc(), SearchDocument.proposal_id))
     else:
         fts = sa.table(FTS_TABLE, sa.column("rowid"))
-        match = "{public_terms} : (" + " OR ".join(_fts_phrase(w) for w in words) + ")"
+        match = "{public_terms staff_terms} : (" + " OR ".join(_fts_phrase(w) for w in words) + ")"
         query = (sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(match=match),
                                               fts.c.rowid.in_(scope))
                  .order_by(sa.text(f"bm25({FTS_TABLE})"), fts.c.rowid))
@@ -203,5 +206,8 @@ def stored_analysis(proposal_id: int) -> Analysed | None:
 
 
 def published_scope():
-    return sa.select(Proposal.id).where(published())
+    """Published proposals whose consent named every field similar proposals compare, so that the
+    words shown as shared are all public (a proposal under an older, narrower consent is left out)."""
+    whole = [Proposal.consent_version.in_(versions_naming(DECLARED_FIELD[name])) for name in PUBLIC_FIELDS]
+    return sa.select(Proposal.id).where(published(), *whole)
 

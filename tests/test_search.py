@@ -80,6 +80,21 @@ def test_public_search_reads_public_fields_of_published_proposals_only(client, m
     assert "<mark>竹林</mark>" in marked
 
 
+def test_a_field_the_consent_did_not_name_is_found_by_staff_only(client, make_proposal):
+    """Consent version 1 named the title, summary, themes, wards and result only (proposals/visibility.py):
+    a word of its activities must not find the proposal in public, nor appear as a shared word."""
+    older = place(make_proposal, title="公園の花壇", summary="花を植えます。", activities="竹林の整備も手伝います",
+                  consent_version=1)
+    assert older.id in _ids("竹林", public=False)
+    assert older.id not in _ids("竹林", public=True)
+    assert "公園の花壇" not in _titles(client, "/catalogue?q=竹林")
+    assert older.id in _ids("花壇", public=True)  # the title was named
+    draft = make_proposal(state="draft", title="公園の花壇づくり", summary="花を植えて竹林の整備もします。")
+    from search.pages import similar_published
+
+    assert older.id not in [s.proposal.id for s in similar_published(draft)]
+
+
 def test_catalogue_search_combines_with_filters(client, make_proposal):
     place(make_proposal, title="子ども食堂 宮前", wards=("ward-miyamae",))
     place(make_proposal, title="子ども食堂 麻生", wards=("ward-asao",))

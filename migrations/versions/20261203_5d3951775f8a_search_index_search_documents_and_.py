@@ -4,7 +4,7 @@ The tsvector columns (PostgreSQL) carry GIN indexes; on SQLite they are unused
 text and the FTS5 table search_fts holds the same terms.
 
 Revision ID: 5d3951775f8a
-Revises: 745bd154edc5
+Revises: c0a5e7e12a01
 Create Date: 2026-12-03 14:02:53.583768
 
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '5d3951775f8a'
-down_revision = '745bd154edc5'
+down_revision = 'c0a5e7e12a01'
 branch_labels = None
 depends_on = None
 
