@@ -1,6 +1,6 @@
 """Who hears of a proposal: the applicant's members and their email
-settings (User.notification_settings, /my/settings), and whether the
-proposal seeks partners in public. Shared by the rooms that email
+settings (User.notification_settings, /my/settings), whether the proposal
+is public (`published`) and whether it seeks partners in public. Shared by the rooms that email
 applicants (intake, responses, public)."""
 
 from __future__ import annotations
@@ -35,6 +35,13 @@ def recipients(proposal: Proposal, *, exclude_user_id: int | None, kind: str) ->
         return []
     users = db.session.scalars(query.where(sa.or_(*conditions)).order_by(User.id)).all()
     return [u for u in users if u.id != exclude_user_id and wants(u, kind)]
+
+
+def published():
+    """The condition for a proposal to be public: consent (to a known version of the consent text, which
+    says what may be shown) and approval (the catalogue, open data, the API, search, a published group's page)."""
+    return sa.and_(Proposal.consent_publish, Proposal.consent_version.is_not(None),
+                   Proposal.publication_approved, Proposal.state != State.DRAFT)
 
 
 def open_for_partners(proposal: Proposal) -> bool:

@@ -21,7 +21,7 @@ from core.extensions import db
 from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme
 from core.paging import page_number
 from proposals import metrics
-from proposals.audiences import PARTNER_STATES
+from proposals.audiences import PARTNER_STATES, published
 from proposals.lifecycle import PUBLIC_STATE_OF, PublicState
 from proposals.models import Assignment, Proposal, ProposalTheme, ProposalWard, State
 from proposals.visibility import versions_naming
@@ -41,13 +41,6 @@ def normalise_query(text: str | None) -> str:
     text = unicodedata.normalize("NFKC", text or "")
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
     return text.strip().lower()[:100]
-
-
-def published():
-    """The condition for a proposal to be public: consent (to a known version of the consent text,
-    which says what may be shown) and approval."""
-    return sa.and_(Proposal.consent_publish, Proposal.consent_version.is_not(None),
-                   Proposal.publication_approved, Proposal.state != State.DRAFT)
 
 
 def consented(field_name: str):
