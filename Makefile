@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
-ROOMS  := core proposals search intake routing responses public api window
+ROOMS  := core proposals search intake routing responses public groups api window
 
 .PHONY: run test install translations migrate seed lint check-migrations extract-messages worker beat bench clean lock audit
 

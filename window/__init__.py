@@ -20,8 +20,10 @@ import api
 import core
 import core.models
 import core.tasks  # noqa: F401  (registers the core's tasks with Celery)
+import groups
 import intake
-import proposals.models  # noqa: F401  (every model module, so metadata and Alembic see all tables)
+import proposals.groups  # noqa: F401  (every model module, so metadata and Alembic see all tables)
+import proposals.models  # noqa: F401
 import public
 import responses
 import routing
@@ -40,9 +42,10 @@ from window import admin, cli, views
 
 # Packages with a translations/ folder of their own (catalogues are merged at
 # run time, so rooms never edit each other's .po files), kernel first.
-ROOMS = ("core", "proposals", "search", "intake", "routing", "responses", "public", "api", "window")
+ROOMS = ("core", "proposals", "search", "intake", "routing", "responses", "public", "groups", "api", "window")
 # Each room's init_app(app) registers its blueprints, commands and signal receivers.
-ROOM_INITS = (core.init_app, search.init_app, intake.init_app, routing.init_app, responses.init_app, public.init_app, api.init_app)
+ROOM_INITS = (core.init_app, search.init_app, intake.init_app, routing.init_app, responses.init_app, public.init_app,
+              groups.init_app, api.init_app)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
