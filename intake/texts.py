@@ -69,6 +69,7 @@ EVENT_KINDS = {
     "publication_withdrawn": _l("公開カタログへの掲載を取りやめました。"),
     "meeting_proposed": _l("担当部署から打ち合わせの提案がありました。"),
     "evaluation_recorded": _l("取り組みの評価が記録されました。"),
+    "group_member_added": _l("同じ課題に取り組む提案の協働グループに加わりました。ほかの団体への紹介に同意するかどうかを、この画面で選べます。"),
 }
 GENERIC_EVENT = _l("提案が更新されました。")
 

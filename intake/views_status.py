@@ -8,7 +8,9 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
+from core.audit import Actor
 from core.auth import applicant_required
 from core.extensions import db, limiter
 from core.models import Department, Event, Membership, Organisation, Role
@@ -18,7 +20,9 @@ from intake import operations as ops
 from intake.forms import AnswerForm, MessageForm, WithdrawForm
 from intake.texts import NEXT_STEPS, describe_event
 from intake.views import account_key, bp, checked_uploads, triage_by
+from proposals import groups as group_ops
 from proposals import visibility
+from proposals.group_queries import memberships_of_proposal, other_consenting_members
 from proposals.lifecycle import PublicState, find_transition, public_state
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
 from proposals.operations import TransitionError
@@ -92,6 +96,7 @@ def _render_status(proposal: Proposal, *, message_form=None, answer_form=None, e
         locale=locale, max_files=current_app.config["MAX_ATTACHMENTS"],
         max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
         files_field="answer_files" if answer_form is not None else "message_files",  # the one the errors concern
+        group_memberships=memberships_of_proposal(proposal.id), other_consenting_members=other_consenting_members,
     ), status
 
 
@@ -174,6 +179,22 @@ def withdraw(reference: str):
             flash(_l("提案を取り下げました。"), "success")
             return redirect(url_for("intake.status", reference=reference))
     return render_template("intake/withdraw.html", proposal=proposal, form=form, error=error)
+
+
+@bp.route("/my/proposals/<reference>/groups/<int:group_id>/consent", methods=["POST"])
+@applicant_required
+def group_consent(reference: str, group_id: int):
+    """Whether the other members of a group may see this organisation and be introduced to it."""
+    proposal = access.load_for_applicant(reference) or abort(404)
+    membership = next((m for m in memberships_of_proposal(proposal.id) if m.group_id == group_id), None)
+    answer = request.form.get("consent")
+    if membership is None or answer not in ("yes", "no") or not FlaskForm().validate_on_submit():
+        abort(404 if membership is None else 400)
+    group_ops.set_consent(membership, answer == "yes", Actor.of_user(current_user))
+    db.session.commit()
+    flash(_l("グループのほかの団体への紹介に同意しました。") if answer == "yes"
+          else _l("グループのほかの団体には、あなたの団体名を表示しません。"), "success")
+    return redirect(url_for("intake.status", reference=reference) + "#groups")
 
 
 # --- files -------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from core.extensions import db
 from core.models import Department, Event, Role
 from core.paging import requested_page
 from proposals.attachments import path_for  # where intake stores every upload (a two-character folder per key)
+from proposals.group_queries import memberships_of_proposal
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Attachment, Message, Proposal, State
 from proposals.operations import TransitionError
 from proposals.privacy import log_contact_read
@@ -233,6 +234,7 @@ def _render_detail(proposal: Proposal, assignment: Assignment | None, forms: dic
         shows_returned_reasons=may_read(RETURNED_REASON, reader), state_shown=_state_shown(proposal, events,
                                                                                                   released),
         department_names={d.id: d for d in db.session.scalars(sa.select(Department))},
+        group_memberships=memberships_of_proposal(proposal.id),
     ), status
 
 

@@ -18,6 +18,7 @@ from core.auth import staff_required
 from core.calendar import local_today
 from core.extensions import db
 from core.models import ClosedDay, Department, Role, User
+from proposals.group_queries import open_groups
 from responses.access import is_window_member
 from responses.admin_operations import (
     add_closed_day,
@@ -44,7 +45,7 @@ def dashboard():
     now = clock.now()
     figures = department_figures(now)
     return render_template("responses/dashboard.html", figures=figures, overdue=overdue_items(now, limit=50),
-                           today=local_today(now))
+                           today=local_today(now), open_groups=open_groups())
 
 
 # --- administration: closed days, deadline settings, heads ----------------------------------------
