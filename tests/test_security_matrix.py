@@ -47,12 +47,13 @@ class World:
 @pytest.fixture
 def world(make_user, make_organisation, make_proposal) -> World:
     """Proposal P of organisation A, with a file, returned "not ours" by
-    ward-miyamae (that assignment ended) and now held by kenko-fukushi (lead);
-    organisation B has its own proposal; A has a draft."""
+    ward-miyamae (that assignment ended) and now held by kenko-fukushi (lead),
+    in a published group; organisation B has its own proposal; A has a draft."""
     from api.views import create_token
     from core.models import OutboxEmail
     from intake import files as file_store
     from intake import operations as intake_ops
+    from proposals import groups as group_ops
     from proposals import operations
     from responses import operations as answers
     from routing.models import Keyword, Rule, RulesetVersion
@@ -82,6 +83,9 @@ def world(make_user, make_organisation, make_proposal) -> World:
     answers.not_ours(ended, Actor.of_user(users["dept_ended"]), "他部署が適切です。")
     operations.assign(proposal, department_id(HOLDING), [], window, reason="second try")
     token, _secret = create_token(users["admin"], "matrix", Actor.of_user(users["admin"]))
+    group = group_ops.create_group("外国人住民の手続き支援", "", window, slug="matrix-group")
+    membership = group_ops.add_member(group, proposal, window)
+    group_ops.set_published(group, True, window)
     db.session.commit()
     version = db.session.scalar(sa.select(RulesetVersion).order_by(RulesetVersion.version))
     params = {
@@ -93,6 +97,7 @@ def world(make_user, make_organisation, make_proposal) -> World:
         "interest_id": 999_999,  # none exists: the answer must not depend on whether one does
         # The API's own ids: no token is sent, so the answer must not depend on whether they exist.
         "assignment_id": 999_999, "subscription_id": 999_999, "message_id": 999_999, "delivery_id": 999_999,
+        "group_id": group.id, "membership_id": membership.id, "slug": group.slug,
         "name": "years", "action": "acknowledge", "step": 1, "filename": "css/app.css",
     }
     return World(users=users, params=params)

@@ -172,6 +172,17 @@ GET /admin/privacy/reads                                              signin  40
 GET /catalogue/manage/<int:proposal_id>/preview                       signin  403     403     404     403     403     403     403     404
 GET /privacy                                                          ok      ok      ok      ok      ok      ok      ok      ok      ok
 GET /my/data.json                                                     signin  ok      ok      403     403     403     403     403     403
+GET /groups/<slug>                                                    ok      ok      ok      ok      ok      ok      ok      ok      ok
+POST /my/proposals/<reference>/groups/<int:group_id>/consent          signin  ok      404     403     403     403     403     403     403
+GET /window/groups                                                    signin  403     403     ok      403     403     403     403     ok
+POST /window/groups                                                   signin  403     403     ok      403     403     403     403     ok
+GET /window/groups/<int:group_id>                                     signin  403     403     ok      ok      404     ok      ok      ok
+POST /window/groups/<int:group_id>/edit                               signin  403     403     ok      403     403     403     403     ok
+POST /window/groups/<int:group_id>/introductions                      signin  403     403     ok      403     403     403     403     ok
+POST /window/groups/<int:group_id>/members                            signin  403     403     ok      403     403     403     403     ok
+POST /window/groups/<int:group_id>/members/<int:membership_id>/remove signin  403     403     ok      403     403     403     403     ok
+POST /window/groups/<int:group_id>/publish                            signin  403     403     ok      403     403     403     403     ok
+POST /window/groups/<int:group_id>/state                              signin  403     403     ok      403     403     403     403     ok
 """
 
 EXPECTED: dict[str, dict[str, str]] = {}
