@@ -50,6 +50,8 @@ POST /admin/routing/versions/<int:number>/rules/<int:rule_id>/delete  signin  40
 GET /admin/routing/versions/<int:number>/rules/new                    signin  403     403     403     403     403     403     403     ok
 POST /admin/routing/versions/<int:number>/rules/new                   signin  403     403     403     403     403     403     403     ok
 GET /api/v1/assignments                                               401     401     401     401     401     401     401     401     401
+GET /api/v1/groups                                                    401     401     401     401     401     401     401     401     401
+GET /api/v1/groups/<int:group_id>                                     401     401     401     401     401     401     401     401     401
 GET /api/v1/assignments/<int:assignment_id>                           401     401     401     401     401     401     401     401     401
 POST /api/v1/assignments/<int:assignment_id>/acknowledge              401     401     401     401     401     401     401     401     401
 POST /api/v1/assignments/<int:assignment_id>/adopt                    401     401     401     401     401     401     401     401     401
