@@ -127,6 +127,8 @@ def _render(group: ProposalGroup, own: set[int] | None, *, errors=None, forms=No
         consenting = [(m.id, f"{m.proposal.reference} {m.proposal.organisation.name if m.proposal.organisation else ''}")
                       for m in memberships if m.consented]
         introduce.first.choices = introduce.second.choices = consenting
+        if "introduce" not in forms and len(consenting) >= 2:
+            introduce.second.data = consenting[1][0]  # two different organisations to start with
     return render_template(
         "groups/detail.html", group=group, memberships=memberships, full=full, own=own or set(),
         evaluations=evaluations_of([m.proposal_id for m in memberships]), wards_of=wards_of,
