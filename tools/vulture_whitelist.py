@@ -44,13 +44,20 @@ responded_by_id
 _.responded_by_id
 sent_at  # core/models.py OutboxEmail
 _.sent_at
-updated_by_id  # public/models.py Evaluation, responses/models.py AnswerTemplate
+updated_by_id  # proposals/evaluations.py Evaluation, responses/models.py AnswerTemplate
 _.updated_by_id
 uploaded_by_id  # proposals/models.py Attachment
+added_by_id  # proposals/groups.py GroupMembership
+consent_at  # proposals/groups.py GroupMembership: when and who answered the consent question
+_.consent_at
+consent_by_id
+_.consent_by_id
+introduced_by_id  # proposals/groups.py GroupIntroduction
+introduced_at  # proposals/groups.py GroupIntroduction: templates/groups/detail.html
 
 # --- enum members: stored values, chosen by value (Enum("end")), never by name --------------------
 BUREAU  # core/models.py DepartmentKind
-CONTINUE  # public/models.py ReviewDecision
+CONTINUE  # proposals/evaluations.py ReviewDecision
 COMMISSION
 END
 
@@ -83,6 +90,7 @@ ARGUMENTS_PARSER  # read by flask-smorest's Blueprint.arguments (api/platform.py
 # marshmallow reads a schema's inner Meta and its declared fields by name when it loads and dumps (api/schemas.py).
 Meta
 content
+public_url  # api/resources/groups.py GroupOut
 status_label
 status_from
 status_to
