@@ -217,6 +217,9 @@ def add_member(group: ProposalGroup, proposal: Proposal, actor: Actor) -> GroupM
 
 def remove_member(membership: GroupMembership, actor: Actor) -> None:
     group, proposal_id = membership.group, membership.proposal_id
+    # Its introductions go with it (explicitly: SQLite does not enforce the ON DELETE CASCADE).
+    db.session.execute(sa.delete(GroupIntroduction).where(
+        sa.or_(GroupIntroduction.first_id == membership.id, GroupIntroduction.second_id == membership.id)))
     group.memberships.remove(membership)
     db.session.delete(membership)
     db.session.flush()
