@@ -45,6 +45,10 @@ def test_each_operation_writes_an_event_naming_the_actor(window, make_proposal):
     assert events("group_member_added")[0].proposal_id == proposal.id
     # The applicant sees on the timeline that the proposal joined a group; the rest is the window's.
     assert events("group_member_added")[0].public and not events("group_member_removed")[0].public
+    # …and hears of it by email, told what joining means (intake's update email, in the same transaction).
+    [told] = db.session.scalars(sa.select(OutboxEmail).where(
+        OutboxEmail.idempotency_key == f"intake:event:{events('group_member_added')[0].id}:{proposal.created_by_id}"))
+    assert told.to_address == proposal.created_by.email and "協働グループに加わりました" in told.body_text
 
 
 def test_bad_names_and_addresses_are_refused_with_the_field_named(window):
