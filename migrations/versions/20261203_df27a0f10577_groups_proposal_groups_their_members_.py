@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('state', sa.Enum('open', 'closed', name='proposal_group_state', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('published', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('published', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
