@@ -238,6 +238,11 @@ class User(db.Model):
     def is_window(self) -> bool:
         return self.role in (Role.WINDOW, Role.ADMIN)
 
+    @property
+    def is_window_member(self) -> bool:
+        """Window staff, administrators, and the window's managers (staff of the triage department)."""
+        return self.is_window or (self.department is not None and self.department.kind == DepartmentKind.TRIAGE)
+
     def organisation_ids(self) -> set[int]:
         return {m.organisation_id for m in self.memberships}
 

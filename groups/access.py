@@ -9,18 +9,12 @@ from flask import abort
 from flask_login import current_user
 
 from core.extensions import db
-from core.models import DepartmentKind
 from proposals.group_queries import department_member_ids
 from proposals.groups import ProposalGroup
 
 
-def is_window_member(user) -> bool:
-    # The same rule as the window's dashboard (responses/access.py); rooms do not import each other.
-    return user.is_window or (user.department is not None and user.department.kind == DepartmentKind.TRIAGE)
-
-
 def require_window() -> None:
-    if not is_window_member(current_user):
+    if not current_user.is_window_member:
         abort(403)
 
 
@@ -33,7 +27,7 @@ def load_group(group_id: int) -> ProposalGroup:
 def load_group_for_staff(group_id: int) -> tuple[ProposalGroup, set[int] | None]:
     """(group, the member proposals this department may open), None meaning all (the window)."""
     group = db.session.get(ProposalGroup, group_id) or abort(404)
-    if is_window_member(current_user):
+    if current_user.is_window_member:
         return group, None
     own = department_member_ids(group, current_user.department_id)
     if not own:

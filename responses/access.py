@@ -8,20 +8,14 @@ from flask import abort
 from flask_login import current_user
 
 from core.extensions import db
-from core.models import DepartmentKind
 from proposals.models import Assignment, AssignmentStatus, Proposal, State
-
-
-def is_window_member(user) -> bool:
-    """Window staff, administrators, and the window's managers."""
-    return user.is_window or (user.department is not None and user.department.kind == DepartmentKind.TRIAGE)
 
 
 def may_open_files(assignment: Assignment | None) -> bool:
     """Files: the department that holds the proposal now, and the window
     (as /attachments/<id>, intake/access.py); not a department whose
     assignment ended."""
-    if is_window_member(current_user):
+    if current_user.is_window_member:
         return True
     return (assignment is not None and assignment.status == AssignmentStatus.ACTIVE
             and assignment.department_id == current_user.department_id)
@@ -37,7 +31,7 @@ def load_proposal(proposal_id: int) -> tuple[Proposal, Assignment | None]:
         .order_by((Assignment.status == AssignmentStatus.ACTIVE).desc(), Assignment.id.desc())
         .limit(1)
     ) if current_user.department_id is not None else None
-    if assignment is None and not is_window_member(current_user):
+    if assignment is None and not current_user.is_window_member:
         abort(404)
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.state == State.DRAFT:

@@ -28,7 +28,7 @@ from proposals.operations import TransitionError
 from proposals.privacy import log_contact_read
 from proposals.visibility import RETURNED_REASON, Audience, Reader, may_read, written_before
 from responses import operations as ops
-from responses.access import is_window_member, live_assignment, load_proposal, may_open_files
+from responses.access import live_assignment, load_proposal, may_open_files
 from responses.clock import RUNNING_STATES, clock
 from responses.deadlines import open_deadline
 from responses.forms import (
@@ -128,7 +128,7 @@ def inbox():
     return render_template(
         "responses/inbox.html", page=page, rows=rows, counts=counts, today=today,
         filters={"status": status, "role": role, "due": due, "sort": sort, "q": text},
-        department=db.session.get(Department, department_id), window_member=is_window_member(current_user),
+        department=db.session.get(Department, department_id), window_member=current_user.is_window_member,
     )
 
 
@@ -243,7 +243,7 @@ def reader_of(assignment: Assignment | None) -> Reader:
     if assignment is not None and assignment.status == AssignmentStatus.ACTIVE \
             and assignment.department_id == current_user.department_id:
         return Reader.HOLDER
-    if is_window_member(current_user):
+    if current_user.is_window_member:
         return Reader.WINDOW
     return Reader.FORMER_HOLDER
 

@@ -19,7 +19,6 @@ from core.calendar import local_today
 from core.extensions import db
 from core.models import ClosedDay, Department, Role, User
 from proposals.group_queries import open_groups
-from responses.access import is_window_member
 from responses.admin_operations import (
     add_closed_day,
     add_department_head,
@@ -40,7 +39,7 @@ admin_bp = Blueprint("deadline_admin", __name__, url_prefix="/admin/deadlines")
 @window_bp.route("/dashboard")
 @staff_required()
 def dashboard():
-    if not is_window_member(current_user):
+    if not current_user.is_window_member:
         abort(403)
     now = clock.now()
     figures = department_figures(now)

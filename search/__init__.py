@@ -32,7 +32,6 @@ BEAT = {
 
 def init_app(app: Flask) -> None:
     from search import cli, models, pages, receivers, tasks, views  # noqa: F401  (models: tables; tasks: Celery)
-    from search.access import is_window_member
     from search.highlight import highlight
     from search.query import Query
 
@@ -48,5 +47,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(highlight, "search_highlight")
     app.add_template_global(Query.parse, "search_parse")
     app.add_template_global(pages.similar_for_staff, "similar_for_staff")
-    app.add_template_global(is_window_member, "search_is_window_member")
     add_nav(app, "search.staff_search", _l("検索"), "staff", order=55)

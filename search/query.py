@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from core.extensions import db
+from proposals.audiences import published
 from proposals.models import Proposal
 from proposals.visibility import versions_naming
-from search.access import published
 from search.documents import DECLARED_FIELD, PUBLIC_FIELDS, Analysed
 from search.index import _quote, features_of_row
 from search.models import FTS_TABLE, SearchDocument, SearchTerm

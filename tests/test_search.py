@@ -14,9 +14,9 @@ from public_helpers import place
 
 from core.extensions import db
 from core.models import OutboxEmail
+from proposals.audiences import published
 from proposals.models import Proposal
 from search import digest, query
-from search.access import published
 from search.models import SearchDocument
 
 LABELLED = Path(__file__).resolve().parent / "data" / "similar_labelled.jsonl"

@@ -1,7 +1,7 @@
 """groups: proposal groups, their members with consent, introductions
 
 Revision ID: df27a0f10577
-Revises: 745bd154edc5
+Revises: 5d3951775f8a
 Create Date: 2026-12-03 13:58:20.057569
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB columns render astext_type=Tex
 
 # revision identifiers, used by Alembic.
 revision = 'df27a0f10577'
-down_revision = '745bd154edc5'
+down_revision = '5d3951775f8a'
 branch_labels = None
 depends_on = None
 
