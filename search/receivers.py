@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -39,8 +40,12 @@ def _after_commit(session: Session) -> None:
         return
     from search.tasks import index_task
 
+    # The task of this Flask app's Celery (not the process's default Celery app, which is the last one
+    # created: with several apps in one process, as in tests, it may point at another broker).
+    celery = current_app.extensions.get("celery") if has_app_context() else None
+    task = celery.tasks[index_task.name] if celery is not None else index_task
     try:
-        index_task.apply_async(args=[sorted(ids)], retry_policy={"max_retries": 1, "interval_start": 0})
+        task.apply_async(args=[sorted(ids)], retry_policy={"max_retries": 1, "interval_start": 0})
     except Exception:  # broker down: the sweep indexes it later
         log.warning("could not queue search indexing; the sweep will do it", exc_info=True)
 

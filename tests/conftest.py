@@ -20,6 +20,7 @@ from pathlib import Path
 import accessibility
 import pytest
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
@@ -83,6 +84,7 @@ def other_app(**overrides):
     from core.extensions import limiter
 
     was_enabled = limiter.enabled  # the limiter is one object shared by every app
+    outer_celery = current_app.extensions.get("celery") if has_app_context() else None
     application = create_app(app_config(**overrides))
     application.test_client_class = IsolatedClient
     with application.app_context():
@@ -94,6 +96,8 @@ def other_app(**overrides):
             # Decorated views check limiter.enabled on every call: leave the
             # shared test app unlimited again.
             limiter.enabled = was_enabled
+            if outer_celery is not None:  # creating an app made its Celery the process's default
+                outer_celery.set_default()
 
 
 def _reset_schema(app) -> None:
