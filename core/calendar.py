@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from core.clock import clock
 from core.extensions import db
 from core.models import ClosedDay
 
@@ -27,7 +28,7 @@ def to_local(moment: datetime) -> datetime:
 
 
 def local_today(now: datetime | None = None) -> date:
-    return to_local(now or datetime.now(UTC)).date()
+    return to_local(now or clock.now()).date()
 
 
 def fiscal_year_of(day: date) -> int:

@@ -15,11 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.clock import clock
 from core.extensions import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, by the kernel's clock (core/clock.py: the wall clock unless a test, the simulation or the demo set it)."""
+    return clock.now()
 
 
 def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:

@@ -1,14 +1,12 @@
-"""The deadlines' clock: the time (which tests and the simulation may set),
+"""The deadlines' clock (the kernel's, core/clock.py, which tests, the simulation and the demo may set),
 and the states in which a department's clock runs or stands still."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from core.calendar import TOKYO, to_local
-from core.models import utcnow
+from core.clock import clock as kernel_clock
 from proposals.models import State
 from responses.models import WaitKind
 
@@ -20,32 +18,9 @@ WAIT_KIND_OF = {State.SUBMITTED: WaitKind.TRIAGE, State.TRIAGE: WaitKind.TRIAGE,
                 State.INFO_REQUESTED: WaitKind.APPLICANT}
 
 
-class _Clock:
-    """utcnow(), unless a test or the simulation has set the time."""
-
-    def __init__(self):
-        self._frozen: datetime | None = None
-
-    def now(self) -> datetime:
-        return self._frozen or utcnow()
-
-    @contextlib.contextmanager
-    def frozen(self, moment: datetime) -> Iterator[None]:
-        previous, self._frozen = self._frozen, _aware(moment)
-        try:
-            yield
-        finally:
-            self._frozen = previous
-
-    def set(self, moment: datetime | None) -> None:
-        self._frozen = _aware(moment) if moment else None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-clock = _Clock()
+# One clock for the whole application: the kernel's (core/clock.py), which
+# utcnow() and every stamp follow. Kept under this name for the deadline code.
+clock = kernel_clock
 
 
 def tokyo_moment(day: date, hour: int = 9, minute: int = 0) -> datetime:

@@ -3,6 +3,9 @@ dictionary as RulesetData, proposals as the plain data of docs/proposal.md."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -41,8 +44,37 @@ def rule_data(rule: Rule) -> RuleData:
                     condition=rule.condition or {"all": []}, actions=list(rule.actions or []), stop=rule.stop)
 
 
+# Inside held_rulesets(): each version's RulesetData, built once (see there).
+_held: dict[tuple[int, bool], RulesetData] | None = None
+
+
+@contextlib.contextmanager
+def held_rulesets() -> Iterator[None]:
+    """Inside the block each ruleset version is read (rules, themes, the
+    dictionary's matcher) once and reused: for a batch that routes many
+    proposals and changes no rule, keyword or theme (the demo's replayed
+    history). Building the matcher tokenises every keyword, the larger part
+    of routing one proposal."""
+    global _held
+    previous, _held = _held, {}
+    try:
+        yield
+    finally:
+        _held = previous
+
+
 def ruleset_data(version: RulesetVersion, matcher: Matcher | None = None,
                  themes: dict[str, ThemeInfo] | None = None, *, with_model: bool = True) -> RulesetData:
+    if _held is None or matcher is not None or themes is not None:
+        return _ruleset_data(version, matcher, themes, with_model=with_model)
+    key = (version.id, with_model)
+    if key not in _held:
+        _held[key] = _ruleset_data(version, None, None, with_model=with_model)
+    return _held[key]
+
+
+def _ruleset_data(version: RulesetVersion, matcher: Matcher | None, themes: dict[str, ThemeInfo] | None, *,
+                  with_model: bool) -> RulesetData:
     wards = frozenset(db.session.scalars(sa.select(Department.code).where(Department.kind == DepartmentKind.WARD)))
     return RulesetData(
         version=version.version, status=str(version.status),
