@@ -5,7 +5,6 @@ at past moments (the kernel's clock set to each, as in demo/public.py)."""
 from __future__ import annotations
 
 import random
-from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -88,10 +87,9 @@ def _interest(rng: random.Random, now: datetime, proposal: Proposal, user: User,
     if published_at is not None and at <= published_at:
         # A proposal published a moment ago (the demo applicant's own, submitted during this seed):
         # no past to place the interest in; it happens now, after the publication.
-        with nullcontext():
-            interest = _express(rng, proposal, user, organisation, offer)
-            if answered_at is not None:
-                respond_to_interest(interest, True, Actor.of_user(answered_by))
+        interest = _express(rng, proposal, user, organisation, offer)
+        if answered_at is not None:
+            respond_to_interest(interest, True, Actor.of_user(answered_by))
         return
     with frozen_at(at):
         interest = _express(rng, proposal, user, organisation, offer)
