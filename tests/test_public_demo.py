@@ -10,20 +10,24 @@ import sqlalchemy as sa
 from core.calendar import local_today
 from core.extensions import db
 from core.models import (
+    ActorKind,
     Department,
     DepartmentKind,
     Event,
     Organisation,
     OrganisationKind,
     OutboxEmail,
+    Role,
     Theme,
     User,
     utcnow,
 )
 from proposals.lifecycle import find_transition
-from proposals.models import Assignment, AssignmentStatus, Proposal, ProposalTheme, ProposalWard, State
+from proposals.models import Assignment, AssignmentStatus, Message, Proposal, ProposalTheme, ProposalWard, State
 from public import queries
 from public.models import Evaluation, InterestStatus, PartnerInterest
+from responses.clock import WAIT_KIND_OF
+from responses.models import Wait
 from responses.sweep import sweep
 from routing.models import DecisionKind, RoutingRecord
 from window.seed import seed_all
@@ -79,8 +83,10 @@ def test_demo_data_is_wide_consistent_and_idempotent():
         if assignment.answered_at:
             assert assignment.acknowledged_at <= assignment.answered_at <= now
 
+    _assert_history_is_what_the_operations_write(proposals)
+
     # The history went through the real operations: routing ran on every submission, the window's desk
-    # confirmed the engine's lead or corrected it with a reason (about a fifth), nobody was emailed, and the
+    # confirmed the engine's lead or corrected it with a reason (a minority), nobody was emailed, and the
     # first deadline sweep after the seed finds a few open assignments late, not hundreds.
     submitted_ids = {p.id for p in proposals}
     routed = set(db.session.scalars(sa.select(RoutingRecord.proposal_id).where(
@@ -89,7 +95,7 @@ def test_demo_data_is_wide_consistent_and_idempotent():
     by_desk = Counter(db.session.scalars(sa.select(RoutingRecord.kind).where(
         RoutingRecord.kind.in_([DecisionKind.CONFIRMED, DecisionKind.OVERRIDDEN]))))
     corrected = by_desk[DecisionKind.OVERRIDDEN] / (by_desk[DecisionKind.OVERRIDDEN] + by_desk[DecisionKind.CONFIRMED])
-    assert 0.12 <= corrected <= 0.3, by_desk
+    assert 0.05 <= corrected <= 0.3, by_desk
     assert all(r.reason for r in db.session.scalars(sa.select(RoutingRecord).where(
         RoutingRecord.kind == DecisionKind.OVERRIDDEN)))
     public_set = sa.select(Proposal.id).where(Proposal.contact_email.like("demo-org-%"))
@@ -109,6 +115,47 @@ def test_demo_data_is_wide_consistent_and_idempotent():
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Evaluation)) >= 50
     assert all(row["ack_n"] for row in queries.by_department())
     assert len(queries.by_fiscal_year()) == 3
+
+
+def _assert_history_is_what_the_operations_write(proposals: list[Proposal]) -> None:
+    """Issue 9: the demo's events are the ones the rooms' operations write (a history written by hand, with
+    the state set directly and the events inserted, fails here): each proposal's state is the target of its
+    last state change, and each change names its actor; every routing record has the audit event of the
+    operation that wrote it (routed, routing_confirmed, routing_overridden) by the same actor; each
+    co-department's opinion is its message; each proposal waiting on the window or the applicant has the
+    wait the deadline code opened; each publication and evaluation has its event by window or department staff."""
+    events = defaultdict(list)
+    for event in db.session.scalars(sa.select(Event).where(Event.proposal_id.is_not(None)).order_by(Event.id)):
+        events[event.proposal_id].append(event)
+    for proposal in proposals:
+        changes = [e for e in events[proposal.id] if e.kind == "state_changed"]
+        assert changes[-1].to_state == proposal.state.value, proposal.reference
+        for change in changes:
+            by_user = change.actor_user_id is not None
+            assert by_user or (change.actor_kind != ActorKind.USER and change.actor_label), proposal.reference
+            # Routing moves a submission on (a system actor naming the ruleset); people make every other move.
+            assert by_user == (change.from_state != State.SUBMITTED.value), (proposal.reference, change.to_state)
+        kinds = [e.kind for e in events[proposal.id]]
+        records = db.session.scalars(sa.select(RoutingRecord).where(RoutingRecord.proposal_id == proposal.id)
+                                     .order_by(RoutingRecord.id)).all()
+        written = {DecisionKind.ROUTED: "routed", DecisionKind.CONFIRMED: "routing_confirmed",
+                   DecisionKind.OVERRIDDEN: "routing_overridden"}
+        assert [written[r.kind] for r in records] == [k for k in kinds if k in written.values()], proposal.reference
+        for record in records:
+            event = next(e for e in events[proposal.id] if e.kind == written[record.kind])
+            assert event.actor_user_id == record.user_id and event.department_id == record.lead_id
+        for opinion in (e for e in events[proposal.id] if e.kind == "co_opinion"):
+            message = db.session.get(Message, (opinion.data or {}).get("message_id"))
+            assert message is not None and message.department_id == opinion.department_id, proposal.reference
+        waits = db.session.scalars(sa.select(Wait).where(Wait.proposal_id == proposal.id, Wait.ended_at.is_(None)))
+        expected = WAIT_KIND_OF.get(proposal.state)
+        assert [w.kind for w in waits] == ([expected] if expected else []), (proposal.reference, proposal.state)
+        staff = {e.kind: e.actor_user for e in events[proposal.id] if e.kind in ("publication_approved",
+                                                                                 "evaluation_recorded")}
+        assert proposal.publication_approved == ("publication_approved" in staff), proposal.reference
+        assert all(user is not None and user.role != Role.APPLICANT for user in staff.values())
+        evaluated = db.session.scalar(sa.select(Evaluation.id).where(Evaluation.proposal_id == proposal.id))
+        assert (evaluated is not None) == ("evaluation_recorded" in staff), proposal.reference
 
 
 def test_demo_partner_interests_give_the_demo_applicant_something_to_answer(app, client):
