@@ -30,6 +30,7 @@ from responses.clock import WAIT_KIND_OF
 from responses.models import Wait
 from responses.sweep import sweep
 from routing.models import DecisionKind, RoutingRecord
+from search.models import SearchDocument
 from window.seed import seed_all
 
 TABLES = (Proposal, Event, Assignment, Evaluation, Organisation, User, ProposalTheme, ProposalWard, PartnerInterest)
@@ -108,6 +109,10 @@ def test_demo_data_is_wide_consistent_and_idempotent():
     open_assignments = db.session.scalar(sa.select(sa.func.count()).select_from(Assignment).where(
         Assignment.status == AssignmentStatus.ACTIVE, Assignment.answered_at.is_(None)))
     assert result.total + result.waits_total <= max(10, open_assignments // 3), (result, open_assignments)
+
+    # The seed's commit indexed the replayed proposals for search (search's after-commit task).
+    indexed = set(db.session.scalars(sa.select(SearchDocument.proposal_id)))
+    assert {p.id for p in proposals} <= indexed
 
     # The public pages have something to show.
     published = db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(queries.published()))
