@@ -41,7 +41,7 @@ from core.models import (
     User,
 )
 from core.seed import seed_reference
-from demo.simulation_patches import BREAKAGES, broken, simulated_timestamps
+from demo.simulation_patches import BREAKAGES, broken
 from demo.simulation_report import Report
 from proposals import metrics, operations
 from proposals.lifecycle import OPEN_STATES
@@ -77,10 +77,9 @@ def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days:
 
             db.engine.dispose()
         upgrade()
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(simulated_timestamps())
-            if breakage:
-                stack.enter_context(broken(breakage))
+        # Every timestamp the application writes (core.models.utcnow) follows the kernel's clock
+        # (core/clock.py), which the simulation sets to each simulated moment.
+        with broken(breakage) if breakage else contextlib.nullcontext():
             _Simulation(app, report, random.Random(seed), start, days, proposals, echo, tail_days).run()
         report.oracle = _oracle_verdict(app, start, start + timedelta(days=days + tail_days - 1))
         db.session.remove()

@@ -1,5 +1,6 @@
-"""What the simulation changes in the rooms while it runs: the timestamps follow the simulated clock,
-and the deliberate breakages of the deadline code (`flask deadlines simulate --break NAME`).
+"""What the simulation changes in the rooms while it runs: the deliberate breakages
+of the deadline code (`flask deadlines simulate --break NAME`). (Its timestamps need
+no patch: core.models.utcnow follows the kernel's clock, core/clock.py, which it sets.)
 
 Each replaces one function of the rooms for the length of a run; the no-dropped-ball oracle
 (responses/simulation_oracle.py) must then fail the run. A breakage that does not make the run fail
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from datetime import UTC
 
 _ROOMS = ("responses", "core", "proposals", "intake", "routing")
 
@@ -102,28 +102,3 @@ def broken(name: str):
     _description, (function, home, make_replacement) = BREAKAGES[name]
     with _replaced(function, home, make_replacement):
         yield
-
-
-@contextlib.contextmanager
-def simulated_timestamps():
-    """Every timestamp the application writes (core.models.utcnow: events,
-    assignments, waits) follows the simulated clock, so that the oracle reads
-    a true timeline from the raw rows."""
-    import core.models
-    from responses.deadlines import clock
-
-    real = core.models.datetime
-
-    class SimulatedDatetime(real):
-        @classmethod
-        def now(cls, tz=None):
-            frozen = getattr(clock, "_frozen", None)  # read directly: clock.now() itself calls utcnow()
-            if frozen is None:
-                return real.now(tz)
-            return frozen.astimezone(tz) if tz else frozen.astimezone(UTC).replace(tzinfo=None)
-
-    core.models.datetime = SimulatedDatetime
-    try:
-        yield
-    finally:
-        core.models.datetime = real
