@@ -35,15 +35,17 @@ ACTIONS = {
 
 
 def _answer_events(proposal_id: int) -> list[Event]:
-    """The events a department's answer records (the state change or the answer's own kind)."""
+    """The events a department's answer records (the state change or the answer's own kind), after the
+    assignment — by the log's order: the fixture assigns at a frozen moment in the past (the kernel's
+    clock, which stamps events too), before the answers, which the test makes at the real time."""
     return db.session.scalars(sa.select(Event).where(
         Event.proposal_id == proposal_id, Event.actor_kind == "user",
         Event.kind.in_(["assignment_acknowledged", "state_changed", "meeting_proposed", "co_opinion",
                         "co_assignment_returned"]),
-        Event.created_at > sa.func.coalesce(
-            sa.select(sa.func.max(Event.created_at)).where(Event.proposal_id == proposal_id,
-                                                           Event.to_state == "assigned").scalar_subquery(),
-            Event.created_at),
+        Event.id > sa.func.coalesce(
+            sa.select(sa.func.max(Event.id)).where(Event.proposal_id == proposal_id,
+                                                   Event.to_state == "assigned").scalar_subquery(),
+            0),
     )).all()
 
 
