@@ -28,7 +28,7 @@ def main(n: int = 20000) -> None:
     from core.extensions import db
     from core.models import Department, Organisation, OrganisationKind, Role, Theme, User, utcnow
     from proposals.models import Proposal, ProposalTheme, ProposalWard, State
-    from routing.operations import backtest
+    from routing.ruleset_operations import backtest
     from routing.seed import seed_routing
     from routing.store import get_version
     from window import create_app

@@ -10,7 +10,7 @@ from flask import Flask
 
 from core.extensions import db
 from routing.engine import evaluate_many
-from routing.operations import backtest
+from routing.ruleset_operations import backtest
 from routing.seed import seed_routing
 from routing.store import get_version, ruleset_data
 

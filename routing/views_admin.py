@@ -17,7 +17,7 @@ from core.calendar import to_local
 from core.extensions import db
 from core.models import Department, Role, Theme
 from proposals.models import Proposal, State
-from routing import operations
+from routing import operations, ruleset_operations
 from routing.conditions import ACTIONS, CONDITIONS, SYMBOLIC_TARGETS
 from routing.engine import InputError, evaluate
 from routing.forms import BacktestForm, PreviewForm, PublishForm, RuleForm
@@ -59,7 +59,7 @@ def index():
 def create_draft():
     source = version_or_404(request.form.get("from", type=int)) if request.form.get("from") else None
     try:
-        draft = operations.create_draft(admin_actor(), source)
+        draft = ruleset_operations.create_draft(admin_actor(), source)
         db.session.commit()
     except operations.RoutingError as error:
         db.session.rollback()
@@ -117,7 +117,7 @@ def rule(number: int, rule_id: int | None = None):
                   "priority": form.priority.data, "condition": tree, "actions": rows.actions(),
                   "stop": bool(form.stop.data)}
         try:
-            operations.save_rule(row, admin_actor(), fields, rule_row)
+            ruleset_operations.save_rule(row, admin_actor(), fields, rule_row)
             db.session.commit()
         except operations.RoutingError as error:
             db.session.rollback()
@@ -136,7 +136,7 @@ def delete_rule(number: int, rule_id: int):
     if rule_row is None or rule_row.ruleset_id != row.id:
         abort(404)
     try:
-        operations.delete_rule(row, rule_row, admin_actor())
+        ruleset_operations.delete_rule(row, rule_row, admin_actor())
         db.session.commit()
         flash(_l("ルールを削除しました。"), "success")
     except operations.RoutingError as error:
@@ -154,7 +154,7 @@ def publish(number: int):
         flash(form.note.errors[0] if form.note.errors else _l("入力内容を確認してください。"), "error")
         return redirect(url_for("routing_admin.version", number=number))
     try:
-        operations.publish(row, admin_actor(), form.note.data)
+        ruleset_operations.publish(row, admin_actor(), form.note.data)
         db.session.commit()
     except operations.RoutingError as error:
         db.session.rollback()
@@ -169,7 +169,7 @@ def publish(number: int):
 def discard(number: int):
     row = version_or_404(number)
     try:
-        operations.discard_draft(row, admin_actor())
+        ruleset_operations.discard_draft(row, admin_actor())
         db.session.commit()
         flash(_l("下書きを破棄しました。"), "success")
     except operations.RoutingError as error:
@@ -183,7 +183,7 @@ def discard(number: int):
 def rollback(number: int):
     row = version_or_404(number)
     try:
-        new = operations.rollback(row, admin_actor())
+        new = ruleset_operations.rollback(row, admin_actor())
         db.session.commit()
     except operations.RoutingError as error:
         db.session.rollback()
@@ -224,7 +224,7 @@ def preview(number: int):
 def backtest(number: int):
     row = version_or_404(number)
     form = BacktestForm()
-    result = operations.backtest(row, form.last.data) if form.validate_on_submit() else None
+    result = ruleset_operations.backtest(row, form.last.data) if form.validate_on_submit() else None
     departments = {d.code: d for d in db.session.scalars(sa.select(Department))}
     return render_template("routing/admin_backtest.html", version=row, form=form, result=result,
                            by_code=departments), 400 if form.errors else 200

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from core.auth import staff_required
 from core.extensions import db
 from core.models import Department, DepartmentKind, Role, Theme
-from routing import operations
+from routing import operations, ruleset_operations
 from routing.forms import KeywordForm
 from routing.models import Keyword
 from routing.views_admin import admin_actor, bp
@@ -41,7 +41,7 @@ def keywords():
             theme = db.session.scalar(sa.select(Theme).where(Theme.code == code)) if kind == "theme" else None
             ward = db.session.scalar(sa.select(Department).where(Department.code == code)) if kind == "ward" else None
             try:
-                operations.add_keyword(admin_actor(), form.phrase.data, theme=theme, ward=ward, weight=form.weight.data)
+                ruleset_operations.add_keyword(admin_actor(), form.phrase.data, theme=theme, ward=ward, weight=form.weight.data)
                 db.session.commit()
                 flash(_l("「%(phrase)s」を辞書に登録しました。", phrase=form.phrase.data), "success")
                 return redirect(url_for("routing_admin.keywords", theme=code or None))
@@ -73,7 +73,7 @@ def keywords():
 @staff_required(Role.ADMIN)
 def remove_keyword(keyword_id: int):
     keyword = db.session.get(Keyword, keyword_id) or abort(404)
-    operations.remove_keyword(admin_actor(), keyword)
+    ruleset_operations.remove_keyword(admin_actor(), keyword)
     db.session.commit()
     flash(_l("「%(phrase)s」を辞書から外しました。", phrase=keyword.phrase), "success")
     return redirect(url_for("routing_admin.keywords"))
@@ -95,7 +95,7 @@ def themes():
         if owner_code and owner is None:
             flash(_l("所管局を選び直してください。"), "error")
             return redirect(url_for("routing_admin.themes"))
-        operations.set_theme_owner(theme, owner, bool(request.form.get("ward_level")), admin_actor())
+        ruleset_operations.set_theme_owner(theme, owner, bool(request.form.get("ward_level")), admin_actor())
         db.session.commit()
         flash(_l("「%(theme)s」の所管を保存しました。次に提出される提案から使われます。", theme=theme.name_ja), "success")
         return redirect(url_for("routing_admin.themes") + f"#theme-{theme.code}")

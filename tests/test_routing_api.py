@@ -93,7 +93,7 @@ def test_seed_and_backtest_commands(app, make_proposal, make_user):
     assert "rulesets=0" in runner.invoke(args=["routing", "seed"]).output
     make_proposal()
     from core.audit import Actor
-    from routing.operations import create_draft
+    from routing.ruleset_operations import create_draft
 
     create_draft(Actor.of_user(make_user("admin")))
     db.session.commit()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core.audit import Actor
 from core.extensions import db
 from core.models import Event
-from routing import operations
+from routing import operations, ruleset_operations
 from routing.models import ImmutableRuleset, Keyword, Rule, RulesetStatus, RulesetVersion
 from routing.seed import seed_routing
 from routing.store import get_version
@@ -123,7 +123,7 @@ def test_published_rules_are_immutable_in_the_model(make_user):
         db.session.flush()
     db.session.rollback()
     with pytest.raises(operations.RoutingError):
-        operations.save_rule(get_version("published"), Actor.system("test"),
+        ruleset_operations.save_rule(get_version("published"), Actor.system("test"),
                              {"name": "x", "description": "", "priority": 1, "condition": {"all": []},
                               "actions": [], "stop": False})
 
