@@ -12,18 +12,25 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Email, ValidationError
 
 from core.calendar import local_today
 from core.forms import normalise_email
 from core.models import OrganisationKind
 from intake import normalise as n
+from intake.fields import (
+    MAX_MEMBERS,
+    MAX_YEN,
+    AtMost,
+    LengthMessage,
+    MultiCheckboxField,
+    ParsedField,
+    Required,
+    text_field,
+)
 from proposals.labels import LABELS
 from proposals.models import PARTNER_KINDS, SUPPORT_TYPES, ExitStrategy, Scope, Stage
 from proposals.visibility import Audience, consent_text, field_kw
@@ -82,103 +89,6 @@ def as_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label, *_ in pairs]
 
 
-# --- fields ------------------------------------------------------------------------------------
-
-class ParsedField(StringField):
-    """A text field whose value is parsed forgivingly. What the person typed
-    is shown back unchanged; `data` holds the parsed value after validation."""
-
-    def __init__(self, label=None, validators=None, *, parser, message, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.parser = parser
-        self.message = message
-        self.raw = None
-
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = self.raw
-
-    def _value(self):
-        if self.raw is not None:
-            return self.raw
-        return "" if self.data is None else str(self.data)
-
-    def pre_validate(self, form):
-        try:
-            self.data = self.parser(self.raw if self.raw is not None else self.data)
-        except (ValueError, TypeError) as error:
-            self.data = None
-            message = self.message
-            if isinstance(message, dict):  # a message per kind of mistake
-                message = message.get(error.args[0] if error.args else None, message[None])
-            raise StopValidation(str(message)) from error
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        # Unknown codes (a stale page, a retired theme) are dropped, not an error.
-        known = {str(value) for value, *_ in self.choices or []}
-        self.data = [value for value in (self.data or []) if value in known]
-
-
-class Required:
-    """Required, with a message naming the field; sets the 必須 mark."""
-
-    field_flags = {"required": True}
-
-    def __init__(self, message):
-        self.message = message
-
-    def __call__(self, form, field):
-        value = field.data
-        if value is None or (isinstance(value, str) and not value.strip()) or value == []:
-            field.errors[:] = []
-            raise StopValidation(str(self.message))
-
-
-class LengthMessage(Length):
-    """Length with the current length in the message."""
-
-    def __call__(self, form, field):
-        length = len(field.data or "")
-        if self.max != -1 and length > self.max:
-            raise ValidationError(str(_l("%(label)sは%(max)d文字以内で入力してください（今は%(length)d文字です）。",
-                                         label=field.label.text, max=self.max, length=length)))
-
-
-class AtMost:
-    """An upper bound for a parsed number, so it fits its column; the message
-    names the field and the largest value (placeholders %(label)s, %(max)s)."""
-
-    def __init__(self, maximum: int, message):
-        self.maximum = maximum
-        self.message = message
-
-    def __call__(self, form, field):
-        if isinstance(field.data, int) and field.data > self.maximum:
-            raise StopValidation(str(self.message) % {"label": field.label.text, "max": f"{self.maximum:,}"})
-
-
-# Upper bounds: far above any real proposal, well inside the columns
-# (organisations.member_count is a 32-bit INTEGER, the budgets are BIGINT).
-MAX_MEMBERS = 10_000_000
-MAX_YEN = 1_000_000_000_000  # 1兆円
-
-
-def _text(label, max_length, *, audience: Audience, required=None, multiline=False, description=None, **kwargs):
-    """A free-text field; `audience` (proposals.visibility) is shown under its label: who will read it."""
-    validators = [Required(required)] if required else []
-    validators.append(LengthMessage(max=max_length))
-    cls = TextAreaField if multiline else StringField
-    render_kw = {"rows": 6} if multiline else {}
-    kwargs["render_kw"] = {**render_kw, **kwargs.get("render_kw", {}), **field_kw(audience, writer="applicant")}
-    return cls(label, validators=validators, filters=[n.nfkc if multiline else n.one_line],
-               description=description, **kwargs)
-
-
 # --- starting -------------------------------------------------------------------------------------
 
 class StartForm(FlaskForm):
@@ -206,7 +116,7 @@ class ChooseOrganisationForm(FlaskForm):
 # --- the steps ---------------------------------------------------------------------------------
 
 class OrganisationStep(FlaskForm):
-    name = _text(_l("団体名"), 200, audience=Audience.PUBLIC, required=_l("団体名を入力してください。"), render_kw={"autocomplete": "organization"},
+    name = text_field(_l("団体名"), 200, audience=Audience.PUBLIC, required=_l("団体名を入力してください。"), render_kw={"autocomplete": "organization"},
                  description=_l("正式名称を書いてください。例: NPO法人みやまえ寄り合い、たちばな町内会"))
     name_kana = StringField(_l("団体名のふりがな"), filters=[n.to_hiragana], validators=[LengthMessage(max=200)],
                             description=_l("ひらがな・カタカナのどちらでもかまいません。"))
@@ -220,14 +130,14 @@ class OrganisationStep(FlaskForm):
         },
         description=_l("法人の場合だけ入力してください。13桁の数字です。任意団体・町内会などは空欄のままで大丈夫です。"),
     )
-    representative = _text(_l("代表者名"), 200, audience=Audience.PERSONAL, description=_l("例: 理事長 川崎 花子"))
+    representative = text_field(_l("代表者名"), 200, audience=Audience.PERSONAL, description=_l("例: 理事長 川崎 花子"))
     postal_code = ParsedField(
         _l("郵便番号"), parser=lambda v: n.parse_postal_code(v) if n.nfkc(v) else None,
         message=_l("郵便番号は7桁の数字で入力してください（例: 216-0001 または 2160001）。"),
         description=_l("ハイフンはあってもなくてもかまいません。"),
         render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
     )
-    address = _text(_l("所在地"), 300, audience=Audience.PERSONAL, description=_l("例: 川崎市宮前区宮前平2-20-5"),
+    address = text_field(_l("所在地"), 300, audience=Audience.PERSONAL, description=_l("例: 川崎市宮前区宮前平2-20-5"),
                     render_kw={"autocomplete": "street-address"})
     phone = ParsedField(
         _l("団体の電話番号"), parser=lambda v: n.parse_phone(v) if n.nfkc(v) else None,
@@ -263,7 +173,7 @@ class OrganisationStep(FlaskForm):
 
 
 class ContactStep(FlaskForm):
-    contact_name = _text(_l("担当者のお名前"), 200, audience=Audience.PERSONAL, required=_l("担当者のお名前を入力してください。"),
+    contact_name = text_field(_l("担当者のお名前"), 200, audience=Audience.PERSONAL, required=_l("担当者のお名前を入力してください。"),
                          description=_l("市からの連絡を受ける方です。公開されることはありません。"))
     contact_email = EmailField(
         _l("担当者のメールアドレス"),
@@ -283,22 +193,22 @@ class ContactStep(FlaskForm):
         description=_l("日中に連絡のつく番号。ハイフンや全角数字でもかまいません。"),
         render_kw={"type": "tel", "autocomplete": "tel", **field_kw(Audience.PERSONAL, writer="applicant")},
     )
-    past_collaboration = _text(
+    past_collaboration = text_field(
         _l("これまでの市との協働"), 2000, audience=Audience.APPLICANT, multiline=True,
         description=_l("市と一緒に取り組んだことがあれば、時期・部署・内容を書いてください。初めての場合は空欄で大丈夫です。"),
     )
 
 
 class ContentStep(FlaskForm):
-    title = _text(_l("提案のタイトル"), 200, audience=Audience.PUBLIC, required=_l("提案のタイトルを入力してください。"),
+    title = text_field(_l("提案のタイトル"), 200, audience=Audience.PUBLIC, required=_l("提案のタイトルを入力してください。"),
                   description=_l("ひと目で内容が分かる短い名前をつけてください。例: 宮前区の高齢者サロンとスマホ相談会"))
-    summary = _text(_l("提案の概要"), 400, audience=Audience.PUBLIC, required=_l("提案の概要を入力してください。"), multiline=True,
+    summary = text_field(_l("提案の概要"), 400, audience=Audience.PUBLIC, required=_l("提案の概要を入力してください。"), multiline=True,
                     description=_l("400字以内で、何をどこで誰のために行うかをまとめてください。"))
-    issue = _text(_l("地域の課題・背景"), 4000, audience=Audience.PUBLIC, required=_l("地域の課題・背景を入力してください。"), multiline=True,
+    issue = text_field(_l("地域の課題・背景"), 4000, audience=Audience.PUBLIC, required=_l("地域の課題・背景を入力してください。"), multiline=True,
                   description=_l("どんな困りごとがあり、なぜ取り組みたいのかを書いてください。"))
-    activities = _text(_l("事業の内容"), 4000, audience=Audience.PUBLIC, required=_l("事業の内容を入力してください。"), multiline=True,
+    activities = text_field(_l("事業の内容"), 4000, audience=Audience.PUBLIC, required=_l("事業の内容を入力してください。"), multiline=True,
                        description=_l("具体的に何をするのか、誰が関わるのかを書いてください。"))
-    outcomes = _text(_l("期待される成果と、その測り方"), 4000, audience=Audience.PUBLIC, required=_l("期待される成果を入力してください。"),
+    outcomes = text_field(_l("期待される成果と、その測り方"), 4000, audience=Audience.PUBLIC, required=_l("期待される成果を入力してください。"),
                      multiline=True,
                      description=_l("取り組みで何が良くなるか、それをどう確かめるか（参加人数、アンケートなど）を書いてください。"))
 
@@ -357,7 +267,7 @@ class PlanStep(FlaskForm):
         description=_l("出口戦略とは、市の支援が終わったあとに、その取り組みをどうするかという見通しのことです。"),
         validators=[Required(_l("出口戦略を選んでください。決まっていなければ「まだ決まっていない」を選んでください。"))],
     )
-    exit_note = _text(_l("出口戦略の説明"), 2000, audience=Audience.PUBLIC, multiline=True,
+    exit_note = text_field(_l("出口戦略の説明"), 2000, audience=Audience.PUBLIC, multiline=True,
                       description=_l("例: 2年目以降は参加費と企業協賛で自走する"))
 
     def validate_budget_requested(self, field):
@@ -400,17 +310,17 @@ FILE_STEP = 6
 # --- after submission ----------------------------------------------------------------------------
 
 class MessageForm(FlaskForm):
-    body = _text(_l("メッセージ"), 4000, audience=Audience.APPLICANT, required=_l("メッセージを入力してください。"), multiline=True)
+    body = text_field(_l("メッセージ"), 4000, audience=Audience.APPLICANT, required=_l("メッセージを入力してください。"), multiline=True)
     parent_id = HiddenField()
 
 
 class AnswerForm(FlaskForm):
-    body = _text(_l("回答"), 4000, audience=Audience.APPLICANT, required=_l("回答を入力してください。"), multiline=True,
+    body = text_field(_l("回答"), 4000, audience=Audience.APPLICANT, required=_l("回答を入力してください。"), multiline=True,
                  description=_l("依頼された内容への回答を書いてください。ファイルも添付できます。"))
 
 
 class WithdrawForm(FlaskForm):
-    reason = _text(_l("取り下げの理由"), 2000, audience=Audience.APPLICANT, multiline=True,
+    reason = text_field(_l("取り下げの理由"), 2000, audience=Audience.APPLICANT, multiline=True,
                    description=_l("差し支えなければ理由を教えてください。今後の改善に役立てます。"))
     lock_version = HiddenField()
 
