@@ -8,14 +8,15 @@ from flask_babel import lazy_gettext as _l
 
 import api.models  # noqa: F401  (tables for Alembic)
 from api import open311, platform, tokens, views, webhooks
-from api.resources import assignments, groups, proposals, public, triage
+from api.resources import assignments, groups, proposals, public, similar, triage
 from api.resources import webhooks as webhooks_resource
 from core.extensions import csrf
 from core.nav import add_admin_link, add_nav
 
 
 def init_app(app: Flask) -> None:
-    api_blueprints = [proposals.blp, triage.blp, assignments.blp, groups.blp, public.blp, webhooks_resource.blp]
+    api_blueprints = [proposals.blp, similar.blp, triage.blp, assignments.blp, groups.blp, public.blp,
+                      webhooks_resource.blp]
     for blueprint in [*api_blueprints, platform.docs_bp, open311.bp]:
         csrf.exempt(blueprint)  # bearer tokens, never cookies: nothing to forge
     platform.init_app(app, api_blueprints)

@@ -61,13 +61,24 @@ def _concepts() -> dict[tuple[str, ...], str]:
     return concepts
 
 
+@lru_cache(maxsize=1)
+def _starts() -> tuple[frozenset, int]:
+    """The first terms of the thesaurus's words and the longest word's length: most terms start
+    no word, and similar proposals read the concepts of 200 candidates per request."""
+    known = _concepts()
+    return frozenset(k[0] for k in known), max(len(k) for k in known)
+
+
 def concepts_of(terms: list[str]) -> list[str]:
     """The concepts of a text's terms: the longest word of a group that
     starts at each term (so 空く 店舗 is one 空き店舗, and 空く alone is nothing)."""
     known = _concepts()
-    longest = max(len(k) for k in known)
+    starts, longest = _starts()
     found, i = [], 0
     while i < len(terms):
+        if terms[i] not in starts:
+            i += 1
+            continue
         for size in range(min(longest, len(terms) - i), 0, -1):
             concept = known.get(tuple(terms[i:i + size]))
             if concept is not None:

@@ -15,7 +15,8 @@ from api.conditional import etag_of, idempotent, page_links, page_of, require_if
 from api.platform import api_blueprint
 from api.problems import ApiProblem, text
 from api.representations import load_visible, messages, proposal_out, timeline, visible_clause
-from api.resources import drafts
+from api.resources import drafts, similar
+from api.schemas_search import ProposalListArgs
 from core.audit import Actor
 from core.extensions import db
 from core.models import Organisation, Role
@@ -59,10 +60,13 @@ def _applicant_proposal(proposal_id: int) -> Proposal:
 
 @blp.route("", methods=["GET"])
 @token_required("read")
-@blp.arguments(s.PageArgs, location="query")
+@blp.arguments(ProposalListArgs, location="query")
 @blp.response(200, s.ProposalPage)
 def list_proposals(args):
-    """Proposals this token may see, newest first (applicants: their organisations', drafts included)."""
+    """Proposals this token may see, newest first (applicants: their organisations', drafts included);
+    with `q`, the submitted ones that match, best first (docs/search.md)."""
+    if (args.get("q") or "").strip():
+        return similar.ranked_listing(args)
     query = sa.select(Proposal).where(visible_clause(api_user()))
     rows, next_cursor = page_of(query, Proposal.id, cursor=args.get("cursor"), limit=args["limit"])
     user = api_user()

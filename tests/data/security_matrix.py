@@ -80,6 +80,7 @@ POST /api/v1/proposals/<int:proposal_id>/request-information          401     40
 POST /api/v1/proposals/<int:proposal_id>/routing                      401     401     401     401     401     401     401     401     401
 POST /api/v1/proposals/<int:proposal_id>/submit                       401     401     401     401     401     401     401     401     401
 GET /api/v1/proposals/<int:proposal_id>/timeline                      401     401     401     401     401     401     401     401     401
+GET /api/v1/proposals/<reference>/similar                             401     401     401     401     401     401     401     401     401
 POST /api/v1/proposals/<int:proposal_id>/withdraw                     401     401     401     401     401     401     401     401     401
 POST /api/v1/routing/preview                                          401     401     401     401     401     401     401     401     401
 GET /api/v1/statistics                                                ok      ok      ok      ok      ok      ok      ok      ok      ok
