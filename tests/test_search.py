@@ -180,3 +180,27 @@ def test_weekly_digest_emails_the_window_new_clusters_of_three_organisations(mak
     assert digest.send_weekly_digest() == 1  # the same week: no second email
     assert len([e for e in db.session.scalars(sa.select(OutboxEmail))
                 if e.idempotency_key.startswith("search-digest-")]) == 1
+
+
+def test_window_staff_may_gather_similar_proposals_into_a_group(client, make_proposal, make_user):
+    """The staff panel links the window to the groups room (branch g) with this proposal and the similar ones."""
+    from conftest import department_id
+
+    from core.audit import Actor
+    from proposals import operations
+
+    first = make_proposal(title="高齢者のスマホ相談会", summary="シニアにスマホの使い方を教えます。")
+    second = make_proposal(title="お年寄りのスマホ教室", summary="スマホの使い方を教えます。")
+    make_proposal(title="竹林の整備", summary="里山を守ります。")
+    window = make_user("window")
+    sign_in(client, window)
+    page = client.get(f"/triage/{first.reference}").get_data(as_text=True)
+    link = re.search(r"href=\"(/window/groups[^\"]*)\"", page)
+    assert link and link.group(1).startswith(f"/window/groups?refs={first.reference},{second.reference}")
+    assert "似た提案をグループにまとめる" in page
+    operations.assign(first, department_id("ward-miyamae"), [], Actor.of_user(window))
+    db.session.commit()
+    client.post("/signout")
+    sign_in(client, make_user("department_staff", department="ward-miyamae"))
+    inbox = client.get(f"/inbox/proposals/{first.id}").get_data(as_text=True)
+    assert second.reference in inbox and "/window/groups" not in inbox  # a department does not group proposals
