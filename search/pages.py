@@ -32,6 +32,11 @@ class RankedPage:
         self.shown_total = min(self.total, query.CANDIDATES)
 
     @property
+    def counted_all(self) -> bool:
+        """False when there were more matches than search counts (query.COUNTED)."""
+        return self.total < query.COUNTED
+
+    @property
     def pages(self) -> int:
         return max(1, math.ceil(self.shown_total / self.per_page))
 
