@@ -109,3 +109,7 @@ RankedPage.has_prev
 RankedPage.has_next
 RankedPage.prev_num
 RankedPage.next_num
+RankedPage.counted_all  # templates/search/staff.html: 「10,000件以上」
+
+# api/schemas_search.py: a field marshmallow serialises by name (api/resources/similar.py fills it)
+partner_interest_open
