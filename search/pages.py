@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
-from proposals.models import Proposal, State
+from proposals.models import Proposal
 from search import query
 from search.documents import analyse_proposal
 from search.query import Results
@@ -33,8 +33,8 @@ class RankedPage:
 
     @property
     def counted_all(self) -> bool:
-        """False when there were more matches than search counts (query.COUNTED)."""
-        return self.total < query.COUNTED
+        """False when there were more matches than search counts (query.RANKED)."""
+        return self.total < query.RANKED
 
     @property
     def pages(self) -> int:
@@ -86,8 +86,7 @@ def _with_proposals(matches) -> list[Similar]:
 def similar_for_staff(proposal: Proposal) -> list[Similar]:
     """Across every ward and year: staff see what others did with the same kind of proposal."""
     analysed = query.stored_analysis(proposal.id) or analyse_proposal(proposal)
-    scope = sa.select(Proposal.id).where(Proposal.state != State.DRAFT)
-    return _with_proposals(query.similar(analysed, scope, exclude=proposal.id))
+    return _with_proposals(query.similar(analysed, None, exclude=proposal.id))  # every indexed: every submitted
 
 
 def similar_published(proposal: Proposal) -> list[Similar]:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import combinations
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,10 +32,11 @@ from search.similarity import TOP, Features, Match, Statistics, idf, rank
 from text import char_ngrams, clean, index_terms
 
 CANDIDATES = 1000  # matches read from the index, best first by the database's rank
-RANKED = 3000  # PostgreSQL: matches ts_rank reads at most (see _postgres_candidates)
-COUNTED = 10_000  # matches counted at most: "10,000件以上" beyond
+RANKED = 2000  # matches ranked (PostgreSQL: _postgres_candidates) and counted at most: 「2,000件以上」 beyond
 RESCORE = 200  # of which the application orders this many
-SIMILAR_CANDIDATES = 200
+SIMILAR_CANDIDATES = 80  # scored exactly in Python (search.similarity), ~1 ms each
+SIMILAR_POOL = 1000  # PostgreSQL: matches ts_rank orders to pick them
+PAIR_WORDS = 6
 QUERY_WORDS = 12  # the proposal's strongest words that find candidates for similar
 MAX_QUERY = 100
 
@@ -79,37 +82,52 @@ def _fts_match(query: Query, public: bool) -> str:
 
 
 def _candidates(query: Query, scope, public: bool, limit: int):
-    """(proposal ids best first by the database's rank, the number of matches, at most COUNTED)."""
+    """(proposal ids best first by the database's rank, the number of matches: at most RANKED)."""
     if not query.terms and not query.grams:
         return [], 0
     if _postgres():
-        base, ids = _postgres_candidates(query, scope, public, limit)
-    else:
-        fts = sa.table(FTS_TABLE, sa.column("rowid"))
-        base = sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(
-            match=_fts_match(query, public)), fts.c.rowid.in_(scope))
-        ids = list(db.session.scalars(base.order_by(sa.text(f"bm25({FTS_TABLE})"), fts.c.rowid).limit(limit)))
+        return _postgres_candidates(query, scope, public, limit)
+    fts = sa.table(FTS_TABLE, sa.column("rowid"))
+    base = sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(
+        match=_fts_match(query, public)), fts.c.rowid.in_(scope))
+    ids = list(db.session.scalars(base.order_by(sa.text(f"bm25({FTS_TABLE})"), fts.c.rowid).limit(limit)))
     total = len(ids) if len(ids) < limit else db.session.scalar(
-        sa.select(sa.func.count()).select_from(base.limit(COUNTED).subquery()))
+        sa.select(sa.func.count()).select_from(base.limit(RANKED).subquery()))
     return ids, total
 
 
 def _postgres_candidates(query: Query, scope, public: bool, limit: int):
-    """ts_rank reads each match's whole tsvector: over the ~25,000 matches of a one-character query
-    at 100,000 proposals that alone took longer than the page may (bench/search_speed.py), so the
-    database ranks at most RANKED matches, the first it finds; a query with fewer (nearly every query of
-    two or more characters) is ranked whole."""
+    """The first RANKED matches the GIN indexes find, ranked by ts_rank. ts_rank (and a public query's
+    weights) read each match's whole tsvector: over the ~25,000 matches of a one-character query at
+    100,000 proposals that alone took longer than the page may (bench/search_speed.py). A query with
+    fewer matches (nearly every query of two or more characters) is ranked whole; beyond, the pages
+    say 「RANKED件以上」."""
     weights = "ABC" if public else ""
     terms = sa.cast(_tsquery(query.terms, weights, " & "), TSQUERY) if query.terms else None
     grams = sa.cast(_tsquery(query.grams, "A" if public else "", " & "), TSQUERY) if query.grams else None
     conditions = [c for c in (SearchDocument.terms_vector.op("@@")(terms) if terms is not None else None,
                               SearchDocument.grams_vector.op("@@")(grams) if grams is not None else None)
                   if c is not None]
-    base = sa.select(SearchDocument.proposal_id).where(sa.or_(*conditions), SearchDocument.proposal_id.in_(scope))
-    pool = base.add_columns(SearchDocument.terms_vector.label("vector")).limit(RANKED).subquery()
+    pool = (sa.select(SearchDocument.proposal_id, SearchDocument.terms_vector.label("vector"))
+            .where(sa.or_(*conditions), SearchDocument.proposal_id.in_(scope)).limit(RANKED).subquery())
     rank_expr = sa.func.ts_rank(pool.c.vector, terms) if terms is not None else sa.literal(0)
-    ranked = sa.select(pool.c.proposal_id).order_by(rank_expr.desc(), pool.c.proposal_id).limit(limit)
-    return base, list(db.session.scalars(ranked))
+    ranked = sa.select(pool.c.proposal_id, sa.func.count().over()).order_by(rank_expr.desc(), pool.c.proposal_id)
+    with bitmap_scans_only():
+        rows = db.session.execute(ranked.limit(limit)).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+
+@contextmanager
+def bitmap_scans_only():
+    """With a LIMIT the planner walks the primary key checking every row's tsvectors (it cannot see
+    that reading one costs far more than an index lookup): 0.7 s for a two-character query at
+    100,000 proposals, where the GIN bitmap stops after the first matches. Inside a savepoint,
+    so the settings end with it."""
+    with db.session.begin_nested() as savepoint:
+        db.session.execute(sa.text("SELECT set_config('enable_indexscan', 'off', true), "
+                                   "set_config('enable_seqscan', 'off', true)"))
+        yield
+        savepoint.rollback()
 
 
 def statistics() -> Statistics:
@@ -183,28 +201,50 @@ def _similar_candidates(words: list[str], scope) -> list[int]:
     if not words:
         return []
     if _postgres():
-        tsq = sa.cast(_tsquery(words, "ABD", " | "), TSQUERY)
-        query = (sa.select(SearchDocument.proposal_id)
-                 .where(SearchDocument.terms_vector.op("@@")(tsq), SearchDocument.proposal_id.in_(scope))
-                 .order_by(sa.func.ts_rank(SearchDocument.terms_vector, tsq).desc(), SearchDocument.proposal_id))
-    else:
-        fts = sa.table(FTS_TABLE, sa.column("rowid"))
-        match = "{public_terms staff_terms} : (" + " OR ".join(_fts_phrase(w) for w in words) + ")"
-        query = (sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(match=match),
-                                              fts.c.rowid.in_(scope))
-                 .order_by(sa.text(f"bm25({FTS_TABLE})"), fts.c.rowid))
+        return _postgres_similar_candidates(words, scope)
+    fts = sa.table(FTS_TABLE, sa.column("rowid"))
+    match = "{public_terms staff_terms} : (" + " OR ".join(_fts_phrase(w) for w in words) + ")"
+    query = (sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(match=match),
+                                          fts.c.rowid.in_(scope) if scope is not None else sa.true())
+             .order_by(sa.text(f"bm25({FTS_TABLE})"), fts.c.rowid))
     return list(db.session.scalars(query.limit(SIMILAR_CANDIDATES)))
 
 
+def _postgres_similar_candidates(words: list[str], scope) -> list[int]:
+    """Proposals sharing two of the six strongest words (any of the words when too few do), the first
+    SIMILAR_POOL the GIN index finds, ranked by ts_rank over all the words. OR-ing the twelve words
+    matched most of 100,000 proposals and ranking them all took 0.5-0.8 s (bench/search_speed.py).
+    No weights in the match, so the GIN index answers it without reading the rows."""
+    strongest = [_quote(w) for w in words[:PAIR_WORDS]]
+    pairs = " | ".join(f"{a} & {b}" for a, b in combinations(strongest, 2)) or strongest[0]
+    every = sa.cast(_tsquery(words, "", " | "), TSQUERY)
+    found: list[int] = []
+    for tsquery in (pairs, _tsquery(words, "", " | ")):
+        pool = (sa.select(SearchDocument.proposal_id, SearchDocument.terms_vector.label("vector"))
+                .where(SearchDocument.terms_vector.op("@@")(sa.cast(tsquery, TSQUERY)),
+                       SearchDocument.proposal_id.in_(scope) if scope is not None else sa.true(),
+                       SearchDocument.proposal_id.not_in(found or [0]))
+                .limit(SIMILAR_POOL).subquery())
+        ranked = (sa.select(pool.c.proposal_id).order_by(sa.func.ts_rank(pool.c.vector, every).desc(),
+                                                         pool.c.proposal_id)
+                  .limit(SIMILAR_CANDIDATES - len(found)))
+        with bitmap_scans_only():
+            found += db.session.scalars(ranked).all()
+        if len(found) >= SIMILAR_CANDIDATES // 2:
+            break
+    return found
+
+
 def similar(analysed: Analysed, scope, *, exclude: int | None = None, k: int = TOP) -> list[Match]:
-    """The k proposals of `scope` most like `analysed` (Match.key = proposal id)."""
+    """The k proposals of `scope` most like `analysed` (Match.key = proposal id); scope None: every
+    indexed proposal (every submitted one), with no join to proposals."""
     stats = statistics()
     vectors = stats.vectors(Features.of(analysed))
     strongest = [w for w, _ in sorted(vectors.words.items(), key=lambda item: (-item[1], item[0]))
                  if not w.startswith("~")][:QUERY_WORDS]
-    if exclude is not None:
+    if exclude is not None and scope is not None:
         scope = scope.where(Proposal.id != exclude)
-    ids = _similar_candidates(strongest, scope)
+    ids = [i for i in _similar_candidates(strongest, scope) if i != exclude]
     candidates = _stored_features(ids)
     return rank(vectors, ((i, stats.vectors(candidates[i])) for i in ids if i in candidates), k)
 
