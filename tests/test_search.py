@@ -183,7 +183,10 @@ def test_weekly_digest_emails_the_window_new_clusters_of_three_organisations(mak
 
 
 def test_window_staff_may_gather_similar_proposals_into_a_group(client, make_proposal, make_user):
-    """The staff panel links the window to the groups room (branch g) with this proposal and the similar ones."""
+    """The staff panel links the window to the groups room's new-group form with this proposal and the similar
+    ones filled in."""
+    from urllib.parse import unquote
+
     from conftest import department_id
 
     from core.audit import Actor
@@ -195,8 +198,10 @@ def test_window_staff_may_gather_similar_proposals_into_a_group(client, make_pro
     window = make_user("window")
     sign_in(client, window)
     page = client.get(f"/triage/{first.reference}").get_data(as_text=True)
-    link = re.search(r"href=\"(/window/groups[^\"]*)\"", page)
-    assert link and link.group(1).startswith(f"/window/groups?refs={first.reference},{second.reference}")
+    link = re.search(r"href=\"(/window/groups\?refs=[^\"]*)\"", page)
+    assert link and unquote(link.group(1)).startswith(f"/window/groups?refs={first.reference},{second.reference}")
+    form = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert first.reference in form and second.reference in form  # the new group's members, filled in
     assert "似た提案をグループにまとめる" in page
     operations.assign(first, department_id("ward-miyamae"), [], Actor.of_user(window))
     db.session.commit()
