@@ -104,8 +104,10 @@ def score(a: Vectors, b: Vectors) -> float:
 
 
 def shared_words(a: Vectors, b: Vectors, limit: int = SHARED_WORDS) -> list[str]:
-    """The words that contribute most to the score, most first."""
-    common = [(a.words[k] * b.words[k], k) for k in a.words.keys() & b.words.keys() if not k.startswith("~")]
+    """The words that contribute most to the score, most first. A single character (者, 川) counts in the
+    score but says little to a reader, so it is not shown."""
+    common = [(a.words[k] * b.words[k], k) for k in a.words.keys() & b.words.keys()
+              if not k.startswith("~") and len(k) > 1]
     return [k for _, k in sorted(common, key=lambda item: (-item[0], item[1]))[:limit]]
 
 

@@ -135,6 +135,7 @@ def test_similar_published_proposals_with_score_and_shared_words(make_proposal):
     found = similar_published(draft)
     assert [s.proposal.title for s in found][:1] == ["高齢者のスマホ相談会"]
     assert "スマホ" in found[0].shared and 0 < found[0].score <= 1
+    assert all(len(word) > 1 for match in found for word in match.shared)  # no lone 者 or 会
     assert unpublished.id not in [s.proposal.id for s in found]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(published())) == 2
 
