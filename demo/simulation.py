@@ -47,6 +47,7 @@ from proposals import metrics, operations
 from proposals.lifecycle import OPEN_STATES
 from proposals.models import Assignment, AssignmentStatus, Proposal, State
 from responses import operations as answers
+from responses import simulation_oracle
 from responses.dashboard import department_figures
 from responses.deadlines import RUNNING_STATES, WAIT_KIND_OF, calendar, clock, sweep, tokyo_moment, wait_due_on
 from responses.models import Escalation, Wait, WaitEscalation
@@ -89,9 +90,6 @@ def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days:
 
 def _oracle_verdict(app, first_day: date, last_day: date):
     """The verdict from the independent oracle (it reads the raw rows only)."""
-    from core.extensions import db
-    from responses import simulation_oracle
-
     settings = {name: int(app.config[name]) for name in simulation_oracle.DEFAULT_SETTINGS if name in app.config}
     db.session.commit()
     return simulation_oracle.check(db.session.connection(), first_sweep=first_day, last_sweep=last_day,

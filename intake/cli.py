@@ -10,12 +10,11 @@ from flask import Flask
 
 from core.audit import Actor
 from core.extensions import db
+from proposals.privacy import PERSONAL_COLUMNS, purge, purge_plan, retention_days
 
 
 @shared_task(name="privacy.purge", ignore_result=True)
 def purge_task() -> int:
-    from proposals.privacy import purge
-
     plan = purge(Actor.scheduler("privacy purge"))
     db.session.commit()
     return len(plan.proposals)
@@ -30,8 +29,6 @@ def register(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Show what would be anonymised, change nothing.")
     def purge_command(dry_run: bool):
         """Anonymise contact details of proposals closed longer than the retention period."""
-        from proposals.privacy import PERSONAL_COLUMNS, purge, purge_plan, retention_days
-
         plan = purge_plan() if dry_run else purge(Actor.system("flask privacy purge"))
         verb = "would anonymise" if dry_run else "anonymised"
         click.echo(f"retention {retention_days()} days (closed before {plan.cutoff:%Y-%m-%d}): "

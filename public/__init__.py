@@ -7,6 +7,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from core.nav import add_nav
+from proposals.visibility import consented_fields
 from public import (
     models,  # noqa: F401  (tables for Alembic)
     views,
@@ -21,8 +22,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def consent_helpers():
-        from proposals.visibility import consented_fields
-
         # Public pages show a proposal's field only if its consent version named it.
         return {"consented": lambda proposal, field: field in consented_fields(proposal.consent_version)}
 

@@ -8,6 +8,7 @@ import sys
 import click
 from flask import Flask
 
+from core.audit import Actor
 from core.extensions import db
 from routing.engine import evaluate_many
 from routing.ruleset_operations import backtest
@@ -63,8 +64,6 @@ def register(app: Flask) -> None:
     @click.option("--note", default="", help="why this version was trained")
     def train_command(note):
         """Train a new model version on the window's confirmations and overrides."""
-        from core.audit import Actor
-        from core.extensions import db
         from routing.learning import NotEnoughExamples, train_version
 
         try:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from proposals.labels import label, source_label
+
 
 def N_(text: str) -> str:
     """Marks a message for extraction (`pybabel extract -k N_`); translated when shown."""
@@ -167,8 +169,6 @@ class Writer:
 
 def japanese(name: Callable[[str], str]) -> Writer:
     """The writer of the stored Japanese `why` (no Flask needed)."""
-    from proposals.labels import source_label
-
     return Writer(lambda text: text, name, source_label)
 
 
@@ -176,8 +176,6 @@ def for_reader(by_code: dict, themes: dict, locale: str) -> Writer:
     """The writer for a page: messages in the reader's language, themes and departments
     by their names in it (by_code / themes: code → Department / Theme)."""
     from flask_babel import gettext
-
-    from proposals.labels import label
 
     def name(code: str) -> str:
         row = by_code.get(code) or themes.get(code)

@@ -28,7 +28,7 @@ import public
 import responses
 import routing
 import search
-from core import security
+from core import formats, security
 from core.celery_app import celery_init_app
 from core.config import PROJECT_ROOT, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -198,8 +198,6 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from core import formats
-
     formats.register(app)  # one date format per language and one size format, on every page and email
     # Each room may add static/css/rooms/<room>.css; all are linked from base.html.
     room_sheets = sorted(p.name for p in (PROJECT_ROOT / "static" / "css" / "rooms").glob("*.css"))
