@@ -15,8 +15,9 @@ from api.models import ApiToken, token_digest
 from api.operations import note_token_used
 from api.problems import ApiProblem
 from core.audit import Actor
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Role, User, utcnow
+from core.models import Role, User
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="api"'}
 

@@ -15,8 +15,9 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import JSONType, UTCDateTime, str_enum, utcnow
 from core.extensions import db
-from core.models import JSONType, User, UTCDateTime, str_enum, utcnow
+from core.models import User
 
 TOKEN_PREFIX = "kwt_"
 

@@ -9,8 +9,9 @@ from flask_babel import lazy_gettext as _l
 
 from api.models import SCOPES, ApiToken, new_token, token_digest
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import User, utcnow
+from core.models import User
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 365

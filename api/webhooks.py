@@ -35,8 +35,9 @@ from sqlalchemy import event as sa_event
 
 from api.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from core.audit import Actor, event_recorded, record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Event, utcnow
+from core.models import Event
 from core.outbox import queue_email
 from proposals.lifecycle import public_state
 from proposals.models import Assignment, AssignmentStatus, Proposal, State

@@ -25,8 +25,9 @@ def main(n: int = 20000) -> None:
     from flask_migrate import upgrade
 
     from core.auth import hash_password
+    from core.columns import utcnow
     from core.extensions import db
-    from core.models import Department, Organisation, OrganisationKind, Role, Theme, User, utcnow
+    from core.models import Department, Organisation, OrganisationKind, Role, Theme, User
     from proposals.models import Proposal, ProposalTheme, ProposalWard, State
     from routing.ruleset_operations import backtest
     from routing.seed import seed_routing

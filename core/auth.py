@@ -23,9 +23,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.extensions import db, limiter
 from core.forms import SignInLinkForm, StaffLoginForm, normalise_email
-from core.models import Role, SignInToken, User, utcnow
+from core.models import Role, SignInToken, User
 from core.outbox import queue_templated_email
 
 bp = Blueprint("auth", __name__)

@@ -1,4 +1,4 @@
-"""The kernel's clock: the time every stamp follows (core.models.utcnow,
+"""The kernel's clock: the time every stamp follows (core.columns.utcnow,
 hence events, assignments and due dates), unless someone set it.
 
 Tests and the deadline simulation freeze it to a moment; the demo replays

@@ -31,9 +31,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.email_html import html_part
 from core.extensions import db
-from core.models import OutboxEmail, OutboxStatus, utcnow
+from core.models import OutboxEmail, OutboxStatus
 from core.tasks import deliver_outbox
 
 log = logging.getLogger(__name__)

@@ -42,12 +42,11 @@ from core.models import (
 )
 from core.seed import seed_reference
 from demo.simulation_patches import BREAKAGES, broken
-from demo.simulation_report import Report
+from demo.simulation_report import Report, oracle_verdict
 from proposals import metrics, operations
 from proposals.lifecycle import OPEN_STATES
 from proposals.models import Assignment, AssignmentStatus, Proposal, State
 from responses import operations as answers
-from responses import simulation_oracle
 from responses.dashboard import department_figures
 from responses.deadlines import RUNNING_STATES, WAIT_KIND_OF, calendar, clock, sweep, tokyo_moment, wait_due_on
 from responses.models import Escalation, Wait, WaitEscalation
@@ -78,22 +77,14 @@ def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days:
 
             db.engine.dispose()
         upgrade()
-        # Every timestamp the application writes (core.models.utcnow) follows the kernel's clock
+        # Every timestamp the application writes (core.columns.utcnow) follows the kernel's clock
         # (core/clock.py), which the simulation sets to each simulated moment.
         with broken(breakage) if breakage else contextlib.nullcontext():
             _Simulation(app, report, random.Random(seed), start, days, proposals, echo, tail_days).run()
-        report.oracle = _oracle_verdict(app, start, start + timedelta(days=days + tail_days - 1))
+        report.oracle = oracle_verdict(app, start, start + timedelta(days=days + tail_days - 1), SWEEP_HOUR)
         db.session.remove()
     report.seconds = time.perf_counter() - began
     return report
-
-
-def _oracle_verdict(app, first_day: date, last_day: date):
-    """The verdict from the independent oracle (it reads the raw rows only)."""
-    settings = {name: int(app.config[name]) for name in simulation_oracle.DEFAULT_SETTINGS if name in app.config}
-    db.session.commit()
-    return simulation_oracle.check(db.session.connection(), first_sweep=first_day, last_sweep=last_day,
-                                   sweep_hour=SWEEP_HOUR, settings=settings)
 
 
 SWEEP_HOUR = 8  # Tokyo: the sweep runs every morning before the departments act (at 10)

@@ -1,6 +1,6 @@
 """What the simulation changes in the rooms while it runs: the deliberate breakages
 of the deadline code (`flask deadlines simulate --break NAME`). (Its timestamps need
-no patch: core.models.utcnow follows the kernel's clock, core/clock.py, which it sets.)
+no patch: core.columns.utcnow follows the kernel's clock, core/clock.py, which it sets.)
 
 Each replaces one function of the rooms for the length of a run; the no-dropped-ball oracle
 (responses/simulation_oracle.py) must then fail the run. A breakage that does not make the run fail

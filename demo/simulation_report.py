@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
+from core.extensions import db
 from demo.simulation_patches import BREAKAGES
+from responses import simulation_oracle
 
 
 @dataclass
@@ -67,3 +70,11 @@ class Report:
             lines.insert(0, f"BROKEN ON PURPOSE: {self.breakage} ({BREAKAGES[self.breakage][0]})")
         lines.append(self.oracle.render() if self.oracle is not None else "oracle: not run")
         return "\n".join(lines)
+
+
+def oracle_verdict(app, first_day: date, last_day: date, sweep_hour: int):
+    """The verdict from the independent oracle (it reads the raw rows only)."""
+    settings = {name: int(app.config[name]) for name in simulation_oracle.DEFAULT_SETTINGS if name in app.config}
+    db.session.commit()
+    return simulation_oracle.check(db.session.connection(), first_sweep=first_day, last_sweep=last_day,
+                                   sweep_hour=sweep_hour, settings=settings)

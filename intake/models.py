@@ -8,8 +8,9 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import UTCDateTime, utcnow
 from core.extensions import db
-from core.models import Organisation, User, UTCDateTime, utcnow
+from core.models import Organisation, User
 
 
 class Invitation(db.Model):

@@ -14,18 +14,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import (
-    Department,
-    DepartmentKind,
-    Membership,
-    Organisation,
-    OrganisationKind,
-    Role,
-    Theme,
-    User,
-    utcnow,
-)
+from core.models import Department, DepartmentKind, Membership, Organisation, OrganisationKind, Role, Theme, User
 from core.outbox import queue_templated_email
 from core.urls import app_path
 from intake import files as file_store

@@ -9,8 +9,9 @@ from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
 from core.auth import applicant_required
+from core.columns import utcnow
 from core.extensions import db, limiter
-from core.models import Membership, Organisation, Role, User, utcnow
+from core.models import Membership, Organisation, Role, User
 from intake import operations as ops
 from intake.forms import InviteForm, SettingsForm
 from intake.models import Invitation

@@ -15,8 +15,9 @@ from flask_wtf import FlaskForm
 from core.audit import Actor
 from core.auth import applicant_required, issue_signin_link
 from core.calendar import to_local
+from core.columns import utcnow
 from core.extensions import db, limiter
-from core.models import Role, utcnow
+from core.models import Role
 from intake import access
 from intake import operations as ops
 from intake.forms import (

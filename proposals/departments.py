@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from core.audit import Actor, record_event
 from core.calendar import local_today
+from core.columns import utcnow
 from core.departments import ReorganisationError, close_current_name
 from core.extensions import db
-from core.models import Department, Theme, User, utcnow
+from core.models import Department, Theme, User
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Proposal
 
 

@@ -12,8 +12,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import JSONType, UTCDateTime, str_enum, utcnow
 from core.extensions import db
-from core.models import JSONType, UTCDateTime, str_enum, utcnow
 from proposals.models import Proposal
 
 

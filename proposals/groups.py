@@ -21,8 +21,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.audit import Actor, record_event
+from core.columns import UTCDateTime, str_enum, utcnow
 from core.extensions import db
-from core.models import User, UTCDateTime, str_enum, utcnow
+from core.models import User
 from core.outbox import queue_templated_email
 from proposals.models import Proposal, State
 

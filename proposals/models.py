@@ -10,8 +10,9 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import JSONType, UTCDateTime, str_enum, utcnow
 from core.extensions import db
-from core.models import Department, JSONType, Organisation, Theme, User, UTCDateTime, str_enum, utcnow
+from core.models import Department, Organisation, Theme, User
 
 
 class State(enum.StrEnum):

@@ -14,8 +14,9 @@ from flask_babel import lazy_gettext as _l
 
 from core.audit import Actor, record_event
 from core.calendar import fiscal_year_of, to_local
+from core.columns import utcnow
 from core.extensions import db
-from core.models import ActorKind, Event, Role, utcnow
+from core.models import ActorKind, Event, Role
 from proposals.lifecycle import STATE_LABELS, Party, Transition, find_transition
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus, Message, Proposal, ReferenceCounter, State
 

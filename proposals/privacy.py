@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Event, utcnow
+from core.models import Event
 from proposals.models import Proposal, State
 from proposals.visibility import PERSONAL_FIELD_NAMES
 

@@ -11,8 +11,9 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import UTCDateTime, str_enum, utcnow
 from core.extensions import db
-from core.models import OrganisationKind, User, UTCDateTime, str_enum, utcnow
+from core.models import OrganisationKind, User
 from proposals.evaluations import Evaluation, ExitReached, ReviewDecision  # noqa: F401  (moved down: groups read them too)
 from proposals.models import Proposal
 

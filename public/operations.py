@@ -12,8 +12,9 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Membership, OrganisationKind, Role, User, utcnow
+from core.models import Membership, OrganisationKind, Role, User
 from core.outbox import queue_email
 from proposals import operations as proposal_operations
 from proposals.audiences import PARTNER_STATES as PARTNER_STATES  # public/views.py reads it here

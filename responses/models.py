@@ -14,8 +14,9 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import UTCDateTime, str_enum, utcnow
 from core.extensions import db
-from core.models import Department, User, UTCDateTime, str_enum, utcnow
+from core.models import Department, User
 
 
 class DeadlineKind(enum.StrEnum):

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.columns import JSONType, UTCDateTime, str_enum, utcnow
 from core.extensions import db
-from core.models import Department, JSONType, Theme, User, UTCDateTime, str_enum, utcnow
+from core.models import Department, Theme, User
 
 
 class RulesetStatus(enum.StrEnum):

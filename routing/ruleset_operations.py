@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Department, Theme, utcnow
+from core.models import Department, Theme
 from proposals.models import Proposal
 from routing.conditions import RuleFormatError, validate_actions, validate_tree
 from routing.engine import evaluate_many

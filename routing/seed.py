@@ -9,8 +9,9 @@ import sqlalchemy as sa
 import yaml
 
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Department, Theme, utcnow
+from core.models import Department, Theme
 from routing.conditions import validate_actions, validate_tree
 from routing.models import Keyword, Rule, RulesetStatus, RulesetVersion
 from routing.text import DATA_DIR

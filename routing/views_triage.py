@@ -14,8 +14,9 @@ from wtforms.fields.choices import SelectChoice
 from core.audit import Actor
 from core.auth import staff_required
 from core.calendar import TOKYO, BusinessCalendar, local_today, to_local
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Department, DepartmentKind, Event, Organisation, OrganisationKind, Role, Theme, User, utcnow
+from core.models import Department, DepartmentKind, Event, Organisation, OrganisationKind, Role, Theme, User
 from core.paging import requested_page
 from proposals import operations as proposal_ops
 from proposals.lifecycle import STATE_LABELS

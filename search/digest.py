@@ -11,8 +11,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from core.audit import Actor, record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Department, DepartmentKind, Role, User, utcnow
+from core.models import Department, DepartmentKind, Role, User
 from core.outbox import queue_email
 from proposals.models import Proposal, State
 from search import query

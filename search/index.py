@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from core.models import utcnow
+from core.columns import utcnow
 from proposals.models import Proposal, State
 from search.documents import Analysed, analyse_for_search, analyse_proposal
 from search.models import FTS_COLUMNS, FTS_TABLE, SearchDocument, SearchTerm

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.columns import UTCDateTime, utcnow
 from core.extensions import db
-from core.models import UTCDateTime, utcnow
 
 TSVector = sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql")
 FTS_TABLE = "search_fts"

@@ -14,8 +14,8 @@ from conftest import department_id
 
 from api.models import ApiToken
 from core.audit import Actor
+from core.columns import utcnow
 from core.extensions import db
-from core.models import utcnow
 from proposals import operations
 from proposals.models import Assignment, State
 

@@ -17,8 +17,9 @@ from conftest import department_id
 from api import webhooks
 from api.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from core.audit import Actor
+from core.columns import utcnow
 from core.extensions import db
-from core.models import OutboxEmail, utcnow
+from core.models import OutboxEmail
 from proposals import operations
 from proposals.models import Assignment, State
 

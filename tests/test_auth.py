@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from conftest import other_app
 from intake_helpers import comparable_page
 
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Event, OutboxEmail, Role, SignInToken, User, utcnow
+from core.models import Event, OutboxEmail, Role, SignInToken, User
 
 
 def _link_from_outbox(to: str) -> str:

@@ -13,8 +13,9 @@ from conftest import department_id
 from intake_helpers import sign_in, tiny_pdf
 
 from core.audit import Actor
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Department, Membership, OutboxEmail, User, utcnow
+from core.models import Department, Membership, OutboxEmail, User
 from intake.models import Invitation
 from proposals import operations
 from proposals.models import Assignment, AssignmentRole, Attachment, Message, Proposal, State

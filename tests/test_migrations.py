@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
+from core.columns import include_in_migrations, render_migration_item
 from core.extensions import db
-from core.models import include_in_migrations, render_migration_item
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -148,7 +148,7 @@ def _age_lease(row_id: int, minutes: int = 11) -> None:
     """What the clock does while a killed worker's claim sits there."""
     from datetime import timedelta
 
-    from core.models import utcnow
+    from core.columns import utcnow
 
     row = db.session.get(OutboxEmail, row_id)
     row.lease_expires_at = utcnow() - timedelta(minutes=minutes - 10)

@@ -13,8 +13,9 @@ from conftest import department_id
 from intake_helpers import sign_in
 
 from core.audit import Actor
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Event, utcnow
+from core.models import Event
 from proposals import operations
 from proposals.models import Proposal, State
 from responses import operations as answers

@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from core.calendar import local_today
+from core.columns import utcnow
 from core.extensions import db
 from core.models import (
     ActorKind,
@@ -20,7 +21,6 @@ from core.models import (
     Role,
     Theme,
     User,
-    utcnow,
 )
 from proposals.lifecycle import find_transition
 from proposals.models import Assignment, AssignmentStatus, Message, Proposal, ProposalTheme, ProposalWard, State

@@ -18,6 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 import api
 import core
+import core.columns
 import core.models
 import core.tasks  # noqa: F401  (registers the core's tasks with Celery)
 import groups
@@ -87,8 +88,8 @@ class BoundedIntegerConverter(IntegerConverter):
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True,
-                     render_item=core.models.render_migration_item,
-                     include_object=core.models.include_in_migrations)
+                     render_item=core.columns.render_migration_item,
+                     include_object=core.columns.include_in_migrations)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from api import schemas as s
+from api import schemas_webhooks as ws
 from api.auth import api_actor, api_user, token_required
 from api.conditional import page_links, page_of
 from api.models import WebhookDelivery, WebhookSubscription
@@ -20,8 +21,9 @@ from api.platform import api_blueprint
 from api.problems import ApiProblem
 from api.webhooks import send_again, subscriptions_changed
 from core.audit import record_event
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Department, Role, User, utcnow
+from core.models import Department, Role, User
 
 blp = api_blueprint("api_webhooks", __name__, "/api/v1/webhooks", "Webhooks of departments and organisations")
 
@@ -69,7 +71,7 @@ def _out(row: WebhookSubscription, secret: str | None = None) -> dict:
 
 @blp.route("", methods=["GET"])
 @token_required("read")
-@blp.response(200, s.WebhookList)
+@blp.response(200, ws.WebhookList)
 def list_webhooks():
     rows = db.session.scalars(sa.select(WebhookSubscription).where(
         WebhookSubscription.deleted_at.is_(None), _owner_clause(api_user())).order_by(WebhookSubscription.id)).all()
@@ -78,8 +80,8 @@ def list_webhooks():
 
 @blp.route("", methods=["POST"])
 @token_required("act")
-@blp.arguments(s.WebhookIn)
-@blp.response(201, s.WebhookOut)
+@blp.arguments(ws.WebhookIn)
+@blp.response(201, ws.WebhookOut)
 @blp.alt_response(422, description="Invalid input")
 def subscribe(body):
     """Subscribe a URL; the answer carries the signing secret, shown once."""
@@ -125,7 +127,7 @@ def unsubscribe(subscription_id: int):
 
 @blp.route("/<int:subscription_id>/resume", methods=["POST"])
 @token_required("act")
-@blp.response(200, s.WebhookOut)
+@blp.response(200, ws.WebhookOut)
 @blp.alt_response(404, description="Not found")
 def resume(subscription_id: int):
     """Start sending again after a pause (pending deliveries go out at the next sweep)."""
@@ -139,7 +141,7 @@ def resume(subscription_id: int):
 @blp.route("/<int:subscription_id>/deliveries", methods=["GET"])
 @token_required("read")
 @blp.arguments(s.PageArgs, location="query")
-@blp.response(200, s.DeliveryPage)
+@blp.response(200, ws.DeliveryPage)
 @blp.alt_response(404, description="Not found")
 def deliveries(args, subscription_id: int):
     """The delivery log, newest first."""
@@ -154,7 +156,7 @@ def deliveries(args, subscription_id: int):
 
 @blp.route("/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
 @token_required("act")
-@blp.response(202, s.DeliveryOut)
+@blp.response(202, ws.DeliveryOut)
 @blp.alt_response(404, description="Not found")
 def redeliver(subscription_id: int, delivery_id: int):
     """Send one delivery again (a new attempt now, whatever its state)."""
