@@ -52,12 +52,19 @@ def _row_values(proposal_id: int, analysed: Analysed) -> dict:
     }
 
 
+def plain_tsvector_literal(terms: Iterable[str]) -> str:
+    """`'子供' '食堂'`: the terms without positions or weights (a public search's columns)."""
+    return " ".join(_quote(term) for term in sorted(set(terms)) if term)
+
+
 def _postgres_vectors(analysed: Analysed) -> dict:
     terms = tsvector_literal([(TITLE, analysed.title_terms), (BODY, analysed.body_terms),
                               (ORGANISATION, analysed.organisation_terms), (STAFF, analysed.staff_terms)])
     grams = tsvector_literal([(TITLE, analysed.public_grams), (STAFF, analysed.staff_grams)])
-    return {"terms_vector": sa.cast(terms, SearchDocument.terms_vector.type),
-            "grams_vector": sa.cast(grams, SearchDocument.grams_vector.type)}
+    tsvector = SearchDocument.terms_vector.type
+    return {"terms_vector": sa.cast(terms, tsvector), "grams_vector": sa.cast(grams, tsvector),
+            "public_terms_vector": sa.cast(plain_tsvector_literal(analysed.public_terms), tsvector),
+            "public_grams_vector": sa.cast(plain_tsvector_literal(analysed.public_grams), tsvector)}
 
 
 def _fts_values(proposal_id: int, analysed: Analysed) -> dict:

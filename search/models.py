@@ -41,11 +41,15 @@ class SearchDocument(db.Model):
     themes: Mapped[str] = mapped_column(sa.Text, default="")
     terms_vector = mapped_column(TSVector, nullable=True)
     grams_vector = mapped_column(TSVector, nullable=True)
+    public_terms_vector = mapped_column(TSVector, nullable=True)
+    public_grams_vector = mapped_column(TSVector, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     __table_args__ = (
         sa.Index("ix_search_documents_terms_vector", "terms_vector", postgresql_using="gin"),
         sa.Index("ix_search_documents_grams_vector", "grams_vector", postgresql_using="gin"),
+        sa.Index("ix_search_documents_public_terms_vector", "public_terms_vector", postgresql_using="gin"),
+        sa.Index("ix_search_documents_public_grams_vector", "public_grams_vector", postgresql_using="gin"),
     )
 
 

@@ -62,8 +62,9 @@ def _postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _tsquery(lexemes, weights: str, joiner: str) -> str:
-    return joiner.join(_quote(x) + (":" + weights if weights else "") for x in lexemes)
+def _tsquery(lexemes, joiner: str) -> str:
+    """Without weights: the GIN index then answers the match alone, without rechecking rows."""
+    return joiner.join(_quote(x) for x in lexemes)
 
 
 def _fts_phrase(lexeme: str) -> str:
@@ -97,18 +98,20 @@ def _candidates(query: Query, scope, public: bool, limit: int):
 
 
 def _postgres_candidates(query: Query, scope, public: bool, limit: int):
-    """The first RANKED matches the GIN indexes find, ranked by ts_rank. ts_rank (and a public query's
-    weights) read each match's whole tsvector: over the ~25,000 matches of a one-character query at
-    100,000 proposals that alone took longer than the page may (bench/search_speed.py). A query with
-    fewer matches (nearly every query of two or more characters) is ranked whole; beyond, the pages
-    say 「RANKED件以上」."""
-    weights = "ABC" if public else ""
-    terms = sa.cast(_tsquery(query.terms, weights, " & "), TSQUERY) if query.terms else None
-    grams = sa.cast(_tsquery(query.grams, "A" if public else "", " & "), TSQUERY) if query.grams else None
-    conditions = [c for c in (SearchDocument.terms_vector.op("@@")(terms) if terms is not None else None,
-                              SearchDocument.grams_vector.op("@@")(grams) if grams is not None else None)
+    """The first RANKED matches the GIN indexes find, ranked by ts_rank. ts_rank reads each match's
+    whole tsvector: over the ~25,000 matches of a one-character query at 100,000 proposals that alone
+    took longer than the page may (bench/search_speed.py). A query with fewer matches (nearly every
+    query of two or more characters) is ranked whole; beyond, the pages say 「RANKED件以上」. A public
+    search reads the public columns, which carry no weights: with weights (`:ABC`) the GIN index
+    must recheck every candidate row."""
+    terms_column = SearchDocument.public_terms_vector if public else SearchDocument.terms_vector
+    grams_column = SearchDocument.public_grams_vector if public else SearchDocument.grams_vector
+    terms = sa.cast(_tsquery(query.terms, " & "), TSQUERY) if query.terms else None
+    grams = sa.cast(_tsquery(query.grams, " & "), TSQUERY) if query.grams else None
+    conditions = [c for c in (terms_column.op("@@")(terms) if terms is not None else None,
+                              grams_column.op("@@")(grams) if grams is not None else None)
                   if c is not None]
-    pool = (sa.select(SearchDocument.proposal_id, SearchDocument.terms_vector.label("vector"))
+    pool = (sa.select(SearchDocument.proposal_id, terms_column.label("vector"))
             .where(sa.or_(*conditions), SearchDocument.proposal_id.in_(scope)).limit(RANKED).subquery())
     rank_expr = sa.func.ts_rank(pool.c.vector, terms) if terms is not None else sa.literal(0)
     ranked = sa.select(pool.c.proposal_id, sa.func.count().over()).order_by(rank_expr.desc(), pool.c.proposal_id)
@@ -217,9 +220,9 @@ def _postgres_similar_candidates(words: list[str], scope) -> list[int]:
     No weights in the match, so the GIN index answers it without reading the rows."""
     strongest = [_quote(w) for w in words[:PAIR_WORDS]]
     pairs = " | ".join(f"{a} & {b}" for a, b in combinations(strongest, 2)) or strongest[0]
-    every = sa.cast(_tsquery(words, "", " | "), TSQUERY)
+    every = sa.cast(_tsquery(words, " | "), TSQUERY)
     found: list[int] = []
-    for tsquery in (pairs, _tsquery(words, "", " | ")):
+    for tsquery in (pairs, _tsquery(words, " | ")):
         pool = (sa.select(SearchDocument.proposal_id, SearchDocument.terms_vector.label("vector"))
                 .where(SearchDocument.terms_vector.op("@@")(sa.cast(tsquery, TSQUERY)),
                        SearchDocument.proposal_id.in_(scope) if scope is not None else sa.true(),

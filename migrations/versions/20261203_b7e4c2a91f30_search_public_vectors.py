@@ -1,0 +1,45 @@
+"""search index: the public terms and grams again without weights (public_terms_vector,
+public_grams_vector), so the GIN index answers a public search without rechecking rows
+
+On PostgreSQL the existing rows are filled from the weighted columns (weights A-C are the
+public terms, A the public grams); on SQLite the columns are unused text (FTS5 searches there).
+
+Revision ID: b7e4c2a91f30
+Revises: df27a0f10577
+Create Date: 2026-12-03 17:45:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+# revision identifiers, used by Alembic.
+revision = 'b7e4c2a91f30'
+down_revision = 'df27a0f10577'
+branch_labels = None
+depends_on = None
+
+TSVECTOR = sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql')
+
+
+def upgrade():
+    with op.batch_alter_table('search_documents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('public_terms_vector', TSVECTOR, nullable=True))
+        batch_op.add_column(sa.Column('public_grams_vector', TSVECTOR, nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("UPDATE search_documents SET "
+                   "public_terms_vector = strip(ts_filter(terms_vector, '{a,b,c}')), "
+                   "public_grams_vector = strip(ts_filter(grams_vector, '{a}'))")
+    with op.batch_alter_table('search_documents', schema=None) as batch_op:
+        batch_op.create_index('ix_search_documents_public_terms_vector', ['public_terms_vector'], unique=False,
+                              postgresql_using='gin')
+        batch_op.create_index('ix_search_documents_public_grams_vector', ['public_grams_vector'], unique=False,
+                              postgresql_using='gin')
+
+
+def downgrade():
+    with op.batch_alter_table('search_documents', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_documents_public_grams_vector', postgresql_using='gin')
+        batch_op.drop_index('ix_search_documents_public_terms_vector', postgresql_using='gin')
+        batch_op.drop_column('public_grams_vector')
+        batch_op.drop_column('public_terms_vector')
