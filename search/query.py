@@ -98,12 +98,15 @@ def _candidates(query: Query, scope, public: bool, limit: int):
 
 
 def _postgres_candidates(query: Query, scope, public: bool, limit: int):
-    """The first RANKED matches the GIN indexes find, ranked by ts_rank. ts_rank reads each match's
-    whole tsvector: over the ~25,000 matches of a one-character query at 100,000 proposals that alone
-    took longer than the page may (bench/search_speed.py). A query with fewer matches (nearly every
-    query of two or more characters) is ranked whole; beyond, the pages say 「RANKED件以上」. A public
-    search reads the public columns, which carry no weights: with weights (`:ABC`) the GIN index
-    must recheck every candidate row."""
+    """The matches the GIN indexes find, joined to `scope`; the first RANKED of them ranked by ts_rank
+    (ts_rank reads each match's whole tsvector: over the ~25,000 matches of a one-character query at
+    100,000 proposals that alone took longer than the page may; beyond, the pages say 「RANKED件以上」).
+
+    The matches come first, from the index alone (a MATERIALIZED CTE): no weights in the query (a public
+    search reads the public columns, which carry none), so no row is rechecked, and the heap holds
+    little more than the ids (the vectors live in TOAST). Joined the other way round, the planner
+    drove a department's scope into search_documents row by row, reading each row's vectors (0.3 s
+    at 100,000 proposals; bench/search_speed.py)."""
     terms_column = SearchDocument.public_terms_vector if public else SearchDocument.terms_vector
     grams_column = SearchDocument.public_grams_vector if public else SearchDocument.grams_vector
     terms = sa.cast(_tsquery(query.terms, " & "), TSQUERY) if query.terms else None
@@ -111,24 +114,26 @@ def _postgres_candidates(query: Query, scope, public: bool, limit: int):
     conditions = [c for c in (terms_column.op("@@")(terms) if terms is not None else None,
                               grams_column.op("@@")(grams) if grams is not None else None)
                   if c is not None]
-    pool = (sa.select(SearchDocument.proposal_id, terms_column.label("vector"))
-            .where(sa.or_(*conditions), SearchDocument.proposal_id.in_(scope)).limit(RANKED).subquery())
-    rank_expr = sa.func.ts_rank(pool.c.vector, terms) if terms is not None else sa.literal(0)
-    ranked = sa.select(pool.c.proposal_id, sa.func.count().over()).order_by(rank_expr.desc(), pool.c.proposal_id)
-    with bitmap_scans_only():
+    matches = sa.select(SearchDocument.proposal_id).where(sa.or_(*conditions)).cte("matches")
+    matches = matches.prefix_with("MATERIALIZED")
+    pool = (sa.select(matches.c.proposal_id).where(matches.c.proposal_id.in_(scope))
+            .limit(RANKED).subquery())
+    rank_expr = sa.func.ts_rank(terms_column, terms) if terms is not None else sa.literal(0)
+    ranked = (sa.select(pool.c.proposal_id, sa.func.count().over())
+              .join(SearchDocument, SearchDocument.proposal_id == pool.c.proposal_id)
+              .order_by(rank_expr.desc(), pool.c.proposal_id))
+    with index_scans_only():
         rows = db.session.execute(ranked.limit(limit)).all()
     return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
 @contextmanager
-def bitmap_scans_only():
-    """With a LIMIT the planner walks the primary key checking every row's tsvectors (it cannot see
-    that reading one costs far more than an index lookup): 0.7 s for a two-character query at
-    100,000 proposals, where the GIN bitmap stops after the first matches. Inside a savepoint,
-    so the settings end with it."""
+def index_scans_only():
+    """The planner cannot see that testing a row's tsvectors costs far more than an index lookup: it
+    would scan search_documents whole (1.4 s for a two-character query at 100,000 proposals) where
+    the GIN bitmap reads only the matches. Inside a savepoint, so the setting ends with it."""
     with db.session.begin_nested() as savepoint:
-        db.session.execute(sa.text("SELECT set_config('enable_indexscan', 'off', true), "
-                                   "set_config('enable_seqscan', 'off', true)"))
+        db.session.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
         yield
         savepoint.rollback()
 
@@ -223,15 +228,18 @@ def _postgres_similar_candidates(words: list[str], scope) -> list[int]:
     every = sa.cast(_tsquery(words, " | "), TSQUERY)
     found: list[int] = []
     for tsquery in (pairs, _tsquery(words, " | ")):
-        pool = (sa.select(SearchDocument.proposal_id, SearchDocument.terms_vector.label("vector"))
-                .where(SearchDocument.terms_vector.op("@@")(sa.cast(tsquery, TSQUERY)),
-                       SearchDocument.proposal_id.in_(scope) if scope is not None else sa.true(),
-                       SearchDocument.proposal_id.not_in(found or [0]))
+        matches = (sa.select(SearchDocument.proposal_id)
+                   .where(SearchDocument.terms_vector.op("@@")(sa.cast(tsquery, TSQUERY)))
+                   .cte("matches").prefix_with("MATERIALIZED"))  # as in _postgres_candidates
+        pool = (sa.select(matches.c.proposal_id)
+                .where(matches.c.proposal_id.in_(scope) if scope is not None else sa.true(),
+                       matches.c.proposal_id.not_in(found or [0]))
                 .limit(SIMILAR_POOL).subquery())
-        ranked = (sa.select(pool.c.proposal_id).order_by(sa.func.ts_rank(pool.c.vector, every).desc(),
-                                                         pool.c.proposal_id)
+        ranked = (sa.select(pool.c.proposal_id)
+                  .join(SearchDocument, SearchDocument.proposal_id == pool.c.proposal_id)
+                  .order_by(sa.func.ts_rank(SearchDocument.terms_vector, every).desc(), pool.c.proposal_id)
                   .limit(SIMILAR_CANDIDATES - len(found)))
-        with bitmap_scans_only():
+        with index_scans_only():
             found += db.session.scalars(ranked).all()
         if len(found) >= SIMILAR_CANDIDATES // 2:
             break
