@@ -211,7 +211,8 @@ def _run_compiled(facts: Facts, ruleset: RulesetData, writer: Writer, state: _St
         rule, gate = plan.rule, plan.gate
         if gate is not None and position not in candidates:
             # Its first test fails (the index says so): the rule cannot fire, and that test's reason is its result.
-            results.append(plan.failed_on(signatures.get(gate[1]) or run.signature(gate), memo[gate[1]]))
+            signature = signatures.get(gate[1]) or run.signature(gate)
+            results.append(plan.failed.get(signature) or plan.failed_on(signature, memo[gate[1]]))
             continue
         reasons: list[dict] = []
         texts: list[str] = []
