@@ -1,7 +1,7 @@
 """`flask` start-up stays fast (issue 16): creating the app imports no heavy
 library that only some commands need (Alembic for `flask db`, the holiday and
 phone-number tables for deadlines and forms, SudachiPy and scikit-learn for
-reading and learning), and hashes no password. Run in a fresh interpreter:
+reading and learning, redis until a connection or its error), and hashes no password. Run in a fresh interpreter:
 the test process has imported everything already."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAZY = ("alembic", "flask_migrate", "holidays", "phonenumbers", "sudachipy", "sklearn")
+LAZY = ("alembic", "flask_migrate", "holidays", "phonenumbers", "redis", "sudachipy", "sklearn")
 
 SCRIPT = f"""
 import sys
