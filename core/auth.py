@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -31,8 +31,13 @@ from core.outbox import queue_templated_email
 
 bp = Blueprint("auth", __name__)
 password_hasher = PasswordHasher()
-# Verified when the address is unknown, so a wrong address costs as long as a wrong password.
-_DUMMY_HASH = password_hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the address is unknown, so a wrong address costs as long as a wrong password.
+    Made on first use: hashing takes a tenth of a second, which every `flask` command paid at start-up."""
+    return password_hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -42,7 +47,7 @@ def hash_password(password: str) -> str:
 def verify_password(user: User | None, password: str) -> bool:
     stored = user.password_hash if user is not None else None
     try:
-        matched = password_hasher.verify(stored or _DUMMY_HASH, password)
+        matched = password_hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return matched and stored is not None

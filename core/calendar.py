@@ -12,8 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from core.clock import clock
 from core.extensions import db
 from core.models import ClosedDay
@@ -38,6 +36,8 @@ def fiscal_year_of(day: date) -> int:
 
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[date]:
+    import holidays  # its country tables: loaded when a deadline is first counted, not at `flask` start-up
+
     return frozenset(holidays.country_holidays("JP", years=year).keys())
 
 

@@ -25,7 +25,6 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from core.audit import Actor
 from core.extensions import db
@@ -65,6 +64,8 @@ def run_simulation(*, app_factory, proposals: int, seed: int, start: date, days:
     report = Report(proposals=proposals, database_url=url, breakage=breakage)
     if breakage is not None and breakage not in BREAKAGES:
         raise ValueError(f"unknown breakage {breakage!r}; known: {', '.join(BREAKAGES)}")
+    from flask_migrate import upgrade  # Alembic: imported when a simulation runs, not at `flask` start-up
+
     began = time.perf_counter()
     with app.app_context():
         if url.startswith("sqlite"):

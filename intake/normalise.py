@@ -10,8 +10,6 @@ import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal
 
-import phonenumbers
-
 from text import to_hiragana as fold_kana
 
 # Dashes people type between digits (NFKC maps full-width －; these survive it).
@@ -66,6 +64,8 @@ def parse_phone(value: object) -> str:
         digits = "0" + digits[3:]
     if not re.fullmatch(r"0\d{9,10}", digits):
         raise ValueError("phone")
+    import phonenumbers  # its metadata: loaded when a number is first read, not at `flask` start-up
+
     number = phonenumbers.parse(digits, "JP")
     if not phonenumbers.is_valid_number(number):
         raise ValueError("phone_unassigned")

@@ -35,7 +35,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 import sqlalchemy as sa
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -89,6 +88,8 @@ def _json(value) -> dict:
 
 @lru_cache(maxsize=32)
 def _japanese_holidays(year: int) -> frozenset[date]:
+    import holidays  # its country tables: loaded when the oracle first counts a day, not at `flask` start-up
+
     return frozenset(holidays.country_holidays("JP", years=year))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from routing.compiled import CompiledRules, Run, compile_rules
 from routing.conditions import CONDITIONS, PRIORITIES
 from routing.facts import (
     TEXT_FIELDS,
@@ -22,8 +23,8 @@ from routing.facts import (
     ranked_themes,
     read_proposal,
 )
-from routing.reasons import japanese, reason
-from text import clean, columns
+from routing.reasons import Writer, japanese, reason
+from text import cached_columns
 
 # --- rules ------------------------------------------------------------------------------------
 
@@ -77,7 +78,7 @@ def evaluate_many(proposals: list, ruleset: RulesetData) -> list:
         valid = [p for p in proposals if isinstance(p, dict)]
         try:
             # Each text is analysed once: for the model's batch and then for the rules.
-            analyses = {id(p): [columns(clean(p.get(n)), cleaned=True) for n in TEXT_FIELDS] for p in valid}
+            analyses = {id(p): [cached_columns(p.get(n)) for n in TEXT_FIELDS] for p in valid}
             views = ruleset.model.views(valid, [document(p, analyses[id(p)]) for p in valid]) if valid else []
         except (TypeError, ValueError, AttributeError):
             analyses, views = None, None  # some input is malformed: evaluate() reports which, one by one
@@ -95,54 +96,27 @@ def evaluate_many(proposals: list, ruleset: RulesetData) -> list:
         ruleset.model_views = ruleset.analyses = None
 
 
-def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
+def compiled_rules(ruleset: RulesetData) -> CompiledRules:
+    """The ruleset's rules compiled (routing.compiled), once: kept on the
+    RulesetData until its rules list is replaced (a new version or draft is
+    a new RulesetData; the bench and tests assign a new list)."""
+    held = ruleset.compiled
+    if held is None or held[0] is not ruleset.rules or held[1] != len(ruleset.rules):
+        held = ruleset.compiled = (ruleset.rules, len(ruleset.rules), compile_rules(ruleset.rules))
+    return held[2]
+
+
+def evaluate(proposal: dict, ruleset: RulesetData, *, naive: bool = False) -> Decision:
+    """The decision for one proposal. naive=True evaluates every rule's tree
+    with eval_tree (the reference the compiled rules are tested against)."""
     facts = read_proposal(proposal, ruleset)
-    lead: str | None = None
-    lead_rule: dict | None = None
-    co: list[str] = []
-    needs_triage = False
-    tags: list[str] = []
-    priority = "normal"
-    results: list[RuleResult] = []
-    stopped_by: str | None = None
-    for rule in ruleset.sorted_rules():
-        if stopped_by is not None:
-            results.append(_result(rule, False, [reason("not_evaluated", rule=stopped_by)], [], facts))
-            continue
-        reasons: list[dict] = []
-        matched = eval_tree(rule.condition or {"all": []}, facts, reasons)
-        applied: list[dict] = []
-        if matched:
-            for action in rule.actions:
-                kind = action.get("type")
-                if kind == "set_lead":
-                    targets = _resolve(action.get("target", ""), facts, ruleset, lead)
-                    if targets:
-                        lead = targets[0]
-                        lead_rule = {"id": rule.id, "key": rule.key, "name": rule.name}
-                        applied.append(reason("set_lead", dept=lead))
-                elif kind == "add_co":
-                    targets = _resolve(action.get("target", ""), facts, ruleset, lead)
-                    for target in targets:
-                        if target not in co:
-                            co.append(target)
-                    if targets:
-                        applied.append(reason("add_co", depts=targets))
-                elif kind == "require_triage":
-                    needs_triage = True
-                    applied.append(reason("require_triage"))
-                elif kind == "set_priority" and action.get("value") in PRIORITIES:
-                    priority = action["value"]
-                    applied.append(reason("set_priority", priority=priority))
-                elif kind == "add_tag" and action.get("value"):
-                    if action["value"] not in tags:
-                        tags.append(str(action["value"]))
-                    applied.append(reason("add_tag", tag=str(action["value"])))
-            if rule.stop:
-                stopped_by = rule.name
-        if matched and not reasons:
-            reasons.append(reason("no_condition"))
-        results.append(_result(rule, matched, reasons, applied, facts))
+    writer = japanese(facts.label)
+    state = _State(ruleset.window)
+    if naive:
+        results = _run_naive(facts, ruleset, writer, state)
+    else:
+        results = _run_compiled(facts, ruleset, writer, state)
+    lead, needs_triage, lead_rule, co = state.lead, state.needs_triage, state.lead_rule, state.co
     if lead is None:
         lead, needs_triage = ruleset.window, True
         lead_rule = None
@@ -157,16 +131,113 @@ def evaluate(proposal: dict, ruleset: RulesetData) -> Decision:
         lead=lead, co=co, needs_triage=needs_triage, themes=facts.supported,
         confidence=_confidence(facts, needs_triage), ruleset_version=ruleset.version, rules=results,
         inferred=inferred, primary_theme=facts.primary, picked=facts.picked, wards=facts.wards,
-        ward_source=facts.ward_source, conflict=facts.conflict, tags=tags, priority=priority, lead_rule=lead_rule,
-        model_version=facts.model.version if facts.model is not None else None,
+        ward_source=facts.ward_source, conflict=facts.conflict, tags=state.tags, priority=state.priority,
+        lead_rule=lead_rule, model_version=facts.model.version if facts.model is not None else None,
         model=facts.model.to_json() if facts.model is not None else None,
         evidence=evidence(facts),
     )
 
 
-def _result(rule, matched: bool, reasons: list[dict], applied: list[dict], facts: Facts) -> RuleResult:
+class _State:
+    """What the matched rules have decided so far."""
+
+    def __init__(self, window: str):
+        self.window = window
+        self.lead: str | None = None
+        self.lead_rule: dict | None = None
+        self.co: list[str] = []
+        self.needs_triage = False
+        self.tags: list[str] = []
+        self.priority = "normal"
+        self.stopped_by: str | None = None
+
+    def apply(self, rule, facts: Facts, ruleset: RulesetData) -> list[dict]:
+        """Apply a matched rule's actions; what it did, as reasons."""
+        applied: list[dict] = []
+        for action in rule.actions:
+            kind = action.get("type")
+            if kind == "set_lead":
+                targets = _resolve(action.get("target", ""), facts, ruleset, self.lead)
+                if targets:
+                    self.lead = targets[0]
+                    self.lead_rule = {"id": rule.id, "key": rule.key, "name": rule.name}
+                    applied.append(reason("set_lead", dept=self.lead))
+            elif kind == "add_co":
+                targets = _resolve(action.get("target", ""), facts, ruleset, self.lead)
+                for target in targets:
+                    if target not in self.co:
+                        self.co.append(target)
+                if targets:
+                    applied.append(reason("add_co", depts=targets))
+            elif kind == "require_triage":
+                self.needs_triage = True
+                applied.append(reason("require_triage"))
+            elif kind == "set_priority" and action.get("value") in PRIORITIES:
+                self.priority = action["value"]
+                applied.append(reason("set_priority", priority=self.priority))
+            elif kind == "add_tag" and action.get("value"):
+                if action["value"] not in self.tags:
+                    self.tags.append(str(action["value"]))
+                applied.append(reason("add_tag", tag=str(action["value"])))
+        if rule.stop:
+            self.stopped_by = rule.name
+        return applied
+
+
+def _run_naive(facts: Facts, ruleset: RulesetData, writer: Writer, state: _State) -> list[RuleResult]:
+    results: list[RuleResult] = []
+    for rule in sorted(ruleset.rules, key=lambda r: (r.priority, r.id or 0)):
+        if state.stopped_by is not None:
+            results.append(_result(rule, False, [reason("not_evaluated", rule=state.stopped_by)], [], writer))
+            continue
+        reasons: list[dict] = []
+        matched = eval_tree(rule.condition or {"all": []}, facts, reasons)
+        applied = state.apply(rule, facts, ruleset) if matched else []
+        if matched and not reasons:
+            reasons.append(reason("no_condition"))
+        results.append(_result(rule, matched, reasons, applied, writer))
+    return results
+
+
+def _run_compiled(facts: Facts, ruleset: RulesetData, writer: Writer, state: _State) -> list[RuleResult]:
+    """The same results as _run_naive, from the compiled rules (routing.compiled)."""
+    compiled = compiled_rules(ruleset)
+    candidates = compiled.candidates(facts)
+    run = Run(facts, writer)
+    separator = run.separator
+    results: list[RuleResult] = []
+    memo, signatures = run.memo, run.signatures
+    for position, plan in enumerate(compiled.plans):
+        rule, gate = plan.rule, plan.gate
+        if gate is not None and position not in candidates:
+            # Its first test fails (the index says so): the rule cannot fire, and that test's reason is its result.
+            signature = signatures.get(gate[1]) or run.signature(gate)
+            results.append(plan.failed.get(signature) or plan.failed_on(signature, memo[gate[1]]))
+            continue
+        reasons: list[dict] = []
+        texts: list[str] = []
+        if plan.tree is None:
+            matched = eval_tree(rule.condition or {"all": []}, facts, reasons)
+            texts = [writer.text(r) for r in reasons]
+        else:
+            matched = run.tree(plan.tree, reasons, texts)
+        applied = state.apply(rule, facts, ruleset) if matched else []
+        if matched and not reasons:
+            none = reason("no_condition")
+            reasons.append(none)
+            texts.append(writer.text(none))
+        why = separator.join(texts)
+        if applied:
+            why += " → " + writer.join(applied)
+        results.append(RuleResult(rule.id, rule.key, rule.name, matched, why, reasons, applied))
+        if state.stopped_by is not None:
+            results += compiled.not_evaluated_after(position, writer)
+            break
+    return results
+
+
+def _result(rule, matched: bool, reasons: list[dict], applied: list[dict], writer: Writer) -> RuleResult:
     """One rule's result: its reasons as keys and parameters, and once in Japanese (`why`)."""
-    writer = japanese(facts.label)
     why = writer.join(reasons)
     if applied:
         why += " → " + writer.join(applied)

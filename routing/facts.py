@@ -63,9 +63,8 @@ class RulesetData:
     field_weight: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHT))
     model_views: dict[int, Any] | None = None  # set by evaluate_many() for the batch it runs
     analyses: dict[int, list] | None = None  # … and the text analysis of each proposal in it
-
-    def sorted_rules(self) -> list[RuleData]:
-        return sorted(self.rules, key=lambda r: (r.priority, r.id or 0))
+    # (the rules list it was made from, routing.compiled.CompiledRules): see routing.engine.compiled_rules().
+    compiled: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
 
 class InputError(ValueError):
@@ -121,8 +120,13 @@ class Facts:
         return owners
 
 
-@dataclass
+@dataclass(slots=True)
 class RuleResult:
+    """One rule's result in a decision. Results that depend only on the rule
+    and one reason (the rule could not fire, a stop left it unevaluated) are
+    shared by the decisions of a compiled ruleset (routing.compiled): read
+    them, never change them."""
+
     id: int | None
     key: str | None
     name: str

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from text import Columns, clean, columns, tokens
+from text import Columns, cached_columns, tokens
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -131,8 +131,9 @@ class Matcher:
         return len(self._by_key)
 
     def scan(self, field: str, value: str | None) -> tuple[list[Hit], Columns]:
-        """Every dictionary hit in one text field, in text order, with the analysis read."""
-        cols = columns(clean(value), cleaned=True)
+        """Every dictionary hit in one text field, in text order, with the analysis read
+        (from the text layer's cache of recent texts: tokenised once per text)."""
+        cols = cached_columns(value)
         return self.scan_columns(field, cols), cols
 
     def scan_columns(self, field: str, cols: Columns) -> list[Hit]:

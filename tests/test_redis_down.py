@@ -94,3 +94,27 @@ def test_what_truly_needs_redis_answers_503_not_500(app):
             assert "temporarily unavailable" in english.lower()
     finally:
         app.extensions["celery"].set_default()
+
+
+def test_a_redis_error_answers_503_too(app):
+    """Redis's own errors reach the last-resort handler, which hands them to the
+    503 page (core.security.broker_unavailable: redis is not imported at start-up)."""
+    import redis.exceptions
+
+    try:
+        with other_app() as application:
+            def needs_redis():
+                raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+            def breaks():
+                raise RuntimeError("a bug")
+
+            application.add_url_rule("/needs-redis", view_func=needs_redis)
+            application.add_url_rule("/breaks", view_func=breaks)
+            client = application.test_client()
+            page = client.get("/needs-redis")
+            assert page.status_code == 503 and page.headers["Retry-After"] == "120"
+            assert "一時的にご利用いただけません" in page.get_data(as_text=True)
+            assert client.get("/breaks").status_code == 500
+    finally:
+        app.extensions["celery"].set_default()

@@ -5,6 +5,8 @@ below the rooms).
     tokens(text)       -> [Token]  surface, dictionary form, normalised form,
                                    part of speech and character offsets
     columns(text)      -> Columns  the same as parallel lists (fast, for bulk reading)
+    cached_columns(text) -> Columns  the same from a small bounded cache of recent
+                                   texts (routing reads one proposal many times)
     normalise(text)    -> str      the text as its tokens' normalised forms
                                    (子供 / 子ども / こども → 子供, ごみひろい → ごみ拾い)
     index_terms(text)  -> [str]    normalised forms of the content words, for
@@ -24,6 +26,7 @@ One tokenizer per process, created on first use (Flask start-up stays fast).
 from text.analysis import (
     Columns,
     Token,
+    cached_columns,
     char_ngrams,
     clean,
     columns,
@@ -34,5 +37,5 @@ from text.analysis import (
     tokens,
 )
 
-__all__ = ["Columns", "Token", "char_ngrams", "clean", "columns", "index_terms", "normalise", "to_hiragana",
+__all__ = ["Columns", "Token", "cached_columns", "char_ngrams", "clean", "columns", "index_terms", "normalise", "to_hiragana",
            "tokenizer", "tokens"]

@@ -159,6 +159,28 @@ def columns(text: str | None, *, cleaned: bool = False) -> Columns:
     return out
 
 
+# The analyses of the texts read last (routing reads the same proposal again and
+# again: the preview, a re-route, the triage desk, the why-here panel). Bounded,
+# and keyed on the cleaned text, so spellings that clean() makes equal share one.
+CACHED_TEXTS = 256
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _cached_columns(text: str) -> Columns:
+    return columns(text, cleaned=True)
+
+
+def cached_columns(text: str | None) -> Columns:
+    """columns(text) from a small cache of recent texts. The Columns returned
+    is shared: read it, never change it."""
+    return _cached_columns(clean(text))
+
+
+def clear_cache() -> None:
+    """Forget the cached analyses (the bench measures tokenising every time with it)."""
+    _cached_columns.cache_clear()
+
+
 def tokens(text: str | None, *, cleaned: bool = False) -> list[Token]:
     """Tokens of clean(text) (or of text as given when cleaned=True)."""
     return columns(text, cleaned=cleaned).tokens()

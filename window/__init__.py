@@ -192,6 +192,8 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(error):  # pragma: no cover - last resort
+        if security.broker_unavailable(error):  # Redis is down: a 503, not a bug (core.security)
+            return security.service_unavailable(error)
         app.logger.exception("unhandled error")
         db.session.rollback()
         return render_template("core/error.html", code=500, title=_l("システムエラーが発生しました"),
