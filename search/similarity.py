@@ -56,8 +56,19 @@ def idf(df: int, n: int) -> float:
     return math.log((n + 1) / (df + 1)) + 1.0
 
 
-def _vector(counts: Mapping[str, float], df: Mapping[str, int], n: int) -> dict[str, float]:
-    vector = {key: (1.0 + math.log(count)) * idf(df.get(key, 0), n) for key, count in counts.items() if count > 0}
+def _vector(counts: Mapping[str, float], df: Mapping[str, int], n: int,
+            idf_cache: dict[str, float] | None = None) -> dict[str, float]:
+    """The L2-normalised TF-IDF vector; `idf_cache` keeps each term's IDF for the collection (a similar
+    proposals panel scores ~80 candidates of ~50 words: the logarithms were a fifth of its time)."""
+    cache = {} if idf_cache is None else idf_cache
+    vector = {}
+    for key, count in counts.items():
+        if count <= 0:
+            continue
+        weight = cache.get(key)
+        if weight is None:
+            weight = cache[key] = idf(df.get(key, 0), n)
+        vector[key] = (1.0 + math.log(count)) * weight if count != 1 else weight
     norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
     return {key: v / norm for key, v in vector.items()}
 
@@ -74,6 +85,8 @@ class Statistics:
 
     def __init__(self, n: int, words: Mapping[str, int], grams: Mapping[str, int]):
         self.n, self.words, self.grams = n, words, grams
+        self._word_idf: dict[str, float] = {}
+        self._gram_idf: dict[str, float] = {}
 
     @classmethod
     def of(cls, features: Iterable[Features]) -> "Statistics":
@@ -85,7 +98,8 @@ class Statistics:
         return cls(n, words, grams)
 
     def vectors(self, f: Features) -> Vectors:
-        return Vectors(_vector(f.words, self.words, self.n), _vector(f.grams, self.grams, self.n), f.themes)
+        return Vectors(_vector(f.words, self.words, self.n, self._word_idf),
+                       _vector(f.grams, self.grams, self.n, self._gram_idf), f.themes)
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
