@@ -26,6 +26,9 @@ STRONG = 4.0
 # … and at least this share of the best theme's score, so long texts do not
 # collect bureaus from passing mentions.
 RELATIVE = 0.5
+# A word of at least this weight in the title names one of the proposal's themes
+# (防災と福祉と子育てをつなぐ…): that theme needs no second word to count.
+TITLE_WORD = 2.0
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     scores: dict[str, float] = {}
     words: dict[str, list[str]] = {}
     text_wards: list[str] = []
+    titled: set[str] = set()  # themes the title names
     hits: list[Hit] = []
     token_keys: list[str] = []
     analysed = []
@@ -242,6 +246,8 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         for entry in hit.entries:
             if entry.theme and entry.theme in ruleset.themes:
                 scores[entry.theme] = scores.get(entry.theme, 0.0) + entry.weight * ruleset.field_weight.get(hit.field, 1.0)
+                if hit.field == "title" and entry.weight >= TITLE_WORD:
+                    titled.add(entry.theme)
                 found = words.setdefault(entry.theme, [])
                 if entry.phrase not in found:
                     found.append(entry.phrase)
@@ -258,7 +264,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         wards, ward_source = [], "none"
 
     primary, source, conflict, conflict_theme = _primary_theme(picked, scores, ruleset.themes)
-    supported = _supported(primary, picked, scores, words, conflict_theme)
+    supported = _supported(primary, picked, scores, words, conflict_theme, titled, ruleset.themes)
     requested = budget.get("requested_yen")
     try:
         requested = int(requested) if requested not in (None, "") else None
@@ -319,15 +325,31 @@ def _primary_theme(picked, scores, themes):
     return top, "text", False, None
 
 
-def _supported(primary, picked, scores, words, conflict_theme) -> list[str]:
+def _supported(primary, picked, scores, words, conflict_theme, titled, themes) -> list[str]:
     supported: list[str] = [primary] if primary else []
     text_silent = not any(s >= SUPPORTED for s in scores.values())
     for code in picked:
         if code not in supported and (scores.get(code, 0) > 0 or text_silent):
             supported.append(code)
     top = max(scores.values(), default=0.0)
+
+    def strong(score: float, n_words: int, in_title: bool) -> bool:
+        # Two different words, or a clear word in the title: a passing mention is neither.
+        return score >= STRONG and score >= RELATIVE * top and (n_words >= 2 or in_title)
+
     for code, score in sorted(scores.items(), key=lambda kv: -kv[1]):
-        strong = score >= STRONG and score >= RELATIVE * top and len(words.get(code, ())) >= 2
-        if code not in supported and code != conflict_theme and strong:
+        if code not in supported and code != conflict_theme and strong(score, len(words.get(code, ())), code in titled):
             supported.append(code)
+    # A bureau is concerned when its fields together are strongly supported, though
+    # none is alone (見守り for elderly care and 福祉 for community care: 健康福祉局).
+    owners = {themes[c].owner for c in supported if c in themes}
+    by_owner: dict[str, list[str]] = {}
+    for code in scores:
+        info = themes.get(code)
+        if info and info.owner and info.owner not in owners and code != conflict_theme:
+            by_owner.setdefault(info.owner, []).append(code)
+    for codes in by_owner.values():
+        n_words = len({w for c in codes for w in words.get(c, ())})
+        if len(codes) > 1 and strong(sum(scores[c] for c in codes), n_words, False):
+            supported.append(max(codes, key=lambda c: (scores[c], -themes[c].position)))
     return supported[:4]

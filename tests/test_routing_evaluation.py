@@ -4,8 +4,9 @@ tests/data/routing_eval.jsonl: 215 labelled proposals written apart from the
 keyword list, 73 of them paraphrased from public descriptions of real
 citizen–city collaboration projects, most with no theme picked. The dev/test
 split was committed before any tuning; the dictionary was tuned on dev only.
-The floors below are what the engine met on the test split, well above both
-baselines measured in the same run (bench/routing_baseline.py)."""
+The floors below are a little under what the engine met on the test split
+(docs/routing.md), well above both baselines measured in the same run
+(bench/routing_baseline.py)."""
 
 from __future__ import annotations
 
@@ -60,12 +61,12 @@ def test_the_engine_beats_both_baselines_on_the_test_split(reports, capsys):
     f = engine.figures
     assert f["lead"] >= 0.80
     assert f["lead_clear"] >= 0.80
-    assert f["reached"] >= 0.82
-    assert f["reached_real"] >= 0.70  # the real projects' handler, lead or co
-    assert f["co_recall"] >= 0.60
-    assert f["triage"] >= 0.78
+    assert f["reached"] >= 0.86
+    assert f["reached_real"] >= 0.84  # the real projects' handler, lead or co
+    assert f["co_recall"] >= 0.68
+    assert f["triage"] >= 0.85
     assert f["lead"] >= previous.figures["lead"] + 0.08
-    assert f["reached_real"] >= previous.figures["reached_real"] + 0.10
+    assert f["reached_real"] >= previous.figures["reached_real"] + 0.20
     assert f["lead"] >= pick.figures["lead"] + 0.5
     # The model, trained on dev only, never lowers what the rules get right.
     assert reports["engine (rules + model)"].figures["lead"] >= f["lead"]
