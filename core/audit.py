@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+import sqlalchemy as sa
 from blinker import Namespace
 
 from core.extensions import db
@@ -70,3 +71,20 @@ def record_event(
     db.session.flush()
     event_recorded.send(event, actor=actor)
     return event
+
+
+def record_events(actor: Actor, events: list[dict[str, Any]]) -> int:
+    """Append many internal events at once (the deadline sweep's: kind,
+    proposal_id, department_id, data). They are never public, so no signal
+    is sent: the rooms react to public events (the applicant's emails) and
+    to one change at a time, never to these."""
+    if not events:
+        return 0
+    if any(event.get("public") for event in events):
+        raise ValueError("record_events writes internal events only; use record_event for public ones")
+    rows = [{"proposal_id": event.get("proposal_id"), "kind": event["kind"], "actor_kind": actor.kind,
+             "actor_user_id": actor.user.id if actor.user is not None else None, "actor_label": actor.label,
+             "department_id": event.get("department_id"), "from_state": None, "to_state": None, "public": False,
+             "comment": event.get("comment"), "data": event.get("data") or {}} for event in events]
+    db.session.execute(sa.insert(Event), rows)
+    return len(rows)

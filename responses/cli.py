@@ -21,7 +21,7 @@ def register(app: Flask) -> None:
     def sweep_command(today):
         """Send every reminder and escalation that is due (safe to run twice)."""
         now = tokyo_moment(today.date()) if today else None
-        result = sweep(now)
+        result = sweep(now, commit_each_batch=True)  # short transactions: cron may sweep a large backlog
         db.session.commit()
         fired = ", ".join(f"{k}={v}" for k, v in result.fired.items())
         waits = ", ".join(f"{k}={v}" for k, v in result.waits.items())

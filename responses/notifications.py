@@ -10,24 +10,36 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from core.extensions import db
-from core.models import Department, Event, Role, User
+from core.models import Department, Role, User
 from core.outbox import queue_email
 from core.urls import app_path
 from proposals.models import Assignment, AssignmentRole, Proposal
 from responses.models import DeadlineKind, EscalationLevel, Wait, WaitKind
-from responses.recipients import detail_path, recipients_for
+from responses.recipients import detail_path
 
 
-def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context):
-    """core.outbox.queue_templated_email for this room's templates
-    (templates/responses/email/<name>.txt, first line `Subject: …`), so the
-    room's messages stay in the room's own catalogue."""
+def render_room_email(template: str, locale: str, **context) -> tuple[str, str]:
+    """Subject and body of one of this room's templates
+    (templates/responses/email/<name>.txt, first line `Subject: …`) in
+    `locale`, so the room's messages stay in the room's own catalogue."""
     with force_locale(locale):
         rendered = render_template(f"responses/email/{template}.txt", base_url=current_app.config["BASE_URL"],
                                    **context)
     first_line, _, body = rendered.lstrip().partition("\n")
-    subject = first_line.removeprefix("Subject:").strip()
-    return queue_email(to, subject, body.lstrip("\n"), key=key, locale=locale, proposal_id=proposal_id)
+    return first_line.removeprefix("Subject:").strip(), body.lstrip("\n")
+
+
+def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context):
+    """core.outbox.queue_templated_email for this room's templates."""
+    subject, body = render_room_email(template, locale, **context)
+    return queue_email(to, subject, body, key=key, locale=locale, proposal_id=proposal_id)
+
+
+def room_email_row(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context) -> dict:
+    """The same email as a row for core.outbox.queue_emails (many at once)."""
+    subject, body = render_room_email(template, locale, **context)
+    return {"idempotency_key": key, "to_address": to, "subject": subject, "body_text": body, "locale": locale,
+            "proposal_id": proposal_id}
 
 
 def _department_staff(department_id: int) -> list[User]:
@@ -85,34 +97,27 @@ def notify_applicant_replied(assignment: Assignment, event_id: int) -> int:
     return sent
 
 
-def notify_escalation(assignment: Assignment, kind: DeadlineKind, due_on: date, level: EscalationLevel,
-                      escalation_id: int, recipients: list[User] | None = None) -> int:
+def escalation_emails(assignment: Assignment, kind: DeadlineKind, due_on: date, level: EscalationLevel,
+                      escalation_id: int, recipients: list[User]) -> list[dict]:
+    """A rung of the departments' ladder, one email per recipient, as rows
+    for core.outbox.queue_emails (the sweep queues a batch at once)."""
     context = _context(assignment)
-    sent = 0
-    for user in recipients if recipients is not None else recipients_for(assignment, level):
-        queue_room_email(
-            user.email, "deadline", key=f"responses:escalation:{escalation_id}:{user.id}",
-            locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user,
-            level=level.value, kind=kind.value, due_on=due_on, **context,
-        )
-        sent += 1
-    return sent
+    return [room_email_row(user.email, "deadline", key=f"responses:escalation:{escalation_id}:{user.id}",
+                           locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user,
+                           level=level.value, kind=kind.value, due_on=due_on, **context)
+            for user in recipients]
 
 
-def notify_wait(wait: Wait, level: EscalationLevel, due_on: date, escalation_id: int, recipients: list[User]) -> int:
+def wait_emails(wait: Wait, level: EscalationLevel, due_on: date, escalation_id: int, recipients: list[User],
+                proposal: Proposal, department: Department | None, question: str | None) -> list[dict]:
     """A rung of a wait's ladder: the applicant's reminder (their language, a
     link to their status page), or the staff who must act (the window's
-    triage desk, or the department's page for a silent applicant)."""
-    proposal = db.session.get(Proposal, wait.proposal_id)
-    department = db.session.get(Department, wait.department_id) if wait.department_id else None
+    triage desk, or the department's page for a silent applicant); rows for
+    core.outbox.queue_emails. The sweep passes the proposal, the department
+    that asked and the question, read for a whole batch at once."""
     applicant = wait.kind == WaitKind.APPLICANT and level == EscalationLevel.REMINDER
-    question = None
-    if wait.kind == WaitKind.APPLICANT:
-        question = db.session.scalar(
-            sa.select(Event.comment).where(Event.proposal_id == proposal.id, Event.kind == "state_changed",
-                                           Event.to_state == "info_requested").order_by(Event.id.desc()).limit(1))
     template = "applicant_reminder" if applicant else "wait"
-    sent = 0
+    rows = []
     for user in recipients:
         if applicant:
             link = app_path("intake.status", reference=proposal.reference)
@@ -120,13 +125,12 @@ def notify_wait(wait: Wait, level: EscalationLevel, due_on: date, escalation_id:
             link = app_path("triage.detail", reference=proposal.reference)  # where the window acts (or resumes)
         else:
             link = detail_path(proposal.id)  # the department's page
-        queue_room_email(
+        rows.append(room_email_row(
             user.email, template, key=f"responses:wait:{escalation_id}:{user.id}", locale=user.locale or "ja",
             proposal_id=proposal.id, user=user, proposal=proposal, department=department, level=level.value,
             wait=wait.kind.value, due_on=due_on, since=wait.started_at, question=question, link=link,
-        )
-        sent += 1
-    return sent
+        ))
+    return rows
 
 
 def _is_window(user: User) -> bool:
