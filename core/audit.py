@@ -86,5 +86,5 @@ def record_events(actor: Actor, events: list[dict[str, Any]]) -> int:
              "actor_user_id": actor.user.id if actor.user is not None else None, "actor_label": actor.label,
              "department_id": event.get("department_id"), "from_state": None, "to_state": None, "public": False,
              "comment": event.get("comment"), "data": event.get("data") or {}} for event in events]
-    db.session.execute(sa.insert(Event), rows)
+    db.session.connection().execute(sa.insert(Event.__table__), rows)  # executemany: psycopg pipelines the rows
     return len(rows)

@@ -96,9 +96,8 @@ def queue_emails(rows: list[dict]) -> int:
         return 0
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), 500):
-        db.session.execute(insert(OutboxEmail).values(rows[start:start + 500])
-                           .on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    statement = insert(OutboxEmail.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    db.session.connection().execute(statement, rows)  # executemany: psycopg pipelines the rows
     db.session.info["outbox_dirty"] = True
     return len(rows)
 

@@ -3,7 +3,9 @@ language, with a link straight to the page where they act."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -35,11 +37,29 @@ def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_
     return queue_email(to, subject, body, key=key, locale=locale, proposal_id=proposal_id)
 
 
-def room_email_row(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context) -> dict:
-    """The same email as a row for core.outbox.queue_emails (many at once)."""
-    subject, body = render_room_email(template, locale, **context)
-    return {"idempotency_key": key, "to_address": to, "subject": subject, "body_text": body, "locale": locale,
-            "proposal_id": proposal_id}
+# Stands for the recipient's name while one email is rendered for all the
+# recipients of a rung who read the same language (see email_rows).
+_NAME_MARK = "\x00recipient\x00"
+_SOMEONE = SimpleNamespace(name=_NAME_MARK, email=_NAME_MARK)
+
+
+def email_rows(recipients: list[User], template: str, *, key: Callable[[User], str], proposal_id: int | None,
+               **context) -> list[dict]:
+    """One email per recipient as rows for core.outbox.queue_emails. The
+    rung's templates greet the recipient by name and differ in nothing
+    else, so each language is rendered once and the name put in after
+    (a template that used more of the user would render per recipient)."""
+    rendered: dict[str, tuple[str, str]] = {}
+    rows = []
+    for user in recipients:
+        locale = user.locale or "ja"
+        if locale not in rendered:
+            rendered[locale] = render_room_email(template, locale, user=_SOMEONE, **context)
+        subject, body = rendered[locale]
+        name = user.name or user.email
+        rows.append({"idempotency_key": key(user), "to_address": user.email, "subject": subject.replace(_NAME_MARK, name),
+                     "body_text": body.replace(_NAME_MARK, name), "locale": locale, "proposal_id": proposal_id})
+    return rows
 
 
 def _department_staff(department_id: int) -> list[User]:
@@ -101,11 +121,9 @@ def escalation_emails(assignment: Assignment, kind: DeadlineKind, due_on: date, 
                       escalation_id: int, recipients: list[User]) -> list[dict]:
     """A rung of the departments' ladder, one email per recipient, as rows
     for core.outbox.queue_emails (the sweep queues a batch at once)."""
-    context = _context(assignment)
-    return [room_email_row(user.email, "deadline", key=f"responses:escalation:{escalation_id}:{user.id}",
-                           locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user,
-                           level=level.value, kind=kind.value, due_on=due_on, **context)
-            for user in recipients]
+    return email_rows(recipients, "deadline", key=lambda user: f"responses:escalation:{escalation_id}:{user.id}",
+                      proposal_id=assignment.proposal_id, level=level.value, kind=kind.value, due_on=due_on,
+                      **_context(assignment))
 
 
 def wait_emails(wait: Wait, level: EscalationLevel, due_on: date, escalation_id: int, recipients: list[User],
@@ -117,7 +135,7 @@ def wait_emails(wait: Wait, level: EscalationLevel, due_on: date, escalation_id:
     that asked and the question, read for a whole batch at once."""
     applicant = wait.kind == WaitKind.APPLICANT and level == EscalationLevel.REMINDER
     template = "applicant_reminder" if applicant else "wait"
-    rows = []
+    by_link: dict[str, list[User]] = {}  # the link differs between the window and the department
     for user in recipients:
         if applicant:
             link = app_path("intake.status", reference=proposal.reference)
@@ -125,12 +143,14 @@ def wait_emails(wait: Wait, level: EscalationLevel, due_on: date, escalation_id:
             link = app_path("triage.detail", reference=proposal.reference)  # where the window acts (or resumes)
         else:
             link = detail_path(proposal.id)  # the department's page
-        rows.append(room_email_row(
-            user.email, template, key=f"responses:wait:{escalation_id}:{user.id}", locale=user.locale or "ja",
-            proposal_id=proposal.id, user=user, proposal=proposal, department=department, level=level.value,
-            wait=wait.kind.value, due_on=due_on, since=wait.started_at, question=question, link=link,
-        ))
-    return rows
+        by_link.setdefault(link, []).append(user)
+    rows = []
+    for link, users in by_link.items():
+        rows += email_rows(users, template, key=lambda user: f"responses:wait:{escalation_id}:{user.id}",
+                           proposal_id=proposal.id, proposal=proposal, department=department, level=level.value,
+                           wait=wait.kind.value, due_on=due_on, since=wait.started_at, question=question, link=link)
+    order = {user.id: n for n, user in enumerate(recipients)}
+    return sorted(rows, key=lambda row: order[int(row["idempotency_key"].rsplit(":", 1)[1])])
 
 
 def _is_window(user: User) -> bool:

@@ -138,9 +138,10 @@ def _insert_fired(table, key: list[str], rows: list[dict]) -> list:
     if not rows:
         return []
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=key) \
-        .returning(table.id, getattr(table, key[0]))
-    return db.session.execute(statement).all()
+    columns = table.__table__.c
+    statement = insert(table.__table__).on_conflict_do_nothing(index_elements=key) \
+        .returning(columns.id, columns[key[0]])
+    return db.session.connection().execute(statement, rows).all()  # executemany, batched by SQLAlchemy
 
 
 def _batches(query, id_column, limit: int | None) -> Iterator[list]:
