@@ -319,10 +319,10 @@ def sql_per_request(app, people: dict) -> dict:
         engine = db.engine
         spent = {"ms": 0.0, "n": 0}
 
-        def before(conn, cursor, statement, parameters, context, executemany):
+        def before(conn, *_):
             conn.info["bench_began"] = time.perf_counter()
 
-        def after(conn, cursor, statement, parameters, context, executemany):
+        def after(conn, *_):
             spent["ms"] += (time.perf_counter() - conn.info.pop("bench_began")) * 1000
             spent["n"] += 1
 

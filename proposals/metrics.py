@@ -20,9 +20,9 @@ count). 90th percentile: `statistics.quantiles(..., method="inclusive")`,
 linear interpolation between the closest ranks, which is what PostgreSQL's
 `percentile_cont` computes, so the SQL below gives the same figures.
 
-`summaries_by_department()` computes these in SQL for /stats (no rows reach
-Python: 100,000 proposals, bench/public_stats.py); the dashboard takes
-`business_days_taken()` and `Summary.of()` over the rows it already loads.
+`summaries_by_department()` computes these in SQL for /stats and the
+dashboard (no rows reach Python: 100,000 proposals, `make bench`);
+`business_days_taken()` and `Summary.of()` state the same in Python, and
 `tests/test_metrics.py` checks that both give the same figures.
 """
 
