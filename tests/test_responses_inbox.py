@@ -283,6 +283,36 @@ def test_window_dashboard_shows_overdue_by_department_and_response_times(app, pr
     assert login(app, staff["other"]).get("/window/dashboard").status_code == 403
 
 
+def test_the_dashboard_counts_as_open_deadline_decides_day_by_day(app, proposal, staff):
+    """The dashboard counts in SQL what deadlines.open_deadline decides for
+    each assignment: checked on every day from assignment to past the
+    answer's due date (holidays, the reminder window, the acknowledgement met)."""
+    from datetime import timedelta
+
+    from responses.dashboard import department_figures
+    from responses.deadlines import open_deadline
+    from responses.models import DeadlineKind
+    from responses.settings import calendar
+
+    lead_client = login(app, staff["lead"])
+    with clock.frozen(tokyo_moment(date(2026, 9, 16), 10)):
+        lead_client.post(f"/inbox/proposals/{proposal.id}/acknowledge", data={})
+    db.session.expire_all()
+    assignments = db.session.scalars(sa.select(Assignment).where(Assignment.status == AssignmentStatus.ACTIVE)).all()
+    day = date(2026, 9, 14)
+    while day <= date(2026, 10, 30):
+        expected: dict[int, list[int]] = {}
+        for assignment in assignments:
+            row = expected.setdefault(assignment.department_id, [0, 0, 0, 0])
+            standing = open_deadline(assignment, day, calendar())
+            if standing is not None and (standing.overdue or standing.due_soon):
+                row[(0 if standing.overdue else 2) + (standing.kind == DeadlineKind.ANSWER)] += 1
+        figures = {f.department.id: [f.overdue_ack, f.overdue_answer, f.soon_ack, f.soon_answer]
+                   for f in department_figures(tokyo_moment(day, 10))}
+        assert {k: v for k, v in figures.items() if k in expected} == expected, day
+        day += timedelta(days=1)
+
+
 def _dashboard_row(page: str, department: str) -> list[str]:
     import re
 
