@@ -180,11 +180,36 @@ class _People:
         return self.cache[key]
 
 
-def sweep(now: datetime | None = None, *, limit: int | None = None, commit_each_batch: bool = False) -> SweepResult:
+@dataclass(frozen=True)
+class Partition:
+    """One of `count` sweeps that share the work when one is not enough:
+    this one takes the departments whose id is `index` modulo `count` (and
+    the waits of the proposals whose id is). Each rung still fires once
+    whatever the partitions: the unique keys decide, as between two sweeps."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Partition":
+        """"2/4": the third of four."""
+        index, _, count = text.partition("/")
+        partition = cls(int(index), int(count))
+        if not 0 <= partition.index < partition.count:
+            raise ValueError(text)
+        return partition
+
+    def of(self, column):
+        return column % self.count == self.index
+
+
+def sweep(now: datetime | None = None, *, limit: int | None = None, commit_each_batch: bool = False,
+          partition: Partition | None = None) -> SweepResult:
     """Fire every rung of the ladders that is due and has not fired yet.
     Flushes, and the caller commits; with `commit_each_batch` each batch of
     rungs is committed as it is done (a crash loses nothing fired).
-    `limit` caps the rows read per rung."""
+    `limit` caps the rows read per rung; `partition` takes a share of the
+    departments (docs/scaling.md)."""
     now = now or clock.now()
     today = local_today(now)
     cal = calendar()
@@ -193,8 +218,8 @@ def sweep(now: datetime | None = None, *, limit: int | None = None, commit_each_
     people = _People()
     for kind in DeadlineKind:
         for rung in deadline_rungs(today, cal):
-            _fire_deadline_rung(kind, rung, now, people, actor, result, limit, commit_each_batch)
-    _sweep_waits(now, today, cal, result, actor, people, limit, commit_each_batch)
+            _fire_deadline_rung(kind, rung, now, people, actor, result, limit, commit_each_batch, partition)
+    _sweep_waits(now, today, cal, result, actor, people, limit, commit_each_batch, partition)
     db.session.flush()
     return result
 
@@ -206,7 +231,8 @@ def _owed(kind: DeadlineKind):
 
 
 def _fire_deadline_rung(kind: DeadlineKind, rung: Rung, now: datetime, people: _People, actor: Actor,
-                        result: SweepResult, limit: int | None, commit_each_batch: bool) -> None:
+                        result: SweepResult, limit: int | None, commit_each_batch: bool,
+                        partition: Partition | None) -> None:
     due, met = _owed(kind)
     query = (
         sa.select(Assignment.id, Assignment.department_id, due)
@@ -218,6 +244,8 @@ def _fire_deadline_rung(kind: DeadlineKind, rung: Rung, now: datetime, people: _
     )
     if rung.first is not None:
         query = query.where(due >= rung.first)
+    if partition is not None:
+        query = query.where(partition.of(Assignment.department_id))
     for rows in _batches(query, Assignment.id, limit):
         result.candidates += len(rows)
         fired = dict(_insert_fired(Escalation, ["assignment_id", "deadline_kind", "due_on", "level"], [
@@ -256,7 +284,7 @@ def _end_batch(commit: bool) -> None:
 
 
 def _sweep_waits(now: datetime, today: date, cal: BusinessCalendar, result: SweepResult, actor: Actor,
-                 people: _People, limit: int | None, commit_each_batch: bool) -> None:
+                 people: _People, limit: int | None, commit_each_batch: bool, partition: Partition | None) -> None:
     open_missing_waits(now)
     for kind in WaitKind:
         for rung in wait_rungs(kind, today, cal):
@@ -268,6 +296,8 @@ def _sweep_waits(now: datetime, today: date, cal: BusinessCalendar, result: Swee
                        Wait.started_at < started_before,
                        ~sa.exists().where(WaitEscalation.wait_id == Wait.id, WaitEscalation.level == rung.level))
             )
+            if partition is not None:
+                query = query.where(partition.of(Wait.proposal_id))
             for rows in _batches(query, Wait.id, limit):
                 result.candidates += len(rows)
                 _fire_wait_batch([wait for _, wait in rows], rung.level, now, today, cal, people, actor, result)
