@@ -520,12 +520,13 @@ def chart(series: dict[int, float], unit: str, width: int = 50) -> list[str]:
             for scale, value in sorted(series.items())]
 
 
-def write_report() -> None:
+def write_report(save: bool = True) -> None:
     bench_dir = ROOT / "bench"
-    (bench_dir / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    per_scale = bench_dir / f"results-{SCALE}.json"
-    previous = json.loads(per_scale.read_text()) if per_scale.exists() and ONLY else {}
-    per_scale.write_text(json.dumps({**previous, **results}, indent=2, ensure_ascii=False) + "\n")
+    if save:
+        (bench_dir / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        per_scale = bench_dir / f"results-{SCALE}.json"
+        previous = json.loads(per_scale.read_text()) if per_scale.exists() and ONLY else {}
+        per_scale.write_text(json.dumps({**previous, **results}, indent=2, ensure_ascii=False) + "\n")
     runs = {}
     for path in bench_dir.glob("results-*.json"):
         data = json.loads(path.read_text())
@@ -541,6 +542,13 @@ def write_report() -> None:
         lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in verdicts(data)]
         lines += ["", "<details><summary>every figure</summary>", "", "```json",
                   json.dumps(data, indent=1, ensure_ascii=False), "```", "</details>", ""]
+    for path in sorted((bench_dir / "before").glob("results-*.json")):
+        data = json.loads(path.read_text())
+        lines += [f"## Before issue 16: {data['scale']:,} proposals ({data.get('date', '?')})", "",
+                  data.get("before_note", ""), "",
+                  "| figure | value | baseline | baseline value | ratio | target | |", "|---|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in verdicts(data)]
+        lines += [""]
     for key, label, unit in (("sweep_first_s", "First deadline sweep", "s"),
                              ("sweep_ms_per_rung", "First sweep, per rung fired", "ms"),
                              ("triage_p95_ms", "/triage/ p95", "ms")):
@@ -560,6 +568,10 @@ def machine() -> str:
 
 
 def main() -> None:
+    if os.environ.get("BENCH_REPORT_ONLY") == "1":  # RESULTS.md again from the JSON files
+        results.update(json.loads((ROOT / "bench" / "results.json").read_text()))
+        write_report(save=False)
+        return
     results.update(scale=SCALE, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), machine=machine())
     app = _create_app()({"SQLALCHEMY_DATABASE_URI": sa_url(), "OUTBOX_DISPATCH": "manual",
                          "BASE_URL": "http://bench.invalid", "RATELIMIT_ENABLED": False})
