@@ -476,3 +476,21 @@ def test_free_text_keeps_full_width_punctuation_as_typed(app):
         form = AdoptForm(formdata=MultiDict({"agreement_note": typed, "next_steps": f"{typed}\r\n次の行"}),
                          meta={"csrf": False})
         assert form.agreement_note.data == typed and form.next_steps.data == f"{typed}\n次の行"
+
+
+def test_the_dashboards_response_times_are_kept_a_few_minutes_outside_tests(app, proposal, monkeypatch):
+    """The year of percentiles is computed once per DASHBOARD_TIMES_CACHE_SECONDS; the counts stay live."""
+    from proposals import metrics
+    from responses.dashboard import department_figures
+
+    app.config["DASHBOARD_TIMES_CACHE_SECONDS"] = 300
+    calls = []
+    original = metrics.summaries_by_department
+    monkeypatch.setattr(metrics, "summaries_by_department", lambda *a, **k: calls.append(1) or original(*a, **k))
+    now = tokyo_moment(date(2026, 10, 20), 10)
+    first = department_figures(now)
+    again = department_figures(now)
+    assert len(calls) == 2 and [f.open for f in first] == [f.open for f in again]  # ack and answer, once
+    app.config["DASHBOARD_TIMES_CACHE_SECONDS"] = 0
+    department_figures(now)
+    assert len(calls) == 4
