@@ -353,7 +353,7 @@ def bench_pages(app, people: dict) -> None:
     with gunicorn("bench.apps:bare()", PORT + 1, workers=2):
         hello = http_load.timed_gets(http_load.Client(PORT + 1), "/hello", PAGE_RUNS)
     results["hello_p95_ms"] = round(http_load.p95(hello), 1)
-    with gunicorn("bench.apps:product()", PORT, workers=2, BENCH_STATS_CACHE="0"):
+    with gunicorn("bench.apps:product()", PORT, workers=2, BENCH_STATS_COLD="1"):
         for key, path, who in PAGES:
             client = http_load.Client(PORT)
             if who:
@@ -374,7 +374,7 @@ _sql_app = None
 def product_app_for_sql():
     global _sql_app
     if _sql_app is None:
-        os.environ["BENCH_STATS_CACHE"] = "0"
+        os.environ["BENCH_STATS_COLD"] = "1"
         os.environ["DATABASE_URL"] = URL
         from bench.apps import product
 
