@@ -71,7 +71,6 @@ _.staff_login_failed  # core/auth.py: flask.g, read by g.get() in the limiter's 
 # --- kept on purpose ------------------------------------------------------------------------------
 change_password  # core/auth.py: the operation a password page calls (ends every session); tested in test_session_end.py
 locked_until  # core/models.py User: no longer set (sign-in failures are counted per address and client, SECURITY.md); the column stays for existing rows
-business_days_taken  # proposals/metrics.py: the definition in Python, which tests/test_metrics.py checks the SQL against
 name_on  # core/departments.py: a department's name on a given day (renamed departments), tested in test_departments.py
 
 # --- owned by other work in progress (issue 9): removed there, listed here until it lands ---------------
