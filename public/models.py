@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.columns import UTCDateTime, str_enum, utcnow
+from core.columns import JSONType, UTCDateTime, str_enum, utcnow
 from core.extensions import db
 from core.models import OrganisationKind, User
 from proposals.evaluations import Evaluation, ExitReached, ReviewDecision  # noqa: F401  (moved down: groups read them too)
