@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-import sqlalchemy as sa
 from blinker import Namespace
 
 from core.extensions import db
-from core.models import ActorKind, Event, User
+from core.models import ActorKind, Event, User, utcnow
 
 # Sent inside the transaction after each event is written: (sender=event, actor=actor). Rooms
 # that react to what happened (e.g. the applicant's emails on their public timeline) connect here.
@@ -75,16 +74,24 @@ def record_event(
 
 def record_events(actor: Actor, events: list[dict[str, Any]]) -> int:
     """Append many internal events at once (the deadline sweep's: kind,
-    proposal_id, department_id, data). They are never public, so no signal
-    is sent: the rooms react to public events (the applicant's emails) and
-    to one change at a time, never to these."""
+    proposal_id, department_id, data) in one executemany. Each is then
+    announced by event_recorded as record_event does (the webhooks turn
+    deadline rungs into deadline_near/overdue), as an Event built from the
+    row written, not loaded again."""
     if not events:
         return 0
     if any(event.get("public") for event in events):
         raise ValueError("record_events writes internal events only; use record_event for public ones")
-    rows = [{"proposal_id": event.get("proposal_id"), "kind": event["kind"], "actor_kind": actor.kind,
-             "actor_user_id": actor.user.id if actor.user is not None else None, "actor_label": actor.label,
-             "department_id": event.get("department_id"), "from_state": None, "to_state": None, "public": False,
-             "comment": event.get("comment"), "data": event.get("data") or {}} for event in events]
-    db.session.connection().execute(sa.insert(Event.__table__), rows)  # executemany: psycopg pipelines the rows
+    now = utcnow()
+    rows = [{"created_at": now, "proposal_id": event.get("proposal_id"), "kind": event["kind"],
+             "actor_kind": actor.kind, "actor_user_id": actor.user.id if actor.user is not None else None,
+             "actor_label": actor.label, "department_id": event.get("department_id"), "from_state": None,
+             "to_state": None, "public": False, "comment": event.get("comment"), "data": event.get("data") or {}}
+            for event in events]
+    table = Event.__table__
+    # executemany with RETURNING (insertmanyvalues): the ids in the rows' order.
+    ids = db.session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                          rows).scalars().all()
+    for event_id, row in zip(ids, rows, strict=True):
+        event_recorded.send(Event(id=event_id, **row), actor=actor)
     return len(rows)
