@@ -456,7 +456,8 @@ def bench_routing() -> None:
     import random
 
     from routing.defaults import file_ruleset
-    from routing.engine import RuleData, evaluate
+    from routing.engine import evaluate
+    from routing.facts import RuleData
 
     rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "routing_labelled.jsonl").read_text(
         encoding="utf-8").splitlines() if line.strip()]
