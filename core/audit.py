@@ -11,8 +11,10 @@ from blinker import Namespace
 from core.extensions import db
 from core.models import ActorKind, Event, User, utcnow
 
-# Sent inside the transaction after each event is written: (sender=event, actor=actor). Rooms
-# that react to what happened (e.g. the applicant's emails on their public timeline) connect here.
+# Sent inside the transaction after each event is written: (sender=event, actor=actor,
+# changes_proposal=bool). Rooms that react to what happened (e.g. the applicant's emails on their
+# public timeline) connect here. changes_proposal is False for events that only record who was told
+# (the deadline sweep's rungs, record_events): the proposal itself is as it was (search skips them).
 event_recorded = Namespace().signal("event-recorded")
 
 
@@ -68,7 +70,7 @@ def record_event(
     )
     db.session.add(event)
     db.session.flush()
-    event_recorded.send(event, actor=actor)
+    event_recorded.send(event, actor=actor, changes_proposal=True)
     return event
 
 
@@ -77,7 +79,8 @@ def record_events(actor: Actor, events: list[dict[str, Any]]) -> int:
     proposal_id, department_id, data) in one executemany. Each is then
     announced by event_recorded as record_event does (the webhooks turn
     deadline rungs into deadline_near/overdue), as an Event built from the
-    row written, not loaded again."""
+    row written, not loaded again, with changes_proposal=False: these
+    events record who was told, the proposal is unchanged."""
     if not events:
         return 0
     if any(event.get("public") for event in events):
@@ -93,5 +96,5 @@ def record_events(actor: Actor, events: list[dict[str, Any]]) -> int:
     ids = db.session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
                                           rows).scalars().all()
     for event_id, row in zip(ids, rows, strict=True):
-        event_recorded.send(Event(id=event_id, **row), actor=actor)
+        event_recorded.send(Event(id=event_id, **row), actor=actor, changes_proposal=False)
     return len(rows)

@@ -197,3 +197,31 @@ def test_sweeps_by_partition_share_the_departments_and_fire_what_one_sweep_would
     assert runner.invoke(args=["deadlines", "sweep", "--today", "2026-05-19"]).output.count("=0") >= 3
     refused = runner.invoke(args=["deadlines", "sweep", "--partition", "3/3"])
     assert refused.exit_code != 0 and "--partition" in refused.output
+
+
+def test_each_rung_is_announced_as_written_but_reindexes_nothing(assigned, people):
+    """The sweep writes a batch's events at once (record_events) and still announces each one
+    (event_recorded: the webhooks turn rungs into deadline_near/overdue), with the id it was
+    written under and changes_proposal=False: a proposal only chased is not reindexed by search."""
+    from core.audit import event_recorded
+    from search.receivers import DIRTY
+
+    proposal, _ = assigned
+    heard = []
+
+    def listener(event, changes_proposal=True, **_):
+        heard.append((event.id, event.kind, event.proposal_id, changes_proposal))
+
+    event_recorded.connect(listener)
+    try:
+        db.session.info.pop(DIRTY, None)
+        result = sweep(tokyo_moment(date(2026, 5, 7), 9))  # the acknowledgement's reminder (due 5/11)
+        marked = set(db.session.info.get(DIRTY, set()))
+        db.session.commit()
+    finally:
+        event_recorded.disconnect(listener)
+    assert result.total == 1 and len(heard) == 1
+    event_id, kind, proposal_id, changes_proposal = heard[0]
+    assert (kind, proposal_id, changes_proposal) == ("deadline_reminder", proposal.id, False)
+    assert db.session.get(Event, event_id).kind == "deadline_reminder"
+    assert proposal.id not in marked
