@@ -8,8 +8,9 @@ from typing import Any, Optional
 
 from blinker import Namespace
 
+from core.columns import utcnow
 from core.extensions import db
-from core.models import ActorKind, Event, User, utcnow
+from core.models import ActorKind, Event, User
 
 # Sent inside the transaction after each event is written: (sender=event, actor=actor,
 # changes_proposal=bool). Rooms that react to what happened (e.g. the applicant's emails on their

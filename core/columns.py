@@ -8,6 +8,7 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from core.clock import clock
 
@@ -31,7 +32,7 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
 
 
 # JSON that is JSONB on PostgreSQL (indexable) and JSON text elsewhere.
-JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 class UTCDateTimeType(sa.types.TypeDecorator):

@@ -18,8 +18,9 @@ from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
 from core.calendar import BusinessCalendar
+from core.columns import utcnow
 from core.extensions import db
-from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme, utcnow
+from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme
 from core.paging import page_number
 from proposals import metrics
 from proposals.audiences import PARTNER_STATES, published
