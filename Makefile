@@ -77,8 +77,9 @@ worker: install
 beat: install
 	$(BIN)/celery -A worker beat --loglevel INFO
 
+# The performance picture at 100,000 proposals on PostgreSQL (bench/run.py; BENCH_SCALE=10000 for a quick run).
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) instance/window.sqlite3

@@ -8,11 +8,14 @@ from typing import Any, Optional
 
 from blinker import Namespace
 
+from core.columns import utcnow
 from core.extensions import db
 from core.models import ActorKind, Event, User
 
-# Sent inside the transaction after each event is written: (sender=event, actor=actor). Rooms
-# that react to what happened (e.g. the applicant's emails on their public timeline) connect here.
+# Sent inside the transaction after each event is written: (sender=event, actor=actor,
+# changes_proposal=bool). Rooms that react to what happened (e.g. the applicant's emails on their
+# public timeline) connect here. changes_proposal is False for events that only record who was told
+# (the deadline sweep's rungs, record_events): the proposal itself is as it was (search skips them).
 event_recorded = Namespace().signal("event-recorded")
 
 
@@ -68,5 +71,31 @@ def record_event(
     )
     db.session.add(event)
     db.session.flush()
-    event_recorded.send(event, actor=actor)
+    event_recorded.send(event, actor=actor, changes_proposal=True)
     return event
+
+
+def record_events(actor: Actor, events: list[dict[str, Any]]) -> int:
+    """Append many internal events at once (the deadline sweep's: kind,
+    proposal_id, department_id, data) in one executemany. Each is then
+    announced by event_recorded as record_event does (the webhooks turn
+    deadline rungs into deadline_near/overdue), as an Event built from the
+    row written, not loaded again, with changes_proposal=False: these
+    events record who was told, the proposal is unchanged."""
+    if not events:
+        return 0
+    if any(event.get("public") for event in events):
+        raise ValueError("record_events writes internal events only; use record_event for public ones")
+    now = utcnow()
+    rows = [{"created_at": now, "proposal_id": event.get("proposal_id"), "kind": event["kind"],
+             "actor_kind": actor.kind, "actor_user_id": actor.user.id if actor.user is not None else None,
+             "actor_label": actor.label, "department_id": event.get("department_id"), "from_state": None,
+             "to_state": None, "public": False, "comment": event.get("comment"), "data": event.get("data") or {}}
+            for event in events]
+    table = Event.__table__
+    # executemany with RETURNING (insertmanyvalues): the ids in the rows' order.
+    ids = db.session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                          rows).scalars().all()
+    for event_id, row in zip(ids, rows, strict=True):
+        event_recorded.send(Event(id=event_id, **row), actor=actor, changes_proposal=False)
+    return len(rows)

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.audit import Actor, record_event
@@ -83,6 +84,23 @@ def queue_email(
     db.session.flush()
     db.session.info["outbox_dirty"] = True
     return email
+
+
+def queue_emails(rows: list[dict]) -> int:
+    """Queue many emails in a few statements (the deadline sweep's), each
+    row as queue_email's arguments (idempotency_key, to_address, subject,
+    body_text, locale, proposal_id). A key already queued queues nothing
+    new: INSERT … ON CONFLICT DO NOTHING, decided by the unique index, so
+    no lookup per email (whose plan could go stale as the table grows).
+    Inside `quiet()` nothing is kept, as with queue_email."""
+    if not rows or quiet.on:
+        return len(rows)
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OutboxEmail.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    db.session.connection().execute(statement, rows)  # executemany: psycopg pipelines the rows
+    db.session.info["outbox_dirty"] = True
+    return len(rows)
 
 
 def queue_templated_email(

@@ -46,7 +46,6 @@ from proposals import metrics, operations
 from proposals.lifecycle import OPEN_STATES
 from proposals.models import Assignment, AssignmentStatus, Proposal, State
 from responses import operations as answers
-from responses.dashboard import department_figures
 from responses.deadlines import RUNNING_STATES, WAIT_KIND_OF, calendar, clock, sweep, tokyo_moment, wait_due_on
 from responses.models import Escalation, Wait, WaitEscalation
 
@@ -340,11 +339,16 @@ class _Simulation:
             report.classification[ending] += 1
         report.stuck = sum(count for ending, count in report.classification.items() if ending.startswith("STUCK"))
 
-        ack_days, answer_days = [], []
-        for figures in department_figures(tokyo_moment(last_day), window_days=10_000):
-            ack_days += figures.ack_days
-            answer_days += figures.answer_days
-        ack, answer = metrics.Summary.of(ack_days), metrics.Summary.of(answer_days)
+        # The city's response times over every department (the dashboard gives them per department).
+        cal = calendar()
+        done = db.session.execute(sa.select(
+            Assignment.assigned_at, Assignment.acknowledged_at, Assignment.ack_paused_seconds, Assignment.answered_at,
+            Assignment.answer_paused_seconds, Assignment.role).where(Assignment.acknowledged_at.is_not(None))).all()
+        ack = metrics.Summary.of([metrics.business_days_taken(cal, row.assigned_at, row.acknowledged_at,
+                                                              row.ack_paused_seconds) for row in done])
+        answer = metrics.Summary.of([
+            metrics.business_days_taken(cal, row.assigned_at, row.answered_at, row.answer_paused_seconds)
+            for row in done if row.answered_at is not None and row.role in metrics.ANSWER_ROLES])
         report.ack_median, report.ack_p90 = ack.median, ack.p90
         report.answer_median, report.answer_p90 = answer.median, answer.p90
 

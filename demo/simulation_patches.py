@@ -57,9 +57,9 @@ def _never_resumes(original):
 
 
 def _skips_overdue(original):
-    def levels_due(*args, **kwargs):
-        return [level for level in original(*args, **kwargs) if level.value != "overdue"]
-    return levels_due
+    def deadline_rungs(*args, **kwargs):  # the sweep fires the ladder's rungs as ranges of due dates
+        return [rung for rung in original(*args, **kwargs) if rung.level.value != "overdue"]
+    return deadline_rungs
 
 
 def _skips_first_wait_rung(original):
@@ -69,12 +69,10 @@ def _skips_first_wait_rung(original):
 
 
 def _told_twice(original):
-    def record_event(actor, kind, **fields):
-        event = original(actor, kind, **fields)
-        if kind.startswith("deadline_") or "_wait_" in kind:
-            original(actor, kind, **fields)
-        return event
-    return record_event
+    def record_events(actor, events):  # the sweep writes a batch's rungs at once
+        original(actor, events)
+        return original(actor, events)
+    return record_events
 
 
 def _no_holidays(original):
@@ -88,10 +86,10 @@ BREAKAGES = {  # name: (what is broken, (function, where it is defined, how it i
                      ("set_initial_deadlines", "responses", _no_due_dates)),
     "clock-never-resumes": ("resume never restarts the clock", ("resume", "responses", _never_resumes)),
     "ladder-skips-overdue": ("the departments' ladder skips its overdue rung",
-                             ("levels_due", "responses", _skips_overdue)),
+                             ("deadline_rungs", "responses", _skips_overdue)),
     "wait-ladder-skips-first": ("the waits' ladder skips its first rung",
                                 ("wait_levels_due", "responses", _skips_first_wait_rung)),
-    "escalations-twice": ("every rung of the ladder is announced twice", ("record_event", "core.audit", _told_twice)),
+    "escalations-twice": ("every rung of the ladder is announced twice", ("record_events", "core.audit", _told_twice)),
     "holidays-ignored": ("the business calendar ignores public holidays",
                          ("_public_holidays", "core.calendar", _no_holidays)),
 }

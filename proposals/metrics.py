@@ -20,9 +20,9 @@ count). 90th percentile: `statistics.quantiles(..., method="inclusive")`,
 linear interpolation between the closest ranks, which is what PostgreSQL's
 `percentile_cont` computes, so the SQL below gives the same figures.
 
-`summaries_by_department()` computes these in SQL for /stats (no rows reach
-Python: 100,000 proposals, bench/public_stats.py); the dashboard takes
-`business_days_taken()` and `Summary.of()` over the rows it already loads.
+`summaries_by_department()` computes these in SQL for /stats and the
+dashboard (no rows reach Python: 100,000 proposals, `make bench`);
+`business_days_taken()` and `Summary.of()` state the same in Python, and
 `tests/test_metrics.py` checks that both give the same figures.
 """
 
@@ -112,12 +112,16 @@ def _business_day_numbers(calendar: BusinessCalendar, first: date, last: date):
 
 
 def summaries_by_department(calendar: BusinessCalendar, end_column, paused_column, *,
-                            roles=None, fiscal_year: int | None = None) -> dict[int, Summary]:
+                            roles=None, fiscal_year: int | None = None,
+                            assigned_since: datetime | None = None) -> dict[int, Summary]:
     """Per department: `Summary` of the business days from `assigned_at` to
-    `end_column` (acknowledged_at / answered_at), as `business_days_taken`."""
+    `end_column` (acknowledged_at / answered_at), as `business_days_taken`;
+    the dashboard's are those assigned since a year ago (`assigned_since`)."""
     conditions = [end_column.is_not(None), end_column >= Assignment.assigned_at]
     if roles:
         conditions.append(Assignment.role.in_(roles))
+    if assigned_since is not None:
+        conditions.append(Assignment.assigned_at >= assigned_since)
     if fiscal_year:
         conditions.append(Assignment.proposal_id.in_(
             sa.select(Proposal.id).where(Proposal.fiscal_year == fiscal_year)))

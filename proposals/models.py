@@ -136,6 +136,15 @@ class Proposal(db.Model):
         sa.CheckConstraint("period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
                            name="period_ordered"),
         sa.CheckConstraint("consent_publish OR NOT publication_approved", name="published_with_consent"),
+        # The triage queue's default view (the open ones, oldest first) reads
+        # this small index instead of walking every proposal by submitted_at.
+        sa.Index("ix_proposals_triage_queue", "submitted_at", "id",
+                 sqlite_where=sa.text("state IN ('submitted', 'triage')"),
+                 postgresql_where=sa.text("state IN ('submitted', 'triage')")),
+        # The catalogue and the partners page: published ones, newest first
+        # (approval implies consent, see published_with_consent).
+        sa.Index("ix_proposals_published", "submitted_at", "id",
+                 sqlite_where=sa.text("publication_approved"), postgresql_where=sa.text("publication_approved")),
     )
 
     @property
@@ -235,6 +244,16 @@ class Assignment(db.Model):
             postgresql_where=sa.text("status = 'active' AND role = 'lead'"),
         ),
         sa.CheckConstraint("status != 'returned' OR returned_reason IS NOT NULL", name="returned_has_reason"),
+        # A department's open assignments (the inbox, its counts, the dashboard).
+        sa.Index("ix_assignments_open_department", "department_id",
+                 sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'")),
+        # The deadlines still owed, by due date: the sweep's rungs are ranges of these.
+        sa.Index("ix_assignments_owed_ack", "ack_due_on",
+                 sqlite_where=sa.text("status = 'active' AND acknowledged_at IS NULL"),
+                 postgresql_where=sa.text("status = 'active' AND acknowledged_at IS NULL")),
+        sa.Index("ix_assignments_owed_answer", "answer_due_on",
+                 sqlite_where=sa.text("status = 'active' AND answered_at IS NULL"),
+                 postgresql_where=sa.text("status = 'active' AND answered_at IS NULL")),
     )
 
 

@@ -10,6 +10,7 @@ from core.nav import add_nav
 from proposals.visibility import consented_fields
 from public import (
     models,  # noqa: F401  (tables for Alembic)
+    tasks,  # noqa: F401  (registers public.refresh_stats with Celery)
     views,
     views_evaluation,  # noqa: F401  (routes on views.bp)
     views_partners,  # noqa: F401
@@ -25,6 +26,12 @@ def init_app(app: Flask) -> None:
         # Public pages show a proposal's field only if its consent version named it.
         return {"consented": lambda proposal, field: field in consented_fields(proposal.consent_version)}
 
+    # The statistics' summary table recounted every five minutes (public.queries.cached).
+    app.config.setdefault("EXTRA_BEAT_SCHEDULE", {})
+    app.config["EXTRA_BEAT_SCHEDULE"].setdefault("stats-refresh", {"task": "public.refresh_stats", "schedule": 300.0})
+    celery = app.extensions.get("celery")
+    if celery is not None:
+        celery.conf.beat_schedule = {**celery.conf.beat_schedule, **app.config["EXTRA_BEAT_SCHEDULE"]}
     add_nav(app, "public.catalogue", _l("公開提案"), "all", order=60)
     add_nav(app, "public.partners", _l("パートナー募集"), "all", order=61)
     add_nav(app, "public.stats", _l("統計"), "all", order=62)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.columns import UTCDateTime, str_enum, utcnow
+from core.columns import JSONType, UTCDateTime, str_enum, utcnow
 from core.extensions import db
 from core.models import OrganisationKind, User
 from proposals.evaluations import Evaluation, ExitReached, ReviewDecision  # noqa: F401  (moved down: groups read them too)
@@ -68,3 +68,16 @@ class PartnerInterest(db.Model):
         ),
         sa.CheckConstraint("status = 'pending' OR responded_at IS NOT NULL", name="responded_has_time"),
     )
+
+
+class StatsSnapshot(db.Model):
+    """A figure of /stats as last computed (public.queries.cached): the page
+    reads these few rows instead of counting every proposal; the beat task
+    public.refresh_stats recomputes them every few minutes."""
+
+    __tablename__ = "stats_snapshots"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0: every year
+    value: Mapped[Any] = mapped_column(JSONType)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

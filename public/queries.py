@@ -2,7 +2,7 @@
 
 Everything here is grouped and counted by the database (GROUP BY and
 window functions), so the pages stay fast at a hundred thousand proposals
-(see bench/public_stats.py). Only published proposals are ever returned
+(see `make bench`, bench/run.py). Only published proposals are ever returned
 as rows; statistics are counts over every submitted proposal.
 """
 
@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from core.calendar import BusinessCalendar
+from core.columns import utcnow
 from core.extensions import db
 from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme
 from core.paging import page_number
@@ -207,9 +209,13 @@ class Named:
 
 
 def cached(name: str, fy: int | None, compute):
-    """Statistics are recomputed at most every PUBLIC_STATS_CACHE_SECONDS
-    (default 300; 0 under TESTING) per process: at a hundred thousand
-    proposals a full recount takes seconds on SQLite."""
+    """Statistics are recounted at most every PUBLIC_STATS_CACHE_SECONDS
+    (default 300; 0 under TESTING: always counted) and never by a visitor's
+    request while the beat keeps them fresh: the figures are kept in
+    stats_snapshots (a summary table, refreshed every five minutes by the
+    task public.refresh_stats), with each process's copy in front. A
+    snapshot missing, or older than twice the refresh (no beat running, as
+    in the embedded default), is counted by the request and stored."""
     seconds = current_app.config.get("PUBLIC_STATS_CACHE_SECONDS", 0 if current_app.testing else 300)
     if not seconds:
         return compute()
@@ -219,9 +225,83 @@ def cached(name: str, fy: int | None, compute):
     now = time.monotonic()
     if hit is not None and hit[0] > now:
         return hit[1]
-    value = compute()
+    value = _read_snapshot(name, fy, max_age=timedelta(seconds=2 * seconds))
+    if value is None:
+        value = compute()
+        _write_snapshot(name, fy, value)
     store[key] = (now + seconds, value)
     return value
+
+
+# The figures by name, for the refresh (the views pass the same functions to cached()).
+SNAPSHOTS = {
+    "years_list": lambda fy: fiscal_years(),
+    "totals": lambda fy: totals(fy),
+    "years": lambda fy: by_fiscal_year(),
+    "wards": lambda fy: by_ward(fy),
+    "themes": lambda fy: by_theme(fy),
+    "kinds": lambda fy: by_organisation_kind(fy),
+    "departments": lambda fy: by_department(fy),
+}
+
+
+def _to_json(value):
+    if isinstance(value, Named):
+        return {"__named__": [value.code, value.name_ja, value.name_en]}
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def _from_json(value):
+    if isinstance(value, dict):
+        if "__named__" in value:
+            return Named(*value["__named__"])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+def _read_snapshot(name: str, fy: int | None, max_age: timedelta):
+    from public.models import StatsSnapshot
+
+    row = db.session.execute(sa.select(StatsSnapshot.value, StatsSnapshot.computed_at).where(
+        StatsSnapshot.name == name, StatsSnapshot.fiscal_year == (fy or 0))).first()
+    if row is None or row.computed_at < utcnow() - max_age:
+        return None
+    return _from_json(row.value)
+
+
+def _write_snapshot(name: str, fy: int | None, value) -> None:
+    """In its own short transaction: a page that reads does not commit, and
+    two processes storing the same figure at once both succeed (the last wins)."""
+    from public.models import StatsSnapshot
+
+    try:
+        with Session(db.engine) as session, session.begin():
+            row = session.get(StatsSnapshot, (name, fy or 0))
+            if row is None:
+                row = StatsSnapshot(name=name, fiscal_year=fy or 0)
+                session.add(row)
+            row.value, row.computed_at = _to_json(value), utcnow()
+    except sa.exc.IntegrityError:
+        pass  # another process stored it first: theirs is as fresh
+
+
+def refresh_snapshots() -> int:
+    """Recount every stored figure (and the all-years ones); the beat runs this."""
+    from public.models import StatsSnapshot
+
+    keys = {(name, fy) for name, fy in db.session.execute(sa.select(StatsSnapshot.name, StatsSnapshot.fiscal_year))}
+    keys |= {(name, 0) for name in SNAPSHOTS}
+    for name, fy in sorted(keys):
+        if name in SNAPSHOTS:
+            _write_snapshot(name, fy or None, SNAPSHOTS[name](fy or None))
+    return len(keys)
+
 
 def _submitted(fy: int | None):
     conditions = [Proposal.state != State.DRAFT, Proposal.submitted_at.is_not(None)]

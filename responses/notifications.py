@@ -3,31 +3,63 @@ language, with a link straight to the page where they act."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 
 from core.extensions import db
-from core.models import Department, Event, Role, User
+from core.models import Department, Role, User
 from core.outbox import queue_email
 from core.urls import app_path
 from proposals.models import Assignment, AssignmentRole, Proposal
 from responses.models import DeadlineKind, EscalationLevel, Wait, WaitKind
-from responses.recipients import detail_path, recipients_for
+from responses.recipients import detail_path
 
 
-def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context):
-    """core.outbox.queue_templated_email for this room's templates
-    (templates/responses/email/<name>.txt, first line `Subject: …`), so the
-    room's messages stay in the room's own catalogue."""
+def render_room_email(template: str, locale: str, **context) -> tuple[str, str]:
+    """Subject and body of one of this room's templates
+    (templates/responses/email/<name>.txt, first line `Subject: …`) in
+    `locale`, so the room's messages stay in the room's own catalogue."""
     with force_locale(locale):
         rendered = render_template(f"responses/email/{template}.txt", base_url=current_app.config["BASE_URL"],
                                    **context)
     first_line, _, body = rendered.lstrip().partition("\n")
-    subject = first_line.removeprefix("Subject:").strip()
-    return queue_email(to, subject, body.lstrip("\n"), key=key, locale=locale, proposal_id=proposal_id)
+    return first_line.removeprefix("Subject:").strip(), body.lstrip("\n")
+
+
+def queue_room_email(to: str, template: str, *, key: str, locale: str, proposal_id: int | None, **context):
+    """core.outbox.queue_templated_email for this room's templates."""
+    subject, body = render_room_email(template, locale, **context)
+    return queue_email(to, subject, body, key=key, locale=locale, proposal_id=proposal_id)
+
+
+# Stands for the recipient's name while one email is rendered for all the
+# recipients of a rung who read the same language (see email_rows).
+_NAME_MARK = "\x00recipient\x00"
+_SOMEONE = SimpleNamespace(name=_NAME_MARK, email=_NAME_MARK)
+
+
+def email_rows(recipients: list[User], template: str, *, key: Callable[[User], str], proposal_id: int | None,
+               **context) -> list[dict]:
+    """One email per recipient as rows for core.outbox.queue_emails. The
+    rung's templates greet the recipient by name and differ in nothing
+    else, so each language is rendered once and the name put in after
+    (a template that used more of the user would render per recipient)."""
+    rendered: dict[str, tuple[str, str]] = {}
+    rows = []
+    for user in recipients:
+        locale = user.locale or "ja"
+        if locale not in rendered:
+            rendered[locale] = render_room_email(template, locale, user=_SOMEONE, **context)
+        subject, body = rendered[locale]
+        name = user.name or user.email
+        rows.append({"idempotency_key": key(user), "to_address": user.email, "subject": subject.replace(_NAME_MARK, name),
+                     "body_text": body.replace(_NAME_MARK, name), "locale": locale, "proposal_id": proposal_id})
+    return rows
 
 
 def _department_staff(department_id: int) -> list[User]:
@@ -85,34 +117,25 @@ def notify_applicant_replied(assignment: Assignment, event_id: int) -> int:
     return sent
 
 
-def notify_escalation(assignment: Assignment, kind: DeadlineKind, due_on: date, level: EscalationLevel,
-                      escalation_id: int, recipients: list[User] | None = None) -> int:
-    context = _context(assignment)
-    sent = 0
-    for user in recipients if recipients is not None else recipients_for(assignment, level):
-        queue_room_email(
-            user.email, "deadline", key=f"responses:escalation:{escalation_id}:{user.id}",
-            locale=user.locale or "ja", proposal_id=assignment.proposal_id, user=user,
-            level=level.value, kind=kind.value, due_on=due_on, **context,
-        )
-        sent += 1
-    return sent
+def escalation_emails(assignment: Assignment, kind: DeadlineKind, due_on: date, level: EscalationLevel,
+                      escalation_id: int, recipients: list[User]) -> list[dict]:
+    """A rung of the departments' ladder, one email per recipient, as rows
+    for core.outbox.queue_emails (the sweep queues a batch at once)."""
+    return email_rows(recipients, "deadline", key=lambda user: f"responses:escalation:{escalation_id}:{user.id}",
+                      proposal_id=assignment.proposal_id, level=level.value, kind=kind.value, due_on=due_on,
+                      **_context(assignment))
 
 
-def notify_wait(wait: Wait, level: EscalationLevel, due_on: date, escalation_id: int, recipients: list[User]) -> int:
+def wait_emails(wait: Wait, level: EscalationLevel, due_on: date, escalation_id: int, recipients: list[User],
+                proposal: Proposal, department: Department | None, question: str | None) -> list[dict]:
     """A rung of a wait's ladder: the applicant's reminder (their language, a
     link to their status page), or the staff who must act (the window's
-    triage desk, or the department's page for a silent applicant)."""
-    proposal = db.session.get(Proposal, wait.proposal_id)
-    department = db.session.get(Department, wait.department_id) if wait.department_id else None
+    triage desk, or the department's page for a silent applicant); rows for
+    core.outbox.queue_emails. The sweep passes the proposal, the department
+    that asked and the question, read for a whole batch at once."""
     applicant = wait.kind == WaitKind.APPLICANT and level == EscalationLevel.REMINDER
-    question = None
-    if wait.kind == WaitKind.APPLICANT:
-        question = db.session.scalar(
-            sa.select(Event.comment).where(Event.proposal_id == proposal.id, Event.kind == "state_changed",
-                                           Event.to_state == "info_requested").order_by(Event.id.desc()).limit(1))
     template = "applicant_reminder" if applicant else "wait"
-    sent = 0
+    by_link: dict[str, list[User]] = {}  # the link differs between the window and the department
     for user in recipients:
         if applicant:
             link = app_path("intake.status", reference=proposal.reference)
@@ -120,13 +143,14 @@ def notify_wait(wait: Wait, level: EscalationLevel, due_on: date, escalation_id:
             link = app_path("triage.detail", reference=proposal.reference)  # where the window acts (or resumes)
         else:
             link = detail_path(proposal.id)  # the department's page
-        queue_room_email(
-            user.email, template, key=f"responses:wait:{escalation_id}:{user.id}", locale=user.locale or "ja",
-            proposal_id=proposal.id, user=user, proposal=proposal, department=department, level=level.value,
-            wait=wait.kind.value, due_on=due_on, since=wait.started_at, question=question, link=link,
-        )
-        sent += 1
-    return sent
+        by_link.setdefault(link, []).append(user)
+    rows = []
+    for link, users in by_link.items():
+        rows += email_rows(users, template, key=lambda user: f"responses:wait:{escalation_id}:{user.id}",
+                           proposal_id=proposal.id, proposal=proposal, department=department, level=level.value,
+                           wait=wait.kind.value, due_on=due_on, since=wait.started_at, question=question, link=link)
+    order = {user.id: n for n, user in enumerate(recipients)}
+    return sorted(rows, key=lambda row: order[int(row["idempotency_key"].rsplit(":", 1)[1])])
 
 
 def _is_window(user: User) -> bool:

@@ -21,11 +21,16 @@ def window_department_ids() -> list[int]:
 
 
 def recipients_for(assignment: Assignment, level: EscalationLevel) -> list[User]:
+    """Who is told at `level` of the assignment's ladder (department_recipients)."""
+    return department_recipients(assignment.department_id, level)
+
+
+def department_recipients(dept: int, level: EscalationLevel) -> list[User]:
     """Reminder: the department. Overdue: its managers and the window's
     staff. Second level: the head of the bureau or ward and the window's
     managers. Nobody on record never means nobody told: each level falls
-    back to the next wider circle, and the administrators in the end."""
-    dept = assignment.department_id
+    back to the next wider circle, and the administrators in the end. The
+    same for every assignment of the department: the sweep asks once."""
     staff = _users(User.department_id == dept, User.role.in_([Role.DEPARTMENT_STAFF, Role.DEPARTMENT_MANAGER]))
     managers = [u for u in staff if u.role == Role.DEPARTMENT_MANAGER] or staff
     windows = window_department_ids()
@@ -44,7 +49,7 @@ def recipients_for(assignment: Assignment, level: EscalationLevel) -> list[User]
 
 
 def wait_recipients(wait: Wait, level: EscalationLevel) -> list[User]:
-    """The applicant's reminder goes to the applicant (notifications.notify_wait).
+    """The applicant's reminder goes to the applicant (notifications.wait_emails).
     Triage overdue: the window's managers and staff; second level: the
     window's managers and the administrators. The applicant silent: the
     department that asked and the window's staff and managers."""

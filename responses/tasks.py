@@ -12,6 +12,6 @@ from core.extensions import db
 def sweep_deadlines() -> int:
     from responses.deadlines import sweep
 
-    result = sweep()
+    result = sweep(commit_each_batch=True)  # short transactions: one batch of rungs each
     db.session.commit()
     return result.total + result.waits_total

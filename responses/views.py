@@ -133,20 +133,21 @@ def inbox():
 
 
 def _inbox_counts(department_id: int, today: date) -> dict[str, int]:
+    """The four counts above the inbox, in one pass over the department's open assignments."""
     next_due = _next_due()
-    base = (
-        sa.select(sa.func.count())
+    running = sa.and_(Assignment.paused_since.is_(None), Proposal.state.in_(RUNNING_STATES))
+
+    def how_many(*conditions):
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
+
+    counts = db.session.execute(
+        sa.select(sa.func.count(), how_many(Assignment.acknowledged_at.is_(None)), how_many(running, next_due < today),
+                  how_many(Assignment.paused_since.is_not(None)))
         .select_from(Assignment)
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .where(Assignment.department_id == department_id, Assignment.status == AssignmentStatus.ACTIVE)
-    )
-    running = (Assignment.paused_since.is_(None), Proposal.state.in_(RUNNING_STATES))
-    return {
-        "open": db.session.scalar(base),
-        "unacknowledged": db.session.scalar(base.where(Assignment.acknowledged_at.is_(None))),
-        "overdue": db.session.scalar(base.where(*running, next_due < today)),
-        "paused": db.session.scalar(base.where(Assignment.paused_since.is_not(None))),
-    }
+    ).one()
+    return dict(zip(("open", "unacknowledged", "overdue", "paused"), (int(n) for n in counts), strict=True))
 
 
 # --- one proposal -------------------------------------------------------------------------------

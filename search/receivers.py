@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 DIRTY = "search_dirty"
 
 
-def on_event(event, **_) -> None:
-    if event.proposal_id is not None:
+def on_event(event, changes_proposal: bool = True, **_) -> None:
+    # A rung of the deadline sweep (who was told) changes nothing indexed: a
+    # sweep of a large backlog would otherwise reindex every proposal it chased.
+    if event.proposal_id is not None and changes_proposal:
         db.session.info.setdefault(DIRTY, set()).add(event.proposal_id)
 
 

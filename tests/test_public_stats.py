@@ -153,3 +153,32 @@ def test_vendored_chart_library_and_its_licence_are_served(client):
     licence = client.get("/static/vendor/chartjs/LICENSE.md")
     assert b"MIT" in licence.data or b"Permission is hereby granted" in licence.data
     licence.close()
+
+
+def test_the_figures_are_kept_in_a_summary_table_and_refreshed_by_the_beat(app, known, make_proposal):
+    """Outside tests the page reads stats_snapshots: a visitor's request does
+    not recount, the beat's refresh does (and a Named survives the JSON)."""
+    app.config["PUBLIC_STATS_CACHE_SECONDS"] = 300
+    counted = []
+
+    def count():
+        counted.append(1)
+        return queries.totals()
+
+    first = queries.cached("totals", None, count)
+    app.extensions["public_stats_cache"].clear()  # another worker, or this one after its copy expired
+    assert queries.cached("totals", None, count) == first and len(counted) == 1  # read, not recounted
+    departments = queries.cached("departments", None, lambda: queries.by_department(None))
+    app.extensions["public_stats_cache"].clear()
+    again = queries.cached("departments", None, lambda: pytest.fail("recounted"))
+    assert again == departments and again[0]["department"].name("en")
+
+    place(make_proposal, "adopted", fy=2025, wards=("ward-asao",), themes=("disaster",), kind="npo_corp")
+    app.extensions["public_stats_cache"].clear()
+    assert queries.cached("totals", None, count)["proposals"] == first["proposals"]  # until the refresh
+    from public.tasks import refresh_stats
+
+    refresh_stats.run()
+    app.extensions["public_stats_cache"].clear()
+    assert queries.cached("totals", None, count)["proposals"] == first["proposals"] + 1
+    assert "stats-refresh" in app.extensions["celery"].conf.beat_schedule

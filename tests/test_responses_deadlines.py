@@ -19,7 +19,7 @@ from proposals.models import Assignment, AssignmentRole, State
 from responses import operations as answers
 from responses.clock import clock, tokyo_moment
 from responses.models import EscalationLevel
-from responses.sweep import levels_due
+from responses.sweep import deadline_rungs, levels_due
 
 
 @pytest.fixture
@@ -172,6 +172,18 @@ def test_levels_of_the_ladder():
     assert levels_due(due, date(2026, 5, 12), cal) == [EscalationLevel.OVERDUE]
     assert levels_due(due, date(2026, 5, 18), cal) == [EscalationLevel.OVERDUE]
     assert levels_due(due, date(2026, 5, 19), cal) == [EscalationLevel.OVERDUE, EscalationLevel.SECOND]
+
+
+@pytest.mark.parametrize("first_day", [date(2026, 4, 20), date(2026, 12, 20)])  # Golden Week, the year end
+def test_the_sweeps_rungs_fire_exactly_the_levels_due(first_day):
+    """The set-based sweep fires each rung for a range of due dates (deadline_rungs); for every
+    day and every due date around it the ranges give the levels levels_due gives, no more, no fewer."""
+    cal = BusinessCalendar()
+    for today in (first_day + timedelta(days=n) for n in range(30)):
+        rungs = deadline_rungs(today, cal)
+        for due in (today + timedelta(days=n) for n in range(-25, 25)):
+            fired = {rung.level for rung in rungs if (rung.first is None or rung.first <= due) and due <= rung.last}
+            assert fired == set(levels_due(due, today, cal)), (today, due)
 
 
 @pytest.fixture(autouse=True)

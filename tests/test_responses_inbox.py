@@ -283,6 +283,36 @@ def test_window_dashboard_shows_overdue_by_department_and_response_times(app, pr
     assert login(app, staff["other"]).get("/window/dashboard").status_code == 403
 
 
+def test_the_dashboard_counts_as_open_deadline_decides_day_by_day(app, proposal, staff):
+    """The dashboard counts in SQL what deadlines.open_deadline decides for
+    each assignment: checked on every day from assignment to past the
+    answer's due date (holidays, the reminder window, the acknowledgement met)."""
+    from datetime import timedelta
+
+    from responses.dashboard import department_figures
+    from responses.deadlines import open_deadline
+    from responses.models import DeadlineKind
+    from responses.settings import calendar
+
+    lead_client = login(app, staff["lead"])
+    with clock.frozen(tokyo_moment(date(2026, 9, 16), 10)):
+        lead_client.post(f"/inbox/proposals/{proposal.id}/acknowledge", data={})
+    db.session.expire_all()
+    assignments = db.session.scalars(sa.select(Assignment).where(Assignment.status == AssignmentStatus.ACTIVE)).all()
+    day = date(2026, 9, 14)
+    while day <= date(2026, 10, 30):
+        expected: dict[int, list[int]] = {}
+        for assignment in assignments:
+            row = expected.setdefault(assignment.department_id, [0, 0, 0, 0])
+            standing = open_deadline(assignment, day, calendar())
+            if standing is not None and (standing.overdue or standing.due_soon):
+                row[(0 if standing.overdue else 2) + (standing.kind == DeadlineKind.ANSWER)] += 1
+        figures = {f.department.id: [f.overdue_ack, f.overdue_answer, f.soon_ack, f.soon_answer]
+                   for f in department_figures(tokyo_moment(day, 10))}
+        assert {k: v for k, v in figures.items() if k in expected} == expected, day
+        day += timedelta(days=1)
+
+
 def _dashboard_row(page: str, department: str) -> list[str]:
     import re
 
@@ -446,3 +476,21 @@ def test_free_text_keeps_full_width_punctuation_as_typed(app):
         form = AdoptForm(formdata=MultiDict({"agreement_note": typed, "next_steps": f"{typed}\r\n次の行"}),
                          meta={"csrf": False})
         assert form.agreement_note.data == typed and form.next_steps.data == f"{typed}\n次の行"
+
+
+def test_the_dashboards_response_times_are_kept_a_few_minutes_outside_tests(app, proposal, monkeypatch):
+    """The year of percentiles is computed once per DASHBOARD_TIMES_CACHE_SECONDS; the counts stay live."""
+    from proposals import metrics
+    from responses.dashboard import department_figures
+
+    app.config["DASHBOARD_TIMES_CACHE_SECONDS"] = 300
+    calls = []
+    original = metrics.summaries_by_department
+    monkeypatch.setattr(metrics, "summaries_by_department", lambda *a, **k: calls.append(1) or original(*a, **k))
+    now = tokyo_moment(date(2026, 10, 20), 10)
+    first = department_figures(now)
+    again = department_figures(now)
+    assert len(calls) == 2 and [f.open for f in first] == [f.open for f in again]  # ack and answer, once
+    app.config["DASHBOARD_TIMES_CACHE_SECONDS"] = 0
+    department_figures(now)
+    assert len(calls) == 4

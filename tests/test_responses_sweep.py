@@ -173,3 +173,55 @@ def test_flask_deadlines_sweep_command_and_the_beat_task(app, assigned, people):
         assert task.apply().get() == 1  # what the worker runs on the beat: fires the second level
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 2
+
+
+def test_sweeps_by_partition_share_the_departments_and_fire_what_one_sweep_would(app, make_proposal, people):
+    """docs/scaling.md: N sweeps, each --partition i/N, together fire every
+    rung once; each takes only its departments; a bad share is refused."""
+    window = Actor.of_user(people["window"])
+    with clock.frozen(tokyo_moment(date(2026, 4, 28), 10)):
+        for _ in range(3):
+            operations.assign(make_proposal(), department_id("ward-miyamae"), [department_id("kankyo")], window)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    outputs = [runner.invoke(args=["deadlines", "sweep", "--today", "2026-05-19", "--partition", f"{i}/3"])
+               for i in range(3)]
+    assert all(out.exit_code == 0 for out in outputs), [out.output for out in outputs]
+    rows = db.session.execute(sa.select(Assignment.department_id, sa.func.count(Escalation.id))
+                              .join(Escalation, Escalation.assignment_id == Assignment.id)
+                              .group_by(Assignment.department_id)).all()
+    assert dict(rows) == {department_id("ward-miyamae"): 6, department_id("kankyo"): 6}  # overdue + second, each
+    shares = [int(out.output.split("overdue=")[1].split(",")[0]) for out in outputs]
+    departments = (department_id("ward-miyamae"), department_id("kankyo"))
+    assert shares == [3 * sum(1 for d in departments if d % 3 == i) for i in range(3)]  # each its own departments
+    assert runner.invoke(args=["deadlines", "sweep", "--today", "2026-05-19"]).output.count("=0") >= 3
+    refused = runner.invoke(args=["deadlines", "sweep", "--partition", "3/3"])
+    assert refused.exit_code != 0 and "--partition" in refused.output
+
+
+def test_each_rung_is_announced_as_written_but_reindexes_nothing(assigned, people):
+    """The sweep writes a batch's events at once (record_events) and still announces each one
+    (event_recorded: the webhooks turn rungs into deadline_near/overdue), with the id it was
+    written under and changes_proposal=False: a proposal only chased is not reindexed by search."""
+    from core.audit import event_recorded
+    from search.receivers import DIRTY
+
+    proposal, _ = assigned
+    heard = []
+
+    def listener(event, changes_proposal=True, **_):
+        heard.append((event.id, event.kind, event.proposal_id, changes_proposal))
+
+    event_recorded.connect(listener)
+    try:
+        db.session.info.pop(DIRTY, None)
+        result = sweep(tokyo_moment(date(2026, 5, 7), 9))  # the acknowledgement's reminder (due 5/11)
+        marked = set(db.session.info.get(DIRTY, set()))
+        db.session.commit()
+    finally:
+        event_recorded.disconnect(listener)
+    assert result.total == 1 and len(heard) == 1
+    event_id, kind, proposal_id, changes_proposal = heard[0]
+    assert (kind, proposal_id, changes_proposal) == ("deadline_reminder", proposal.id, False)
+    assert db.session.get(Event, event_id).kind == "deadline_reminder"
+    assert proposal.id not in marked
