@@ -55,6 +55,11 @@ SUPPORT_TYPES = ("funding", "venue", "publicity", "coordination", "co_hosting", 
 PARTNER_KINDS = ("city", "company", "npo", "neighborhood_assoc", "university", "school", "social_welfare_council")
 
 
+# proposals.audiences.published() as SQL, for the partial index a public search's scope reads.
+PUBLISHED_PREDICATE = ("consent_publish AND publication_approved AND consent_version IS NOT NULL "
+                       "AND state <> 'draft'")
+
+
 class Proposal(db.Model):
     __tablename__ = "proposals"
 
@@ -145,6 +150,10 @@ class Proposal(db.Model):
         # (approval implies consent, see published_with_consent).
         sa.Index("ix_proposals_published", "submitted_at", "id",
                  sqlite_where=sa.text("publication_approved"), postgresql_where=sa.text("publication_approved")),
+        # A public search's scope (proposals.audiences.published with a consent version): read from the
+        # index alone, instead of every proposal's row (45 ms at 100,000; docs/search.md).
+        sa.Index("ix_proposals_public_search", "id", "consent_version",
+                 sqlite_where=sa.text(PUBLISHED_PREDICATE), postgresql_where=sa.text(PUBLISHED_PREDICATE)),
     )
 
     @property

@@ -210,3 +210,18 @@ def test_window_staff_may_gather_similar_proposals_into_a_group(client, make_pro
     sign_in(client, make_user("department_staff", department="ward-miyamae"))
     inbox = client.get(f"/inbox/proposals/{first.id}").get_data(as_text=True)
     assert second.reference in inbox and "/window/groups" not in inbox  # a department does not group proposals
+
+
+def test_the_public_search_index_predicate_selects_exactly_the_published_proposals(make_proposal):
+    """ix_proposals_public_search (a partial index the public scope is read from) is written as SQL
+    text: it must say what proposals.audiences.published says, on every combination that matters."""
+    from proposals.models import PUBLISHED_PREDICATE
+
+    place(make_proposal, title="公開")
+    place(make_proposal, title="未承認", published=False)
+    place(make_proposal, title="同意なし", consent_publish=False, published=False)
+    place(make_proposal, title="版なし", consent_version=None)
+    make_proposal(state="draft", title="下書き", consent_publish=True, consent_version=1, publication_approved=True)
+    by_predicate = set(db.session.scalars(sa.select(Proposal.id).where(sa.text(PUBLISHED_PREDICATE))))
+    by_published = set(db.session.scalars(sa.select(Proposal.id).where(published())))
+    assert by_published and by_predicate == by_published

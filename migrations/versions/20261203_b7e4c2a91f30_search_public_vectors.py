@@ -1,11 +1,14 @@
 """search index: the public terms and grams again without weights (public_terms_vector,
 public_grams_vector), so the GIN index answers a public search without rechecking rows
 
+Also a partial index of the published proposals (id, consent_version), so a public search's
+scope is read from the index alone.
+
 On PostgreSQL the existing rows are filled from the weighted columns (weights A-C are the
 public terms, A the public grams); on SQLite the columns are unused text (FTS5 searches there).
 
 Revision ID: b7e4c2a91f30
-Revises: df27a0f10577
+Revises: 3459c3087bb4
 Create Date: 2026-12-03 17:45:00.000000
 
 """
@@ -15,10 +18,11 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'b7e4c2a91f30'
-down_revision = 'df27a0f10577'
+down_revision = '3459c3087bb4'
 branch_labels = None
 depends_on = None
 
+PUBLISHED = "consent_publish AND publication_approved AND consent_version IS NOT NULL AND state <> 'draft'"
 TSVECTOR = sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql')
 
 
@@ -42,7 +46,15 @@ def upgrade():
                               postgresql_using='gin')
 
 
+    with op.batch_alter_table('proposals', schema=None) as batch_op:
+        batch_op.create_index('ix_proposals_public_search', ['id', 'consent_version'], unique=False,
+                              sqlite_where=sa.text(PUBLISHED), postgresql_where=sa.text(PUBLISHED))
+
+
 def downgrade():
+    with op.batch_alter_table('proposals', schema=None) as batch_op:
+        batch_op.drop_index('ix_proposals_public_search', sqlite_where=sa.text(PUBLISHED),
+                            postgresql_where=sa.text(PUBLISHED))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE search_documents RESET (toast_tuple_target)")
     with op.batch_alter_table('search_documents', schema=None) as batch_op:
