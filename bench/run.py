@@ -106,6 +106,17 @@ def build(app) -> dict:
     return built
 
 
+def ensure_database() -> None:
+    """Create the bench's database on a machine that has none yet (a fresh one)."""
+    url = sa.engine.make_url(sa_url())
+    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": url.database}).scalar():
+            conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    server.dispose()
+
+
 def analyse() -> None:
     engine = sa.create_engine(sa_url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -580,6 +591,7 @@ def main() -> None:
         results.update(json.loads((ROOT / "bench" / "results.json").read_text()))
         write_report(save=False)
         return
+    ensure_database()
     results.update(scale=SCALE, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), machine=machine())
     app = _create_app()({"SQLALCHEMY_DATABASE_URI": sa_url(), "OUTBOX_DISPATCH": "manual",
                          "BASE_URL": "http://bench.invalid", "RATELIMIT_ENABLED": False})
