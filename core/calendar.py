@@ -100,13 +100,18 @@ class BusinessCalendar:
         return self.business_days_before(day, 1)
 
     def business_days_between(self, start: date, end: date) -> int:
-        """Business days after `start` up to and including `end`."""
+        """Business days after `start` up to and including `end`: the weekdays, counted by whole
+        weeks, less the closed weekdays (holidays, year end, the city's closed days) in between.
+        Not day by day: the dashboard asks this of assignments years overdue (1,000 of them took
+        1.7 s of Python one day at a time)."""
         if end <= start:
             return 0
-        days = 0
-        day = start
-        while day < end:
-            day += timedelta(days=1)
-            if self.is_business_day(day):
-                days += 1
-        return days
+        weeks, rest = divmod((end - start).days, 7)
+        first = start.weekday() + 1  # the weekday of the day after start, 0 = Monday
+        weekdays = weeks * 5 + sum(1 for n in range(rest) if (first + n) % 7 < 5)
+        closed = set(self.extra_closed_days)
+        for year in range(start.year, end.year + 1):
+            closed |= _public_holidays(year)
+            closed.update((date(year, 1, 1), date(year, 1, 2), date(year, 1, 3),
+                           date(year, 12, 29), date(year, 12, 30), date(year, 12, 31)))
+        return weekdays - sum(1 for day in closed if start < day <= end and day.weekday() < 5)

@@ -87,10 +87,13 @@ def inbox():
 
     query = (
         sa.select(Assignment)
-        .join(Proposal, Proposal.id == Assignment.proposal_id)
         .where(Assignment.department_id == department_id)  # access: this department's assignments only
         .options(selectinload(Assignment.proposal))
     )
+    # The proposal's columns only when a filter or the order reads them (every assignment has its
+    # proposal): without them the page and its count are read from ix_assignments_open_due alone.
+    if text or due in ("overdue", "soon") or sort == "reference":
+        query = query.join(Proposal, Proposal.id == Assignment.proposal_id)
     if status == "open":
         query = query.where(Assignment.status == AssignmentStatus.ACTIVE)
     elif status == "returned":
@@ -121,7 +124,8 @@ def inbox():
     elif sort == "reference":
         query = query.order_by(Proposal.reference.desc())
     else:
-        query = query.order_by(next_due.is_(None), next_due, Assignment.id)
+        # Nulls last, as ix_assignments_open_due keeps them on PostgreSQL.
+        query = query.order_by(next_due.asc().nulls_last(), Assignment.id)
     page = db.paginate(query, page=requested_page(), per_page=PAGE_SIZE, error_out=False)
     rows = [(a, open_deadline(a, today, cal)) for a in page.items]
     counts = _inbox_counts(department_id, today)
@@ -133,9 +137,12 @@ def inbox():
 
 
 def _inbox_counts(department_id: int, today: date) -> dict[str, int]:
-    """The four counts above the inbox, in one pass over the department's open assignments."""
+    """The four counts above the inbox, in one pass over the department's open assignments; the
+    running ones' proposals are looked up in one hashed set (ix_proposals_live), not joined row by row
+    against every proposal."""
     next_due = _next_due()
-    running = sa.and_(Assignment.paused_since.is_(None), Proposal.state.in_(RUNNING_STATES))
+    running = sa.and_(Assignment.paused_since.is_(None),
+                      Assignment.proposal_id.in_(sa.select(Proposal.id).where(Proposal.state.in_(RUNNING_STATES))))
 
     def how_many(*conditions):
         return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
@@ -144,7 +151,6 @@ def _inbox_counts(department_id: int, today: date) -> dict[str, int]:
         sa.select(sa.func.count(), how_many(Assignment.acknowledged_at.is_(None)), how_many(running, next_due < today),
                   how_many(Assignment.paused_since.is_not(None)))
         .select_from(Assignment)
-        .join(Proposal, Proposal.id == Assignment.proposal_id)
         .where(Assignment.department_id == department_id, Assignment.status == AssignmentStatus.ACTIVE)
     ).one()
     return dict(zip(("open", "unacknowledged", "overdue", "paused"), (int(n) for n in counts), strict=True))
