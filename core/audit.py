@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from blinker import Namespace
 
+from core.bulk import insert_rows
 from core.columns import utcnow
 from core.extensions import db
 from core.models import ActorKind, Event, User
@@ -92,10 +93,8 @@ def record_events(actor: Actor, events: list[dict[str, Any]]) -> int:
              "actor_label": actor.label, "department_id": event.get("department_id"), "from_state": None,
              "to_state": None, "public": False, "comment": event.get("comment"), "data": event.get("data") or {}}
             for event in events]
-    table = Event.__table__
-    # executemany with RETURNING (insertmanyvalues): the ids in the rows' order.
-    ids = db.session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                                          rows).scalars().all()
+    # One INSERT … RETURNING (core.bulk): the ids in the rows' order.
+    ids = [row[0] for row in insert_rows(Event.__table__, rows, returning=["id"])]
     for event_id, row in zip(ids, rows, strict=True):
         event_recorded.send(Event(id=event_id, **row), actor=actor, changes_proposal=False)
     return len(rows)

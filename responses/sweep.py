@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
 
 from core.audit import Actor, record_events
+from core.bulk import insert_rows
 from core.calendar import BusinessCalendar, local_today
 from core.extensions import db
 from core.models import Department, Event, User
@@ -29,7 +28,7 @@ from core.outbox import queue_emails
 from proposals.models import Assignment, AssignmentStatus, Proposal
 from responses.clock import RUNNING_STATES, WAIT_KIND_OF, clock, tokyo_moment
 from responses.models import DeadlineKind, Escalation, EscalationLevel, Wait, WaitEscalation, WaitKind
-from responses.notifications import escalation_emails, wait_emails
+from responses.notifications import DeadlineEmails, wait_emails
 from responses.recipients import department_recipients, wait_recipients
 from responses.settings import calendar, setting
 from responses.waits import open_missing_waits, wait_due_on, wait_levels_due
@@ -134,14 +133,8 @@ def wait_rungs(kind: WaitKind, today: date, cal: BusinessCalendar) -> list[Rung]
 def _insert_fired(table, key: list[str], rows: list[dict]) -> list:
     """INSERT … ON CONFLICT (key) DO NOTHING RETURNING: the rows this call
     fired; a row another sweep inserted first (it waits for that sweep's
-    transaction on PostgreSQL) is not returned."""
-    if not rows:
-        return []
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    columns = table.__table__.c
-    statement = insert(table.__table__).on_conflict_do_nothing(index_elements=key) \
-        .returning(columns.id, columns[key[0]])
-    return db.session.connection().execute(statement, rows).all()  # executemany, batched by SQLAlchemy
+    transaction on PostgreSQL) is not returned. One statement (core.bulk)."""
+    return insert_rows(table.__table__, rows, on_conflict=key, returning=["id", key[0]])
 
 
 def _batches(query, id_column, limit: int | None) -> Iterator[list]:
@@ -169,6 +162,12 @@ class _People:
         key = ("department", department_id, level)
         if key not in self.cache:
             self.cache[key] = department_recipients(department_id, level)
+        return self.cache[key]
+
+    def department(self, department_id: int) -> Department:
+        key = ("department row", department_id)
+        if key not in self.cache:
+            self.cache[key] = db.session.get(Department, department_id)
         return self.cache[key]
 
     def for_wait(self, wait: Wait, level: EscalationLevel) -> list[User]:
@@ -215,10 +214,10 @@ def sweep(now: datetime | None = None, *, limit: int | None = None, commit_each_
     cal = calendar()
     result = SweepResult()
     actor = Actor.scheduler(SWEEP_ACTOR_LABEL)
-    people = _People()
+    people, mails = _People(), DeadlineEmails()
     for kind in DeadlineKind:
         for rung in deadline_rungs(today, cal):
-            _fire_deadline_rung(kind, rung, now, people, actor, result, limit, commit_each_batch, partition)
+            _fire_deadline_rung(kind, rung, now, people, mails, actor, result, limit, commit_each_batch, partition)
     _sweep_waits(now, today, cal, result, actor, people, limit, commit_each_batch, partition)
     db.session.flush()
     return result
@@ -230,8 +229,8 @@ def _owed(kind: DeadlineKind):
     return Assignment.answer_due_on, Assignment.answered_at
 
 
-def _fire_deadline_rung(kind: DeadlineKind, rung: Rung, now: datetime, people: _People, actor: Actor,
-                        result: SweepResult, limit: int | None, commit_each_batch: bool,
+def _fire_deadline_rung(kind: DeadlineKind, rung: Rung, now: datetime, people: _People, mails: DeadlineEmails,
+                        actor: Actor, result: SweepResult, limit: int | None, commit_each_batch: bool,
                         partition: Partition | None) -> None:
     due, met = _owed(kind)
     query = (
@@ -255,24 +254,26 @@ def _fire_deadline_rung(kind: DeadlineKind, rung: Rung, now: datetime, people: _
         if fired:
             # escalation id -> assignment id, inverted: the rows this sweep fired
             by_assignment = {assignment_id: escalation_id for escalation_id, assignment_id in fired.items()}
-            assignments = db.session.scalars(
-                sa.select(Assignment).where(Assignment.id.in_(list(by_assignment)))
-                .options(selectinload(Assignment.proposal), selectinload(Assignment.department))
-                .order_by(Assignment.id)).all()
+            fired_rows = db.session.execute(
+                sa.select(Assignment.id, Assignment.proposal_id, Assignment.department_id, due,
+                          Proposal.reference, Proposal.title)
+                .join(Proposal, Proposal.id == Assignment.proposal_id)
+                .where(Assignment.id.in_(list(by_assignment))).order_by(Assignment.id)).all()
             emails, events = [], []
-            for assignment in assignments:
-                due_on = getattr(assignment, due.key)
-                recipients = people.for_department(assignment.department_id, rung.level)
-                emails += escalation_emails(assignment, kind, due_on, rung.level, by_assignment[assignment.id],
-                                            recipients)
-                events.append({"kind": f"deadline_{rung.level.value}", "proposal_id": assignment.proposal_id,
-                               "department_id": assignment.department_id,
-                               "data": {"assignment_id": assignment.id, "deadline": kind.value,
+            for assignment_id, proposal_id, department_id, due_on, reference, title in fired_rows:
+                recipients = people.for_department(department_id, rung.level)
+                emails += mails.rows(proposal_id=proposal_id, reference=reference, title=title,
+                                     department=people.department(department_id), kind=kind, due_on=due_on,
+                                     level=rung.level, escalation_id=by_assignment[assignment_id],
+                                     recipients=recipients)
+                events.append({"kind": f"deadline_{rung.level.value}", "proposal_id": proposal_id,
+                               "department_id": department_id,
+                               "data": {"assignment_id": assignment_id, "deadline": kind.value,
                                         "due_on": due_on.isoformat(), "level": rung.level.value,
                                         "recipients": len(recipients)}})
             queue_emails(emails)
             record_events(actor, events)
-            result.fired[rung.level.value] += len(assignments)
+            result.fired[rung.level.value] += len(fired_rows)
             result.emails += len(emails)
         _end_batch(commit_each_batch)
 
