@@ -215,8 +215,11 @@ def sweep(now: datetime | None = None, *, limit: int | None = None, commit_each_
     result = SweepResult()
     actor = Actor.scheduler(SWEEP_ACTOR_LABEL)
     people, mails = _People(), DeadlineEmails()
+    rungs = deadline_rungs(today, cal)
     for kind in DeadlineKind:
-        for rung in deadline_rungs(today, cal):
+        if not _any_rung_due(kind, rungs, partition):
+            continue  # the usual case once the day's rungs have fired: one cheap query, not one per rung
+        for rung in rungs:
             _fire_deadline_rung(kind, rung, now, people, mails, actor, result, limit, commit_each_batch, partition)
     _sweep_waits(now, today, cal, result, actor, people, limit, commit_each_batch, partition)
     db.session.flush()
@@ -229,22 +232,43 @@ def _owed(kind: DeadlineKind):
     return Assignment.answer_due_on, Assignment.answered_at
 
 
+def _owed_query(kind: DeadlineKind, partition: Partition | None, *columns):
+    """The running, unpaused assignments that still owe `kind` (the rungs' common conditions)."""
+    due, met = _owed(kind)
+    query = (
+        sa.select(*columns).select_from(Assignment).join(Proposal, Proposal.id == Assignment.proposal_id)
+        .where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_(None),
+               Proposal.state.in_(RUNNING_STATES), met.is_(None), due.is_not(None))
+    )
+    if partition is not None:
+        query = query.where(partition.of(Assignment.department_id))
+    return query
+
+
+def _not_fired(kind: DeadlineKind, level: EscalationLevel):
+    due, _ = _owed(kind)
+    return ~sa.exists().where(Escalation.assignment_id == Assignment.id, Escalation.deadline_kind == kind,
+                              Escalation.due_on == due, Escalation.level == level)
+
+
+def _in_rung(kind: DeadlineKind, rung: Rung):
+    due, _ = _owed(kind)
+    return sa.and_(due <= rung.last, *([due >= rung.first] if rung.first is not None else []))
+
+
+def _any_rung_due(kind: DeadlineKind, rungs: list[Rung], partition: Partition | None) -> bool:
+    """Whether any rung of `kind` is due and has not fired: one query for all the rungs."""
+    query = _owed_query(kind, partition, sa.literal(1)).where(
+        sa.or_(*(sa.and_(_in_rung(kind, rung), _not_fired(kind, rung.level)) for rung in rungs)))
+    return db.session.execute(query.limit(1)).first() is not None
+
+
 def _fire_deadline_rung(kind: DeadlineKind, rung: Rung, now: datetime, people: _People, mails: DeadlineEmails,
                         actor: Actor, result: SweepResult, limit: int | None, commit_each_batch: bool,
                         partition: Partition | None) -> None:
-    due, met = _owed(kind)
-    query = (
-        sa.select(Assignment.id, Assignment.department_id, due)
-        .join(Proposal, Proposal.id == Assignment.proposal_id)
-        .where(Assignment.status == AssignmentStatus.ACTIVE, Assignment.paused_since.is_(None),
-               Proposal.state.in_(RUNNING_STATES), met.is_(None), due.is_not(None), due <= rung.last,
-               ~sa.exists().where(Escalation.assignment_id == Assignment.id, Escalation.deadline_kind == kind,
-                                  Escalation.due_on == due, Escalation.level == rung.level))
-    )
-    if rung.first is not None:
-        query = query.where(due >= rung.first)
-    if partition is not None:
-        query = query.where(partition.of(Assignment.department_id))
+    due, _ = _owed(kind)
+    query = _owed_query(kind, partition, Assignment.id, Assignment.department_id, due) \
+        .where(_in_rung(kind, rung), _not_fired(kind, rung.level))
     for rows in _batches(query, Assignment.id, limit):
         result.candidates += len(rows)
         fired = dict(_insert_fired(Escalation, ["assignment_id", "deadline_kind", "due_on", "level"], [
@@ -309,6 +333,9 @@ def _fire_wait_batch(waits: list[Wait], level: EscalationLevel, now: datetime, t
                      people: _People, actor: Actor, result: SweepResult) -> None:
     due = {wait.id: wait_due_on(wait, cal) for wait in waits}
     waits = [wait for wait in waits if level in wait_levels_due(wait, due[wait.id], today, cal)]  # the rule decides
+    # The batch's proposals in one query (the applicant's reminder looks each up for its recipients).
+    proposals = {p.id: p for p in db.session.scalars(
+        sa.select(Proposal).where(Proposal.id.in_([wait.proposal_id for wait in waits])))}
     recipients = {wait.id: people.for_wait(wait, level) for wait in waits}
     fired = dict(_insert_fired(WaitEscalation, ["wait_id", "level"], [
         {"wait_id": wait.id, "level": level, "due_on": due[wait.id], "fired_at": now,
@@ -318,7 +345,6 @@ def _fire_wait_batch(waits: list[Wait], level: EscalationLevel, now: datetime, t
     by_wait = {wait_id: escalation_id for escalation_id, wait_id in fired.items()}
     waits = [wait for wait in waits if wait.id in by_wait]
     proposal_ids = [wait.proposal_id for wait in waits]
-    proposals = {p.id: p for p in db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(proposal_ids)))}
     departments = {d.id: d for d in db.session.scalars(sa.select(Department).where(
         Department.id.in_({wait.department_id for wait in waits if wait.department_id})))}
     questions = dict(db.session.execute(  # the latest question per proposal (ordered by id: the last one wins)

@@ -12,12 +12,14 @@ from conftest import IS_POSTGRES, department_id, sweep_twice_at_once
 
 from core.audit import Actor
 from core.extensions import db
-from core.models import ActorKind, Event, OutboxEmail
+from core.models import ActorKind, Event, OutboxEmail, User
 from proposals import operations
 from proposals.models import Assignment, AssignmentRole
 from responses import operations as answers
 from responses.clock import clock, tokyo_moment
 from responses.models import DepartmentHead, Escalation
+from responses.notifications import render_room_email
+from responses.recipients import detail_path
 from responses.sweep import sweep
 
 
@@ -225,3 +227,25 @@ def test_each_rung_is_announced_as_written_but_reindexes_nothing(assigned, peopl
     assert (kind, proposal_id, changes_proposal) == ("deadline_reminder", proposal.id, False)
     assert db.session.get(Event, event_id).kind == "deadline_reminder"
     assert proposal.id not in marked
+
+
+def test_the_sweep_emails_are_the_template_rendered_whole(assigned, people):
+    """DeadlineEmails renders deadline.txt once per language, department and
+    level and fills in each proposal's fields: the emails are exactly what
+    rendering the template for each proposal and recipient gives, with a
+    title full of format characters."""
+    proposal, lead = assigned
+    proposal.title = "100% {{ 協働 }} & <b>\\1 %(name)s"
+    db.session.commit()
+    assert _run(date(2026, 5, 12)).fired["overdue"] == 1
+    emails = _emails()
+    assert len(emails) == 3
+    for email in emails:
+        escalation = db.session.get(Escalation, int(email.idempotency_key.split(":")[2]))
+        user = db.session.scalar(sa.select(User).where(User.email == email.to_address))
+        subject, body = render_room_email(
+            "deadline", user.locale or "ja", user=user, level=escalation.level.value,
+            kind=escalation.deadline_kind.value, due_on=escalation.due_on, department=lead.department,
+            link=detail_path(proposal.id), proposal=proposal)
+        assert (email.subject, email.body_text, email.locale) == (subject, body, user.locale or "ja")
+        assert proposal.title in email.body_text and user.name in email.body_text
