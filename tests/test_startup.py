@@ -6,9 +6,12 @@ the test process has imported everything already."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAZY = ("alembic", "flask_migrate", "holidays", "phonenumbers", "redis", "sudachipy", "sklearn")
@@ -24,9 +27,18 @@ print(sorted(app.cli.commands).count("db"))
 """
 
 
-def test_creating_the_app_loads_no_heavy_library_and_hashes_nothing():
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, check=True,
-                         timeout=120).stdout.splitlines()
-    assert out[-3] == "", f"imported at start-up: {out[-3]}"
+@pytest.mark.parametrize("redis_url", [None, "redis://127.0.0.1:6379/15"])
+def test_creating_the_app_loads_no_heavy_library_and_hashes_nothing(redis_url):
+    """With Redis configured (REDIS_URL), the rate limiter's storage and Celery's broker need the redis
+    client from the start, so only then may it load; nothing connects at creation either way."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+                         check=True, timeout=120).stdout.splitlines()
+    loaded = set(out[-3].split())
+    if redis_url:
+        loaded.discard("redis")
+    assert not loaded, f"imported at start-up: {sorted(loaded)}"
     assert out[-2] == "0"
     assert out[-1] == "1"  # `flask db` is listed all the same (loaded when it runs)
