@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
         # Public pages show a proposal's field only if its consent version named it.
         return {"consented": lambda proposal, field: field in consented_fields(proposal.consent_version)}
 
-    # The statistics' summary table recounted every five minutes (public.queries.cached).
+    # The statistics' summary table recounted every five minutes (public.statistics.cached).
     app.config.setdefault("EXTRA_BEAT_SCHEDULE", {})
     app.config["EXTRA_BEAT_SCHEDULE"].setdefault("stats-refresh", {"task": "public.refresh_stats", "schedule": 300.0})
     celery = app.extensions.get("celery")

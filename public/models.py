@@ -71,7 +71,7 @@ class PartnerInterest(db.Model):
 
 
 class StatsSnapshot(db.Model):
-    """A figure of /stats as last computed (public.queries.cached): the page
+    """A figure of /stats as last computed (public.statistics.cached): the page
     reads these few rows instead of counting every proposal; the beat task
     public.refresh_stats recomputes them every few minutes."""
 

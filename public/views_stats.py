@@ -11,7 +11,7 @@ from flask_babel import get_locale
 
 from core.extensions import db
 from proposals.models import Proposal
-from public import exports, queries
+from public import exports, queries, statistics
 from public.forms import ORGANISATION_KIND_LABELS
 from public.views import bp
 
@@ -26,13 +26,13 @@ def _fy_arg() -> int | None:
 def stats():
     fy = _fy_arg()
     return render_template(
-        "public/stats.html", fy=fy, years=queries.cached("years_list", None, queries.fiscal_years),
-        totals=queries.cached("totals", fy, lambda: queries.totals(fy)),
-        by_year=queries.cached("years", None, queries.by_fiscal_year),
-        by_ward=queries.cached("wards", fy, lambda: queries.by_ward(fy)),
-        by_theme=queries.cached("themes", fy, lambda: queries.by_theme(fy)),
-        by_kind=queries.cached("kinds", fy, lambda: queries.by_organisation_kind(fy)),
-        by_department=queries.cached("departments", fy, lambda: queries.by_department(fy)),
+        "public/stats.html", fy=fy, years=statistics.cached("years_list", None, queries.fiscal_years),
+        totals=statistics.cached("totals", fy, lambda: statistics.totals(fy)),
+        by_year=statistics.cached("years", None, statistics.by_fiscal_year),
+        by_ward=statistics.cached("wards", fy, lambda: statistics.by_ward(fy)),
+        by_theme=statistics.cached("themes", fy, lambda: statistics.by_theme(fy)),
+        by_kind=statistics.cached("kinds", fy, lambda: statistics.by_organisation_kind(fy)),
+        by_department=statistics.cached("departments", fy, lambda: statistics.by_department(fy)),
     )
 
 
@@ -44,26 +44,26 @@ def _stats_table(name: str, fy: int | None, locale: str) -> tuple[list[str], lis
     if name == "years":
         return ["fiscal_year", *counts], [
             [r["fiscal_year"], r["proposals"], r["adopted"], r["not_adopted"], r["adoption_rate"]]
-            for r in queries.cached("years", None, queries.by_fiscal_year)]
+            for r in statistics.cached("years", None, statistics.by_fiscal_year)]
     if name == "wards":
         return ["ward_code", "ward", *counts], [
             [r["code"], dept_name(r["department"]), r["proposals"], r["adopted"], r["not_adopted"], r["adoption_rate"]]
-            for r in queries.cached("wards", fy, lambda: queries.by_ward(fy))]
+            for r in statistics.cached("wards", fy, lambda: statistics.by_ward(fy))]
     if name == "themes":
         return ["theme_code", "theme", *counts], [
             [r["code"], r["theme"].name(locale), r["proposals"], r["adopted"], r["not_adopted"], r["adoption_rate"]]
-            for r in queries.cached("themes", fy, lambda: queries.by_theme(fy))]
+            for r in statistics.cached("themes", fy, lambda: statistics.by_theme(fy))]
     if name == "kinds":
         return ["organisation_kind", "label", *counts], [
             [r["code"], str(ORGANISATION_KIND_LABELS[r["code"]]), r["proposals"], r["adopted"], r["not_adopted"],
-             r["adoption_rate"]] for r in queries.cached("kinds", fy, lambda: queries.by_organisation_kind(fy))]
+             r["adoption_rate"]] for r in statistics.cached("kinds", fy, lambda: statistics.by_organisation_kind(fy))]
     if name == "departments":
         return ["department_code", "department", "acknowledged", "ack_median_days", "ack_p90_days", "answered",
                 "answer_median_days", "answer_p90_days", "answered_with_deadline", "answered_on_time",
                 "on_time_percent"], [
             [r["code"], dept_name(r["department"]), r["ack_n"], r["ack_median"], r["ack_p90"], r["answer_n"],
              r["answer_median"], r["answer_p90"], r["answered_with_deadline"], r["on_time"], r["on_time_rate"]]
-            for r in queries.cached("departments", fy, lambda: queries.by_department(fy))]
+            for r in statistics.cached("departments", fy, lambda: statistics.by_department(fy))]
     abort(404)
 
 
@@ -97,12 +97,12 @@ def _open_data_headers(extension: str) -> dict:
 
 @bp.route("/open-data/proposals.csv")
 def open_data_csv():
-    body = queries.cached("open-data-csv", None, lambda: "".join(exports.csv_lines(exports.published_records())))
+    body = statistics.cached("open-data-csv", None, lambda: "".join(exports.csv_lines(exports.published_records())))
     return Response(body, mimetype="text/csv", headers=_open_data_headers("csv"))
 
 
 @bp.route("/open-data/proposals.json")
 def open_data_json():
-    body = queries.cached("open-data-json", None, lambda: json.dumps(
+    body = statistics.cached("open-data-json", None, lambda: json.dumps(
         exports.json_document(exports.published_records()), ensure_ascii=False, indent=1))
     return Response(body, mimetype="application/json", headers=_open_data_headers("json"))

@@ -14,7 +14,7 @@ from core.extensions import db
 from core.models import ClosedDay
 from proposals import metrics
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus
-from public import queries
+from public import statistics
 
 DEPARTMENTS = ("ward-asao", "ward-tama", "kankyo", "somu-kikaku")
 
@@ -63,7 +63,7 @@ def test_the_sql_of_stats_and_the_python_of_the_dashboard_agree(make_proposal):
             db.session.refresh(assignment)
         ack = _in_python(assignments, "acknowledged_at", "ack_paused_seconds", None)
         answer = _in_python(assignments, "answered_at", "answer_paused_seconds", metrics.ANSWER_ROLES)
-        rows = {r["code"]: r for r in queries.by_department()}
+        rows = {r["code"]: r for r in statistics.by_department()}
         assert set(rows) == set(DEPARTMENTS)
         for code in DEPARTMENTS:
             row = rows[code]

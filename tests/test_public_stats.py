@@ -12,7 +12,7 @@ from public_helpers import place
 
 from core.extensions import db
 from proposals.models import Assignment, AssignmentRole, AssignmentStatus
-from public import queries
+from public import statistics
 
 T0 = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
 
@@ -46,26 +46,26 @@ def known(make_proposal):
 
 
 def test_proposals_per_fiscal_year_and_adoption_rate(known):
-    rows = {r["fiscal_year"]: r for r in queries.by_fiscal_year()}
+    rows = {r["fiscal_year"]: r for r in statistics.by_fiscal_year()}
     assert set(rows) == {2024, 2025}  # the draft is not counted
     assert (rows[2024]["proposals"], rows[2024]["adopted"], rows[2024]["not_adopted"], rows[2024]["adoption_rate"]) == (2, 1, 1, 50.0)
     assert (rows[2025]["proposals"], rows[2025]["adopted"], rows[2025]["not_adopted"], rows[2025]["adoption_rate"]) == (3, 2, 0, 100.0)
-    totals = queries.totals()
+    totals = statistics.totals()
     assert (totals["proposals"], totals["adopted"], totals["decided"], totals["adoption_rate"]) == (5, 3, 4, 75.0)
 
 
 def test_per_ward_theme_and_kind(known):
-    wards = {r["code"]: (r["proposals"], r["adopted"]) for r in queries.by_ward()}
+    wards = {r["code"]: (r["proposals"], r["adopted"]) for r in statistics.by_ward()}
     assert wards["ward-asao"] == (2, 1)
     assert wards["ward-kawasaki"] == (2, 2)
     assert wards["ward-saiwai"] == (1, 1)
     assert wards["citywide"] == (1, 0)
     assert wards["ward-tama"] == (0, 0)
     assert len(wards) == 8
-    assert {r["code"]: r["proposals"] for r in queries.by_ward(2024)}["ward-kawasaki"] == 0
-    themes = {r["code"]: r["proposals"] for r in queries.by_theme()}
+    assert {r["code"]: r["proposals"] for r in statistics.by_ward(2024)}["ward-kawasaki"] == 0
+    themes = {r["code"]: r["proposals"] for r in statistics.by_theme()}
     assert (themes["disaster"], themes["community"], themes["multicultural"], themes["digital"], themes["sports"]) == (2, 1, 2, 1, 0)
-    kinds = {r["code"]: (r["proposals"], r["adopted"]) for r in queries.by_organisation_kind()}
+    kinds = {r["code"]: (r["proposals"], r["adopted"]) for r in statistics.by_organisation_kind()}
     assert kinds["neighborhood_assoc"] == (1, 1) and kinds["npo_corp"] == (2, 1) and kinds["company"] == (2, 1)
     assert kinds["university"] == (0, 0)
 
@@ -73,7 +73,7 @@ def test_per_ward_theme_and_kind(known):
 def test_department_percentiles_and_share_answered_in_time(known):
     """Business days (proposals.metrics): assigned on Friday 2026-05-01, a Golden Week follows
     (05-02 to 05-06 closed), so the first business day after it is Thursday 05-07."""
-    rows = {r["code"]: r for r in queries.by_department()}
+    rows = {r["code"]: r for r in statistics.by_department()}
     asao = rows["ward-asao"]
     # Acknowledged on 05-02, 05-03, 05-04, 05-05 (all closed: 0 business days) and 05-11 (3):
     # median 0, 90th percentile 0 + 0.6 * (3 - 0) = 1.8 (position (5 - 1) * 0.9 = 3.6).
@@ -81,7 +81,7 @@ def test_department_percentiles_and_share_answered_in_time(known):
     # Answered on 05-11 (3) and at 01:00 Tokyo on Saturday 05-16 (7): median 5, p90 3 + 0.9 * 4.
     assert (asao["answer_n"], asao["answer_median"], asao["answer_p90"]) == (2, 5.0, 6.6)
     assert (asao["answered_with_deadline"], asao["on_time"], asao["on_time_rate"]) == (2, 1, 50.0)
-    fy2024 = {r["code"]: r for r in queries.by_department(2024)}["ward-asao"]
+    fy2024 = {r["code"]: r for r in statistics.by_department(2024)}["ward-asao"]
     assert (fy2024["ack_n"], fy2024["ack_median"], fy2024["ack_p90"]) == (2, 0.0, 0.0)
 
 
@@ -94,7 +94,7 @@ def test_response_times_leave_out_the_time_waiting_for_the_applicant(make_propos
                               acknowledged_at=T0 + timedelta(days=6), answered_at=T0 + timedelta(days=14),
                               answer_paused_seconds=6 * 86400))
     db.session.commit()
-    tama = {r["code"]: r for r in queries.by_department()}["ward-tama"]
+    tama = {r["code"]: r for r in statistics.by_department()}["ward-tama"]
     assert (tama["ack_median"], tama["answer_median"]) == (1.0, 2.0)
 
 
@@ -107,7 +107,7 @@ def test_a_co_departments_opinion_is_not_an_answer(make_proposal):
                                   acknowledged_at=T0 + timedelta(days=acked_after),
                                   answered_at=T0 + timedelta(days=answered_after)))
     db.session.commit()
-    tama = {r["code"]: r for r in queries.by_department()}["ward-tama"]
+    tama = {r["code"]: r for r in statistics.by_department()}["ward-tama"]
     # Acknowledged on 05-07 (1) and 05-08 (2); answered by the lead on 05-14 (6), the co-department's
     # opinion on 05-09 is left out.
     assert (tama["ack_n"], tama["ack_median"], tama["ack_p90"]) == (2, 1.5, 1.9)
@@ -163,22 +163,22 @@ def test_the_figures_are_kept_in_a_summary_table_and_refreshed_by_the_beat(app, 
 
     def count():
         counted.append(1)
-        return queries.totals()
+        return statistics.totals()
 
-    first = queries.cached("totals", None, count)
+    first = statistics.cached("totals", None, count)
     app.extensions["public_stats_cache"].clear()  # another worker, or this one after its copy expired
-    assert queries.cached("totals", None, count) == first and len(counted) == 1  # read, not recounted
-    departments = queries.cached("departments", None, lambda: queries.by_department(None))
+    assert statistics.cached("totals", None, count) == first and len(counted) == 1  # read, not recounted
+    departments = statistics.cached("departments", None, lambda: statistics.by_department(None))
     app.extensions["public_stats_cache"].clear()
-    again = queries.cached("departments", None, lambda: pytest.fail("recounted"))
+    again = statistics.cached("departments", None, lambda: pytest.fail("recounted"))
     assert again == departments and again[0]["department"].name("en")
 
     place(make_proposal, "adopted", fy=2025, wards=("ward-asao",), themes=("disaster",), kind="npo_corp")
     app.extensions["public_stats_cache"].clear()
-    assert queries.cached("totals", None, count)["proposals"] == first["proposals"]  # until the refresh
+    assert statistics.cached("totals", None, count)["proposals"] == first["proposals"]  # until the refresh
     from public.tasks import refresh_stats
 
     refresh_stats.run()
     app.extensions["public_stats_cache"].clear()
-    assert queries.cached("totals", None, count)["proposals"] == first["proposals"] + 1
+    assert statistics.cached("totals", None, count)["proposals"] == first["proposals"] + 1
     assert "stats-refresh" in app.extensions["celery"].conf.beat_schedule

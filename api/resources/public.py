@@ -19,6 +19,7 @@ from core.models import Department, Theme
 from proposals.lifecycle import PublicState
 from proposals.models import Proposal, ProposalTheme, ProposalWard
 from public import exports, queries
+from public import statistics as public_statistics
 from routing.engine import InputError, evaluate
 from routing.store import get_version, ruleset_data
 
@@ -84,9 +85,9 @@ def _plain(rows: list[dict]) -> list[dict]:
 def statistics(args):
     """The figures of the statistics page (per fiscal year, ward, theme, kind of organisation)."""
     fy = args.get("fy")
-    return {"totals": queries.totals(fy), "by_fiscal_year": queries.by_fiscal_year(),
-            "by_ward": _plain(queries.by_ward(fy)), "by_theme": _plain(queries.by_theme(fy)),
-            "by_organisation_kind": _plain(queries.by_organisation_kind(fy))}
+    return {"totals": public_statistics.totals(fy), "by_fiscal_year": public_statistics.by_fiscal_year(),
+            "by_ward": _plain(public_statistics.by_ward(fy)), "by_theme": _plain(public_statistics.by_theme(fy)),
+            "by_organisation_kind": _plain(public_statistics.by_organisation_kind(fy))}
 
 
 @blp.route("/open-data", methods=["GET"])
