@@ -41,8 +41,8 @@ from core.models import (
 )
 from core.seed import seed_reference
 from demo.simulation_patches import BREAKAGES, broken
-from demo.simulation_report import Report, oracle_verdict
-from proposals import metrics, operations
+from demo.simulation_report import Report, oracle_verdict, record_response_times
+from proposals import operations
 from proposals.lifecycle import OPEN_STATES
 from proposals.models import Assignment, AssignmentStatus, Proposal, State
 from responses import operations as answers
@@ -339,18 +339,7 @@ class _Simulation:
             report.classification[ending] += 1
         report.stuck = sum(count for ending, count in report.classification.items() if ending.startswith("STUCK"))
 
-        # The city's response times over every department (the dashboard gives them per department).
-        cal = calendar()
-        done = db.session.execute(sa.select(
-            Assignment.assigned_at, Assignment.acknowledged_at, Assignment.ack_paused_seconds, Assignment.answered_at,
-            Assignment.answer_paused_seconds, Assignment.role).where(Assignment.acknowledged_at.is_not(None))).all()
-        ack = metrics.Summary.of([metrics.business_days_taken(cal, row.assigned_at, row.acknowledged_at,
-                                                              row.ack_paused_seconds) for row in done])
-        answer = metrics.Summary.of([
-            metrics.business_days_taken(cal, row.assigned_at, row.answered_at, row.answer_paused_seconds)
-            for row in done if row.answered_at is not None and row.role in metrics.ANSWER_ROLES])
-        report.ack_median, report.ack_p90 = ack.median, ack.p90
-        report.answer_median, report.answer_p90 = answer.median, answer.p90
+        record_response_times(report)
 
     def stuck_count(self, today: date, collect: bool = False) -> int:
         return len(self.stuck_proposals(today, collect))
