@@ -68,7 +68,7 @@ def _vector(counts: Mapping[str, float], df: Mapping[str, int], n: int,
         weight = cache.get(key)
         if weight is None:
             weight = cache[key] = idf(df.get(key, 0), n)
-        vector[key] = (1.0 + math.log(count)) * weight if count != 1 else weight
+        vector[key] = (1.0 + math.log(count)) * weight
     norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
     return {key: v / norm for key, v in vector.items()}
 
