@@ -101,7 +101,7 @@ def labels() -> dict[str, str]:
 def get_version(which: str | int | None) -> RulesetVersion | None:
     """'draft', 'published' or a version number."""
     which = "published" if which in (None, "") else which
-    if isinstance(which, str) and which.isdigit():
+    if isinstance(which, str) and which.isascii() and which.isdigit():  # "³" is a digit to str.isdigit, not to int()
         which = int(which)
     if isinstance(which, int):
         return db.session.scalar(sa.select(RulesetVersion).where(RulesetVersion.version == which))

@@ -65,6 +65,8 @@ def test_preview_endpoint_refuses_without_a_valid_token_and_bad_input(client, to
     assert bad.status_code == 400 and bad.get_json()["status"] == 400
     assert client.post("/api/v1/routing/preview", json={"themes": 5}, headers=headers).status_code == 400
     assert client.post("/api/v1/routing/preview?ruleset=draft", json=SAMPLE, headers=headers).status_code == 404
+    # "³" passes str.isdigit but is no version number: a 404 naming it, not a 500 (found by the contract fuzzer)
+    assert client.post("/api/v1/routing/preview?ruleset=³", json=SAMPLE, headers=headers).status_code == 404
     row = db.session.scalar(sa.select(ApiToken))
     row.revoked_at = row.created_at
     db.session.commit()
