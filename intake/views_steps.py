@@ -52,10 +52,11 @@ def _claim_if_possible(proposal: Proposal) -> None:
         db.session.commit()
 
 
-def _step_url(proposal: Proposal, step: int) -> str:
+def _step_url(draft_id: int, step: int) -> str:
+    """Takes the id, not the proposal: after a commit, reading proposal.id would reload the row."""
     if step > STEP_COUNT:
-        return url_for("intake.review", draft_id=proposal.id)
-    return url_for("intake.step", draft_id=proposal.id, step=step)
+        return url_for("intake.review", draft_id=draft_id)
+    return url_for("intake.step", draft_id=draft_id, step=step)
 
 
 def _draft_attachments(proposal: Proposal) -> list[Attachment]:
@@ -85,9 +86,9 @@ def start():
             organisation = next((o for o in organisations if str(o.id) == form.organisation.data), None)
             if organisation is None:
                 abort(400)
-        proposal = ops.create_draft(Actor.of_user(user), user=user, organisation=organisation)
+        draft_id = ops.create_draft(Actor.of_user(user), user=user, organisation=organisation).id
         db.session.commit()
-        return redirect(_step_url(proposal, 1))
+        return redirect(_step_url(draft_id, 1))
     drafts = db.session.scalars(sa.select(Proposal).where(
         Proposal.state == State.DRAFT, access.applicant_proposals_clause(user)).order_by(Proposal.updated_at.desc())).all()
     return render_template("intake/start.html", form=form, drafts=drafts, organisations=organisations,
@@ -106,7 +107,7 @@ def _start_anonymous():
         access.remember_anonymous_draft(proposal.id)
         flash(_l("%(email)s に、続きを書くためのリンクをお送りしました。このまま入力を続けられます。入力内容は「次へ」を押すたびに保存されます。",
                  email=email), "success")
-        return redirect(_step_url(proposal, 1))
+        return redirect(_step_url(proposal.id, 1))
     drafts = []
     if access.anonymous_draft_ids():
         drafts = db.session.scalars(sa.select(Proposal).where(access.viewable_proposals_clause())).all()
@@ -135,7 +136,7 @@ def resume(draft_id: int):
     saved = (proposal.draft_data or {}).get("steps") or {}
     if all(str(n) in saved for n, *_ in STEPS if n != FILE_STEP) and proposal.draft_step >= FILE_STEP:
         return redirect(url_for("intake.review", draft_id=proposal.id))
-    return redirect(_step_url(proposal, proposal.draft_step or 1))
+    return redirect(_step_url(proposal.id, proposal.draft_step or 1))
 
 
 # --- the steps ----------------------------------------------------------------------------------------------
@@ -160,12 +161,12 @@ def step(draft_id: int, step: int):
         proposal.draft_step = max(proposal.draft_step or 1, step if not valid else step + 1)
         db.session.commit()
         if action == "back":
-            return redirect(_step_url(proposal, max(step - 1, 1)))
+            return redirect(_step_url(draft_id, max(step - 1, 1)))
         if action == "later":
-            return redirect(url_for("intake.saved", draft_id=proposal.id))
+            return redirect(url_for("intake.saved", draft_id=draft_id))
         if valid:
-            return redirect(url_for("intake.review", draft_id=proposal.id) if back_to_review
-                            else _step_url(proposal, step + 1))
+            return redirect(url_for("intake.review", draft_id=draft_id) if back_to_review
+                            else _step_url(draft_id, step + 1))
         status = 200
     else:
         form = form_for_display(proposal, step)
@@ -216,12 +217,13 @@ def _files_step(proposal: Proposal, errors: list[str] | None = None, status: int
                 db.session.rollback()
         if not errors:
             proposal.draft_step = max(proposal.draft_step or 1, FILE_STEP + (request.form.get("action") == "next"))
+            draft_id = proposal.id
             db.session.commit()
             if request.form.get("action") == "next":
-                return redirect(url_for("intake.review", draft_id=proposal.id))
+                return redirect(url_for("intake.review", draft_id=draft_id))
             if checked:
                 flash(_l("%(count)d個のファイルを追加しました。", count=len(checked)), "success")
-            return redirect(_step_url(proposal, FILE_STEP))
+            return redirect(_step_url(draft_id, FILE_STEP))
         status = 400
     return render_template("intake/step_files.html", proposal=proposal, step=FILE_STEP, steps=STEPS,
                            save_ids=save_ids(proposal),
@@ -239,7 +241,7 @@ def delete_file(draft_id: int, attachment_id: int):
     ops.remove_attachment(attachment, proposal, actor_for(proposal))
     db.session.commit()
     flash(_l("「%(name)s」を削除しました。", name=attachment.filename), "success")
-    return redirect(_step_url(proposal, FILE_STEP))
+    return redirect(_step_url(proposal.id, FILE_STEP))
 
 
 @bp.route("/proposals/<int:draft_id>/saved", methods=["GET", "POST"])
@@ -281,26 +283,27 @@ def review(draft_id: int):
         return resume(draft_id)
     _claim_if_possible(proposal)
     form = ReviewForm()
-    context = _review_context(proposal)
     if form.validate_on_submit():
         if form.website.data:  # honeypot: look like success, change nothing
             return redirect(url_for("intake.my_proposals" if applicant_user() else "intake.start"))
         user = applicant_user()
         if user is None:
             flash(_l("提出の前に、メールアドレスの確認が必要です。お送りしたメールのリンクを開いてください。"), "error")
-            return render_template("intake/review.html", form=form, **context), 400
-        if context["problems"]:
-            return render_template("intake/review.html", form=form, **context), 400
+            return render_template("intake/review.html", form=form, **_review_context(proposal)), 400
+        if step_problems(proposal):
+            return render_template("intake/review.html", form=form, **_review_context(proposal)), 400
         try:
             ops.submit_proposal(proposal, user, consent_publish=form.consent_publish.data)
         except TransitionError as refused:
             db.session.rollback()
             flash(refused.message, "error")
             return redirect(url_for("intake.my_proposals"))
+        reference = proposal.reference  # read before the commit expires the row
         db.session.commit()
-        return redirect(url_for("intake.submitted", reference=proposal.reference))
+        return redirect(url_for("intake.submitted", reference=reference))
     status = 400 if form.errors else 200
-    return render_template("intake/review.html", form=form, **context), status
+    # The page's context (similar proposals among it) only when the page is shown: a submission does not need it.
+    return render_template("intake/review.html", form=form, **_review_context(proposal)), status
 
 
 @bp.route("/my/proposals/<reference>/submitted")

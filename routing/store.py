@@ -27,16 +27,33 @@ def theme_infos() -> dict[str, ThemeInfo]:
     return {code: ThemeInfo(code, owner, bool(level), position) for code, owner, level, position in rows}
 
 
-def build_matcher() -> Matcher:
+# The last few dictionaries' matchers, keyed by their entries: building one tokenises every
+# phrase (~40 ms for the shipped 1,400), reading the rows costs ~2 ms. Keyed by content, an
+# edited, added or retired keyword is a new key: nothing to invalidate.
+_MATCHERS: dict[tuple[Entry, ...], Matcher] = {}
+_MATCHERS_KEPT = 4
+
+
+def dictionary_entries() -> tuple[Entry, ...]:
     theme_codes = dict(db.session.execute(sa.select(Theme.id, Theme.code)).all())
     ward_codes = dict(db.session.execute(sa.select(Department.id, Department.code)).all())
-    entries = []
-    for phrase, theme_id, ward_id, weight in db.session.execute(
-        sa.select(Keyword.phrase, Keyword.theme_id, Keyword.ward_id, Keyword.weight).where(Keyword.active)
-    ):
-        entries.append(Entry(phrase, theme=theme_codes.get(theme_id), ward=ward_codes.get(ward_id),
-                             weight=float(weight or 1.0)))
-    return Matcher(entries)
+    rows = db.session.execute(
+        sa.select(Keyword.phrase, Keyword.theme_id, Keyword.ward_id, Keyword.weight)
+        .where(Keyword.active).order_by(Keyword.id)
+    )
+    return tuple(Entry(phrase, theme=theme_codes.get(theme_id), ward=ward_codes.get(ward_id),
+                       weight=float(weight or 1.0)) for phrase, theme_id, ward_id, weight in rows)
+
+
+def build_matcher() -> Matcher:
+    entries = dictionary_entries()
+    matcher = _MATCHERS.get(entries)
+    if matcher is None:
+        matcher = Matcher(list(entries))
+        while len(_MATCHERS) >= _MATCHERS_KEPT:
+            _MATCHERS.pop(next(iter(_MATCHERS)))
+        _MATCHERS[entries] = matcher
+    return matcher
 
 
 def rule_data(rule: Rule) -> RuleData:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from core.audit import event_recorded
 from core.extensions import db
-from proposals.models import Proposal
+from proposals.models import Proposal, State
 
 log = logging.getLogger(__name__)
 DIRTY = "search_dirty"
@@ -24,14 +25,28 @@ DIRTY = "search_dirty"
 def on_event(event, changes_proposal: bool = True, **_) -> None:
     # A rung of the deadline sweep (who was told) changes nothing indexed: a
     # sweep of a large backlog would otherwise reindex every proposal it chased.
-    if event.proposal_id is not None and changes_proposal:
-        db.session.info.setdefault(DIRTY, set()).add(event.proposal_id)
+    if event.proposal_id is None or not changes_proposal:
+        return
+    proposal = db.session.identity_map.get(sa.inspect(Proposal).identity_key_from_primary_key([event.proposal_id]))
+    if proposal is not None and _stays_a_draft(proposal):
+        return
+    db.session.info.setdefault(DIRTY, set()).add(event.proposal_id)
+
+
+def _stays_a_draft(proposal: Proposal) -> bool:
+    """A draft is not in the index (index_proposals leaves it out): the applicant's saves of
+    each step need no reindexing. A proposal that becomes a draft or stops being one does."""
+    if proposal.state != State.DRAFT:
+        return False
+    history = sa.inspect(proposal).attrs.state.history
+    return all(previous == State.DRAFT for previous in history.deleted)
 
 
 def _after_flush(session: Session, _context) -> None:
     """A proposal written without an audit event (an edit of a draft being
     submitted, a data fix) is reindexed too."""
-    changed = {o.id for o in (*session.new, *session.dirty) if isinstance(o, Proposal) and o.id is not None}
+    changed = {o.id for o in (*session.new, *session.dirty)
+               if isinstance(o, Proposal) and o.id is not None and not _stays_a_draft(o)}
     if changed:
         session.info.setdefault(DIRTY, set()).update(changed)
 
