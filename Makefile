@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 ROOMS  := core proposals search intake routing responses public groups api window
 
-.PHONY: run test install translations migrate seed lint check-migrations extract-messages worker beat bench clean lock audit
+.PHONY: run test install translations bytecode migrate seed lint check-migrations extract-messages worker beat bench clean lock audit
 
 # Every package comes from requirements.lock, pinned with its hashes (pip refuses
 # anything else). After editing requirements*.txt run `make lock`.
@@ -27,7 +27,13 @@ lock:
 audit: $(BIN)/activate
 	$(BIN)/pip-audit --require-hashes --disable-pip --progress-spinner off -r requirements.lock
 
-install: $(BIN)/activate translations
+install: $(BIN)/activate translations bytecode
+
+# The project's modules compiled once into __pycache__/ (ignored by git), so that every `flask` command and worker
+# loads them instead of compiling its ~160 modules again: ~0.1 s of each start-up (issue 16) where Python writes no
+# bytecode itself (PYTHONDONTWRITEBYTECODE, as in the image). A file changed since is compiled in memory, as before.
+bytecode: $(BIN)/activate
+	@$(BIN)/python -m compileall -q $(ROOMS) text demo worker.py
 
 # Compile every room's English catalogue (Japanese is the source language).
 translations: $(BIN)/activate

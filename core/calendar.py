@@ -8,8 +8,11 @@ administrator added (core.models.ClosedDay).
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core.clock import clock
@@ -36,9 +39,26 @@ def fiscal_year_of(day: date) -> int:
 
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[date]:
-    import holidays  # its country tables: loaded when a deadline is first counted, not at `flask` start-up
+    return frozenset(holiday_class_for_japan()(years=year).keys())
 
-    return frozenset(holidays.country_holidays("JP", years=year).keys())
+
+@lru_cache(maxsize=1)
+def holiday_class_for_japan() -> Callable[..., dict[date, str]]:
+    """The `holidays` package's Japan, loaded from its own module alone when a deadline is first counted.
+    The usual ways in (`holidays.country_holidays("JP")`, `from holidays.countries.japan import Japan`) run
+    holidays/countries/__init__.py first, which imports all ~250 countries: ~45 ms of every `flask deadlines
+    sweep`, for one of them (issue 16). The same module's code, so the same dates as country_holidays("JP")
+    (tests/test_business_calendar.py); should a new version move the module, country_holidays it is again."""
+    import holidays  # the package itself: base classes and calendars; its registry of countries loads lazily
+
+    countries = importlib.util.find_spec("holidays.countries")  # found, not imported
+    module_file = Path(countries.submodule_search_locations[0]) / "japan.py" if countries else None
+    if module_file is None or not module_file.is_file():
+        return lambda years: holidays.country_holidays("JP", years=years)
+    spec = importlib.util.spec_from_file_location("holidays.countries.japan", module_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Japan
 
 
 def is_year_end_closing(day: date) -> bool:

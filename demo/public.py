@@ -2,7 +2,7 @@
 years, across every ward, theme and organisation kind, in every state.
 
 Text is put together from Japanese fragments with a fixed random seed, so
-every run produces the same data. Called from demo.seed_demo (window/seed.py);
+every run produces the same data. Called from demo.seed.seed_demo (window/seed.py);
 it is idempotent (a marker event says the set is loaded).
 
 The history of these proposals lies in the past; it is played through the

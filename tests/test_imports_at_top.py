@@ -13,7 +13,8 @@ PACKAGES = {"core", "text", "proposals", "search", "intake", "routing", "respons
             "demo", "window"}
 # Modules that load scikit-learn or SudachiPy's dictionary: imported when first needed, so that `flask`
 # commands and web workers that never train or read text start fast (issue 16: start-up).
-LAZY = {"routing.learning", "routing.model"}
+# The demo data and the year simulation: only `flask seed` and `flask deadlines simulate` run them (window/cli.py).
+LAZY = {"routing.learning", "routing.model", "demo.simulation"}
 
 
 def _imports_inside_functions(path: Path, package: str) -> list[str]:

@@ -1,8 +1,9 @@
 """`flask` start-up stays fast (issue 16): creating the app imports no heavy
 library that only some commands need (Alembic for `flask db`, the holiday and
 phone-number tables for deadlines and forms, SudachiPy and scikit-learn for
-reading and learning, redis until a connection or its error), and hashes no password. Run in a fresh interpreter:
-the test process has imported everything already."""
+reading and learning, redis until a connection or its error, the demo data and the year simulation for `flask
+seed` and `flask deadlines simulate`), and hashes no password; the garbage collector, paused while the rooms are
+imported, runs again. Run in a fresh interpreter: the test process has imported everything already."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAZY = ("alembic", "flask_migrate", "holidays", "phonenumbers", "redis", "sudachipy", "sklearn")
+LAZY = ("alembic", "flask_migrate", "holidays", "phonenumbers", "redis", "sudachipy", "sklearn", "demo.seed",
+        "demo.simulation")
 
 SCRIPT = f"""
+import gc
 import sys
 from window import create_app
 app = create_app()
 import core.auth
+print(gc.isenabled(), gc.get_freeze_count() > 0)
 print(" ".join(m for m in {LAZY!r} if m in sys.modules))
 print(core.auth._dummy_hash.cache_info().currsize)
 print(sorted(app.cli.commands).count("db"))
@@ -36,6 +40,7 @@ def test_creating_the_app_loads_no_heavy_library_and_hashes_nothing(redis_url):
         env["REDIS_URL"] = redis_url
     out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True, timeout=120).stdout.splitlines()
+    assert out[-4] == "True True"  # collecting again, with the imported modules frozen out of its walks
     loaded = set(out[-3].split())
     if redis_url:
         loaded.discard("redis")

@@ -1,5 +1,8 @@
 """Commands that know every room: `flask seed`, `flask demo-accounts` and
-`flask deadlines simulate` (a year of proposals in a scratch database)."""
+`flask deadlines simulate` (a year of proposals in a scratch database).
+
+The demo data and the simulation are imported when `flask seed` or `flask deadlines simulate`
+runs, not by every `flask` command and web worker (start-up, issue 16; tests/test_startup.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,7 @@ import click
 from flask import Flask
 
 from demo.accounts import DEMO_APPLICANT, DEMO_PASSWORD, DEMO_STAFF
-from demo.simulation import run_simulation
 from demo.simulation_patches import BREAKAGES
-from window.seed import seed_all
 
 
 def register(app: Flask, app_factory) -> None:
@@ -20,6 +21,8 @@ def register(app: Flask, app_factory) -> None:
     @click.option("--no-demo", is_flag=True, help="Reference data only (departments, themes).")
     def seed_command(no_demo: bool):
         """Load departments, themes and demo data (safe to run twice)."""
+        from window.seed import seed_all
+
         result = seed_all(with_demo=not no_demo)
         click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in result.items()))
 
@@ -56,6 +59,8 @@ def _simulate_command(app_factory) -> click.Command:
         """A year of proposals with departments answering late at random; the
         verdict comes from an oracle independent of the deadline code. Exits 1
         when anything was dropped, told twice or told on the wrong day."""
+        from demo.simulation import run_simulation
+
         report = run_simulation(app_factory=app_factory, proposals=proposals, seed=seed,
                                 start=date.fromisoformat(start), days=days, database_url=database_url,
                                 echo=click.echo, tail_days=tail_days, breakage=breakage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.extensions import db
 from core.seed import seed_reference
-from demo import seed_demo
+from demo.seed import seed_demo
 from routing.seed import seed_routing
 
 
