@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -19,6 +20,7 @@ from core.extensions import db
 from core.models import Department, DepartmentKind, Event, Organisation, OrganisationKind, Role, Theme, User
 from core.paging import requested_page
 from proposals import operations as proposal_ops
+from proposals.labels import label
 from proposals.lifecycle import STATE_LABELS
 from proposals.models import Proposal, ProposalTheme, ProposalWard, State
 from routing import operations
@@ -91,12 +93,24 @@ def _days_ago(days: int):
     return utcnow() - timedelta(days=days)
 
 
-def _filter_choices():
-    wards = db.session.scalars(sa.select(Department).where(Department.kind == DepartmentKind.WARD)
-                               .order_by(Department.id)).all()
-    themes = db.session.scalars(sa.select(Theme).where(Theme.active).order_by(Theme.position)).all()
-    departments = db.session.scalars(sa.select(Department).where(Department.active).order_by(Department.id)).all()
-    return wards, themes, departments
+def _filter_options(locale: str) -> dict[str, list[tuple[str, str]]]:
+    """Each filter's (value, label) pairs, labels in the reader's language: made here once
+    rather than in the template option by option (a lookup each), for a queue page at scale."""
+    wards = db.session.execute(sa.select(Department.code, Department.name_ja, Department.name_en)
+                               .where(Department.kind == DepartmentKind.WARD).order_by(Department.id)).all()
+    themes = db.session.execute(sa.select(Theme.code, Theme.name_ja, Theme.name_en)
+                                .where(Theme.active).order_by(Theme.position)).all()
+
+    def named(rows):
+        return [(code, name_en if locale == "en" else name_ja) for code, name_ja, name_en in rows]
+
+    return {
+        "state": [(s.value, str(STATE_LABELS.get(s, s.value))) for s in list(State)[1:]],
+        "ward": named(wards),
+        "theme": named(themes),
+        "kind": [(k.value, label("organisation_kind", k)) for k in OrganisationKind],
+        "age": [(str(a), str(_l("%(n)s日以上", n=a))) for a in AGES],
+    }
 
 
 @bp.route("/")
@@ -104,7 +118,6 @@ def _filter_choices():
 def queue():
     query, sort = _queue_query(request.args)
     page = db.paginate(query, page=requested_page(), per_page=PAGE_SIZE, error_out=False)
-    wards, themes, departments = _filter_choices()
     cutoff = overdue_cutoff()
 
     def is_overdue(proposal: Proposal) -> bool:
@@ -118,8 +131,8 @@ def queue():
     sent_back = set(db.session.scalars(sa.select(Misroute.proposal_id).where(Misroute.proposal_id.in_(ids)))) if ids \
         else set()
     return render_template(
-        "routing/queue.html", page=page, wards=wards, themes=themes, departments=departments,
-        states=list(State)[1:], kinds=list(OrganisationKind), ages=AGES, sort=sort, args=request.args,
+        "routing/queue.html", page=page, options=_filter_options(str(get_locale() or "ja")), sort=sort,
+        args=request.args,
         filters=filters, is_overdue=is_overdue, sent_back=sent_back, now_local=to_local, OPEN=OPEN,
     )
 

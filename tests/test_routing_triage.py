@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -47,6 +48,23 @@ def test_only_window_staff_and_admins_see_the_desk(app, client, make_user, make_
 def test_staff_home_sends_window_staff_to_the_queue(window_client):
     response = window_client.get("/staff")
     assert response.status_code == 302 and response.location.endswith("/triage/")
+
+
+def test_the_filter_form_keeps_what_was_chosen_in_the_readers_language(seeded, window_client):
+    """The options are made in the view (issue 16): each filter still shows its choices with
+    the reader's labels, and the chosen ones stay selected after filtering."""
+    page = window_client.get("/triage/?state=assigned&ward=ward-tama&theme=childcare&kind=company&age=7")
+    html = page.get_data(as_text=True)
+    for value, text in (("assigned", "担当部署に割当済み"), ("ward-tama", "多摩区役所"), ("childcare", "子育て"),
+                        ("company", "企業"), ("7", "7日以上")):
+        option = re.search(rf'<option value="{value}"( selected)?>([^<]*)</option>', html)
+        assert option is not None and option.group(1) == " selected", value
+        assert text in option.group(2), (value, option.group(2))
+    assert '<option value="ward-miyamae">宮前区役所</option>' in html  # not chosen: not selected
+    with window_client.session_transaction() as session:
+        session["lang"] = "en"
+    english = window_client.get("/triage/?ward=ward-tama").get_data(as_text=True)
+    assert '<option value="ward-tama" selected>Tama Ward Office</option>' in english
 
 
 def test_queue_filters_sorting_and_paging(seeded, window_client, make_proposal, make_organisation):
