@@ -47,6 +47,8 @@ class Report:
     reached: int = 0
     co_expected: int = 0
     co_found: int = 0
+    co_given: int = 0  # co-departments proposed (besides the lead)
+    co_right: int = 0  # … of which expected (lead or co)
     triage_right: int = 0
     clear_n: int = 0
     clear_right: int = 0
@@ -65,6 +67,9 @@ class Report:
         self.reached += handled
         self.co_expected += len(expected_co)
         self.co_found += sum(1 for c in expected_co if c == lead or c in co)
+        given = [c for c in dict.fromkeys(co) if c != lead]
+        self.co_given += len(given)
+        self.co_right += sum(1 for c in given if c in expected_co or c == expected)
         self.triage_right += bool(needs_triage) == bool(row.get("expected_triage"))
         if not row.get("expected_triage"):  # a clear case: a reader can tell the theme
             self.clear_n += 1
@@ -89,6 +94,7 @@ class Report:
             "reached": self.ratio(self.reached, self.n),
             "reached_real": self.ratio(self.real_reached, self.real_n),
             "co_recall": self.ratio(self.co_found, self.co_expected),
+            "co_precision": self.ratio(self.co_right, self.co_given),
             "triage": self.ratio(self.triage_right, self.n),
         }
 
@@ -96,7 +102,7 @@ class Report:
         f = self.figures
         return (f"{self.name:<28} lead {f['lead']:6.1%}  lead(clear) {f['lead_clear']:6.1%}  "
                 f"reached {f['reached']:6.1%}  reached(real) {f['reached_real']:6.1%}  "
-                f"co recall {f['co_recall']:6.1%}  triage {f['triage']:6.1%}   (n={self.n})")
+                f"co recall {f['co_recall']:6.1%} (precision {f['co_precision']:4.0%})  triage {f['triage']:6.1%}   (n={self.n})")
 
     def kinds_line(self) -> str:
         return "  ".join(f"{kind} {self.kinds.get(kind, 0)}" for kind in MISS_KINDS)

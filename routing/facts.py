@@ -263,7 +263,8 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     else:
         wards, ward_source = [], "none"
 
-    primary, source, conflict, conflict_theme = _primary_theme(picked, scores, ruleset.themes)
+    in_one_ward = len(wards) == 1 and scope not in ("multi_ward", "citywide")
+    primary, source, conflict, conflict_theme = _primary_theme(picked, scores, ruleset.themes, in_one_ward)
     supported = _supported(primary, picked, scores, words, conflict_theme, titled, ruleset.themes)
     requested = budget.get("requested_yen")
     try:
@@ -295,7 +296,7 @@ def ranked_themes(scores: dict[str, float], themes: dict[str, ThemeInfo]) -> lis
     return sorted(scores.items(), key=lambda kv: (-kv[1], themes[kv[0]].position if kv[0] in themes else 0))
 
 
-def _primary_theme(picked, scores, themes):
+def _primary_theme(picked, scores, themes, in_one_ward: bool = False):
     """ROUTING_POLICY.md decision 1. Returns (primary, source, conflict, other).
 
     A theme no bureau owns (an administrator's new field, owner empty) can be
@@ -321,6 +322,9 @@ def _primary_theme(picked, scores, themes):
     runner = ranked[1][1] if len(ranked) > 1 else 0.0
     runner_owner = themes[ranked[1][0]].owner if len(ranked) > 1 else None
     if runner >= top_score and runner_owner != themes[top].owner:
+        tied = [t for t, s in ranked if s >= top_score]
+        if in_one_ward and all(themes[t].ward_level for t in tied):
+            return top, "text", False, None  # the ward leads whichever it is
         return None, "none", False, None  # a tie between bureaus is no clear signal
     return top, "text", False, None
 
@@ -332,6 +336,9 @@ def _supported(primary, picked, scores, words, conflict_theme, titled, themes) -
         if code not in supported and (scores.get(code, 0) > 0 or text_silent):
             supported.append(code)
     top = max(scores.values(), default=0.0)
+    if primary and scores.get(primary, 0) >= SUPPORTED:
+        # Themes the text supports as much as the primary (a tie decision 1 let through).
+        supported += [c for c, s in scores.items() if s >= scores[primary] and c not in supported and c != conflict_theme]
 
     def strong(score: float, n_words: int, in_title: bool) -> bool:
         # Two different words, or a clear word in the title: a passing mention is neither.
