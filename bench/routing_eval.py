@@ -44,7 +44,8 @@ class MissingSplit(FileNotFoundError):
 
 def _read(path: Path) -> list[dict]:
     if not path.exists():
-        raise MissingSplit(f"{path.relative_to(ROOT)} does not exist")
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        raise MissingSplit(f"{shown} does not exist")
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

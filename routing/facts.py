@@ -305,7 +305,13 @@ def _primary_theme(picked, scores, themes, in_one_ward: bool = False, title_scor
     A theme no bureau owns (an administrator's new field, owner empty) can be
     the primary theme when the text supports it: decision 6 then sends a
     seed-stage idea to the window. A picked unowned theme (`other` and the
-    like) is only a hint that the applicant does not know: the text decides."""
+    like) is only a hint that the applicant does not know: the text decides.
+
+    A tie between bureaus is no clear signal (decision 6), unless the title
+    breaks it (the title says what the proposal is about), or the proposal is
+    in one ward and every tied theme is ward_level: decision 2 then gives that
+    ward the lead whichever is primary (the first in the themes' order; the
+    tied themes are all supported, so decision 5 counts their bureaus)."""
     ranked = [(t, s) for t, s in ranked_themes(scores, themes) if themes.get(t)]
     top, top_score = ranked[0] if ranked else (None, 0.0)
     if picked:
