@@ -2,7 +2,7 @@
 the threshold of the shipped rule that lets the learned model lead when the
 rules find no theme ("テーマ不明時は学習モデルの提案", model_confidence min).
 
-    .venv/bin/python bench/routing_cv.py
+    .venv/bin/python bench/routing_cv.py [--params]
 
 1. For each threshold, rules + model out of fold: the rows are dealt into 5
    folds (bench/routing_eval.folds) and each fold is decided by a model
@@ -11,6 +11,12 @@ rules find no theme ("テーマ不明時は学習モデルの提案", model_conf
    folds alone (their own out-of-fold decisions, 4 inner folds), then
    applied to the held fold; the figures over the five held folds estimate
    what choosing the threshold this way gives on rows never seen.
+
+--params does the same for the reading's weights (rules alone, no model, so
+no inner folds are needed): the title's weight (facts.FIELD_WEIGHT) and the
+support an unpicked theme needs to count (facts.STRONG, facts.RELATIVE). For
+each outer fold the grid point best on the other four folds is chosen and
+scored on the held fold.
 """
 
 from __future__ import annotations
@@ -108,5 +114,46 @@ def main() -> None:
     print(report("nested (threshold by inner CV)", data, nested).line())
 
 
+GRID = [(title, strong, relative) for title in (1.0, 1.5, 2.0) for strong in (3.0, 4.0, 5.0)
+        for relative in (0.33, 0.5, 0.75)]
+SHIPPED = (1.5, 4.0, 0.5)
+
+
+def rules_decisions(data: list[dict], point: tuple) -> dict:
+    import routing.facts as facts
+    from routing.defaults import file_ruleset
+    from routing.engine import evaluate_many
+
+    title, strong, relative = point
+    kept = facts.STRONG, facts.RELATIVE
+    facts.STRONG, facts.RELATIVE = strong, relative
+    try:
+        ruleset = file_ruleset()
+        ruleset.field_weight = {"title": title}
+        return {r["id"]: d for r, d in zip(data, evaluate_many(data, ruleset), strict=True)}
+    finally:
+        facts.STRONG, facts.RELATIVE = kept
+
+
+def main_params() -> None:
+    from routing_eval import folds, rows
+
+    data = rows("all")
+    decided = {point: rules_decisions(data, point) for point in GRID}
+    for point in GRID:
+        mark = "  (shipped)" if point == SHIPPED else ""
+        print(report(f"title {point[0]} strong {point[1]} rel {point[2]}", data, decided[point]).line() + mark)
+    chosen, nested = [], {}
+    for held in folds(data, 5):
+        ids = {r["id"] for r in held}
+        rest = [r for r in data if r["id"] not in ids]
+        # On a tie the shipped values win, then the grid's order.
+        best = max(GRID, key=lambda p: (objective(report("", rest, decided[p])), p == SHIPPED))
+        chosen.append(best)
+        nested.update({r["id"]: decided[best][r["id"]] for r in held})
+    print(f"\nnested: grid points chosen on the other folds: {chosen}")
+    print(report("nested (weights by CV)", data, nested).line())
+
+
 if __name__ == "__main__":
-    main()
+    main_params() if "--params" in sys.argv else main()
