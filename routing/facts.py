@@ -227,6 +227,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     words: dict[str, list[str]] = {}
     text_wards: list[str] = []
     titled: set[str] = set()  # themes the title names
+    title_scores: dict[str, float] = {}  # … and the title's support alone
     hits: list[Hit] = []
     token_keys: list[str] = []
     analysed = []
@@ -246,8 +247,10 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         for entry in hit.entries:
             if entry.theme and entry.theme in ruleset.themes:
                 scores[entry.theme] = scores.get(entry.theme, 0.0) + entry.weight * ruleset.field_weight.get(hit.field, 1.0)
-                if hit.field == "title" and entry.weight >= TITLE_WORD:
-                    titled.add(entry.theme)
+                if hit.field == "title":
+                    title_scores[entry.theme] = title_scores.get(entry.theme, 0.0) + entry.weight
+                    if entry.weight >= TITLE_WORD:
+                        titled.add(entry.theme)
                 found = words.setdefault(entry.theme, [])
                 if entry.phrase not in found:
                     found.append(entry.phrase)
@@ -263,7 +266,8 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     else:
         wards, ward_source = [], "none"
 
-    primary, source, conflict, conflict_theme = _primary_theme(picked, scores, ruleset.themes)
+    in_one_ward = len(wards) == 1 and scope not in ("multi_ward", "citywide")
+    primary, source, conflict, conflict_theme = _primary_theme(picked, scores, ruleset.themes, in_one_ward, title_scores)
     supported = _supported(primary, picked, scores, words, conflict_theme, titled, ruleset.themes)
     requested = budget.get("requested_yen")
     try:
@@ -295,13 +299,19 @@ def ranked_themes(scores: dict[str, float], themes: dict[str, ThemeInfo]) -> lis
     return sorted(scores.items(), key=lambda kv: (-kv[1], themes[kv[0]].position if kv[0] in themes else 0))
 
 
-def _primary_theme(picked, scores, themes):
+def _primary_theme(picked, scores, themes, in_one_ward: bool = False, title_scores: dict | None = None):
     """ROUTING_POLICY.md decision 1. Returns (primary, source, conflict, other).
 
     A theme no bureau owns (an administrator's new field, owner empty) can be
     the primary theme when the text supports it: decision 6 then sends a
     seed-stage idea to the window. A picked unowned theme (`other` and the
-    like) is only a hint that the applicant does not know: the text decides."""
+    like) is only a hint that the applicant does not know: the text decides.
+
+    A tie between bureaus is no clear signal (decision 6), unless the title
+    breaks it (the title says what the proposal is about), or the proposal is
+    in one ward and every tied theme is ward_level: decision 2 then gives that
+    ward the lead whichever is primary (the first in the themes' order; the
+    tied themes are all supported, so decision 5 counts their bureaus)."""
     ranked = [(t, s) for t, s in ranked_themes(scores, themes) if themes.get(t)]
     top, top_score = ranked[0] if ranked else (None, 0.0)
     if picked:
@@ -321,6 +331,12 @@ def _primary_theme(picked, scores, themes):
     runner = ranked[1][1] if len(ranked) > 1 else 0.0
     runner_owner = themes[ranked[1][0]].owner if len(ranked) > 1 else None
     if runner >= top_score and runner_owner != themes[top].owner:
+        tied = [t for t, s in ranked if s >= top_score]
+        by_title = sorted(tied, key=lambda t: -(title_scores or {}).get(t, 0.0))
+        if (title_scores or {}).get(by_title[0], 0.0) > (title_scores or {}).get(by_title[1], 0.0):
+            return by_title[0], "text", False, None
+        if in_one_ward and all(themes[t].ward_level for t in tied):
+            return top, "text", False, None  # the ward leads whichever it is
         return None, "none", False, None  # a tie between bureaus is no clear signal
     return top, "text", False, None
 
@@ -332,6 +348,9 @@ def _supported(primary, picked, scores, words, conflict_theme, titled, themes) -
         if code not in supported and (scores.get(code, 0) > 0 or text_silent):
             supported.append(code)
     top = max(scores.values(), default=0.0)
+    if primary and scores.get(primary, 0) >= SUPPORTED:
+        # Themes the text supports as much as the primary (a tie decision 1 let through).
+        supported += [c for c, s in scores.items() if s >= scores[primary] and c not in supported and c != conflict_theme]
 
     def strong(score: float, n_words: int, in_title: bool) -> bool:
         # Two different words, or a clear word in the title: a passing mention is neither.

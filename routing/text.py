@@ -120,12 +120,23 @@ class Matcher:
         for entry in entries:
             key = key_of(entry.phrase)
             if key:
-                self._by_key.setdefault(key, []).append(entry)
+                self._add(key, entry)
         self._lengths_by_first: dict[str, list[int]] = {}
         for key in self._by_key:
             self._lengths_by_first.setdefault(key[0], []).append(len(key))
         for first, lengths in self._lengths_by_first.items():
             self._lengths_by_first[first] = sorted(set(lengths), reverse=True)
+
+    def _add(self, key: tuple[str, ...], entry: Entry) -> None:
+        """Two spellings of one word for one theme (車いす, 車椅子) are one entry, of
+        the larger weight: a word found once counts once."""
+        found = self._by_key.setdefault(key, [])
+        for i, other in enumerate(found):
+            if (other.theme, other.ward) == (entry.theme, entry.ward):
+                if entry.weight > other.weight:
+                    found[i] = entry
+                return
+        found.append(entry)
 
     def __len__(self) -> int:
         return len(self._by_key)

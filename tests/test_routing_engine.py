@@ -185,3 +185,53 @@ def test_a_seed_idea_a_bureau_owns_goes_to_that_bureau(ruleset):
                                  area={"scope": "ward", "wards": ["ward-miyamae"]}), ruleset)
     assert decision.lead == "ward-miyamae" and "萌芽的" not in decision.tags
     assert "萌芽的で所管局のない提案" not in _matched(decision)
+
+
+# --- ties, the title, spellings (the general changes measured in docs/routing.md) -------------
+
+def test_a_tie_of_ward_level_themes_in_one_ward_goes_to_the_ward_without_triage(ruleset):
+    # 保育園 (childcare) and 高齢者 (elderly care) weigh the same: either way policy 2 gives the ward the lead.
+    tied = proposal(summary="保育園の子どもたちが近くの高齢者の家を訪ねます。",
+                    area={"scope": "ward", "wards": ["ward-saiwai"]})
+    decision = evaluate(tied, ruleset)
+    scores = {row["theme"]: row["score"] for row in decision.inferred}
+    assert scores["childcare"] == scores["welfare-elderly"]
+    assert decision.lead == "ward-saiwai" and not decision.needs_triage
+    assert decision.co and set(decision.co) <= {"kodomo-mirai", "kenko-fukushi"}  # the primary's bureau (policy 2)
+    assert {"childcare", "welfare-elderly"} <= set(decision.themes)  # both tied themes are supported
+    # The same tie city-wide is no clear signal (policy 6): the window, with triage.
+    citywide = evaluate(dict(tied, area={"scope": "citywide", "wards": []}), ruleset)
+    assert citywide.lead == "jichi" and citywide.needs_triage and citywide.primary_theme is None
+
+
+def test_a_tie_of_a_ward_level_and_a_bureau_level_theme_in_one_ward_stays_undetermined(ruleset):
+    tied = proposal(summary="小学校の花壇で育てます。", area={"scope": "ward", "wards": ["ward-nakahara"]})
+    decision = evaluate(tied, ruleset)
+    scores = {row["theme"]: row["score"] for row in decision.inferred}
+    assert scores["school-education"] == scores["parks-greenery"]
+    assert decision.primary_theme is None and decision.lead == "ward-nakahara" and decision.needs_triage
+
+
+def test_the_title_breaks_a_tie_between_bureaus(ruleset):
+    # 工場見学 (industry) in the title, 音楽 and 歴史 (arts) in the body: 3 and 3.
+    decision = evaluate(proposal(title="工場見学の会", summary="音楽と歴史を楽しみます。",
+                                 area={"scope": "citywide", "wards": []}), ruleset)
+    scores = {row["theme"]: row["score"] for row in decision.inferred}
+    assert scores["industry"] == scores["culture-arts"]
+    assert decision.primary_theme == "industry" and decision.lead == "keizai-rodo" and not decision.needs_triage
+
+
+def test_two_spellings_of_one_word_for_a_theme_count_once():
+    matcher = Matcher([Entry("車いす", theme="welfare-disability", weight=2),
+                       Entry("車椅子", theme="welfare-disability", weight=1),
+                       Entry("車いす", theme="roads", weight=1)])
+    (_, entries), = matcher.find("車いすで外出します")
+    assert sorted((e.theme, e.weight) for e in entries) == [("roads", 1), ("welfare-disability", 2)]
+
+
+def test_english_proposals_are_read_on_word_boundaries(ruleset):
+    decision = evaluate(proposal(title="English storytelling", summary="Volunteers read picture books to children at the library.",
+                                 area={"scope": "ward", "wards": ["ward-takatsu"]}), ruleset)
+    assert decision.primary_theme == "lifelong-learning" and decision.lead == "ward-takatsu"
+    for text in ("Our parkour team meets on Sundays.", "The librarian talks about schooling and firewood."):
+        assert evaluate(proposal(summary=text), ruleset).inferred == []

@@ -1,12 +1,15 @@
-"""Routing measured on proposals it was not tuned on (issue 10).
+"""Routing measured on labelled proposals (issue 10).
 
 tests/data/routing_eval.jsonl: 215 labelled proposals written apart from the
 keyword list, 73 of them paraphrased from public descriptions of real
-citizen–city collaboration projects, most with no theme picked. The dev/test
-split was committed before any tuning; the dictionary was tuned on dev only.
-The floors below are a little under what the engine met on the test split
-(docs/routing.md), well above both baselines measured in the same run
-(bench/routing_baseline.py)."""
+citizen–city collaboration projects, most with no theme picked. Its old
+dev/test split was committed before any tuning; the test split has since been
+looked at three times, so both are tuning data now (docs/routing.md). The test
+is tests/data/routing_fresh.jsonl (split "fresh"), written by someone who
+never saw the dictionary or the rules, scored once by the lead with
+`bench/routing_eval.py fresh`. The floors below guard the tuning data against
+regressions: a little under what the engine meets (docs/routing.md), well
+above both baselines measured in the same run (bench/routing_baseline.py)."""
 
 from __future__ import annotations
 
@@ -59,17 +62,65 @@ def test_the_engine_beats_both_baselines_on_the_test_split(reports, capsys):
         for report in reports.values():
             print(report.line())
     f = engine.figures
-    assert f["lead"] >= 0.80
-    assert f["lead_clear"] >= 0.80
-    assert f["reached"] >= 0.86
-    assert f["reached_real"] >= 0.84  # the real projects' handler, lead or co
-    assert f["co_recall"] >= 0.68
-    assert f["triage"] >= 0.85
+    assert f["lead"] >= 0.87
+    assert f["lead_clear"] >= 0.87
+    assert f["reached"] >= 0.93
+    assert f["reached_real"] >= 0.90  # the real projects' handler, lead or co
+    assert f["co_recall"] >= 0.72
+    assert f["triage"] >= 0.92
     assert f["lead"] >= previous.figures["lead"] + 0.08
     assert f["reached_real"] >= previous.figures["reached_real"] + 0.20
     assert f["lead"] >= pick.figures["lead"] + 0.5
     # The model, trained on dev only, never lowers what the rules get right.
     assert reports["engine (rules + model)"].figures["lead"] >= f["lead"]
+
+
+@pytest.fixture(scope="module")
+def all_reports():
+    return {r.name: r for r in _bench("routing_eval").run("all", with_model=True)}
+
+
+def test_all_215_tuning_rows_are_scored_with_the_model_out_of_fold(all_reports):
+    engine, assisted = all_reports["engine (rules)"], all_reports["engine (rules + model)"]
+    assert engine.n == assisted.n == 215
+    f = engine.figures
+    assert f["lead"] >= 0.91 and f["lead_clear"] >= 0.92
+    assert f["reached"] >= 0.95 and f["reached_real"] >= 0.94
+    assert f["co_recall"] >= 0.72 and f["triage"] >= 0.95
+    assert f["lead"] >= all_reports["baseline: previous engine"].figures["lead"] + 0.15
+    assert assisted.figures["lead"] >= f["lead"]
+    assert sum(engine.kinds.values()) > 0  # the misses are sorted into kinds
+
+
+def test_the_folds_are_fixed_disjoint_and_cover_every_row():
+    evaluation = _bench("routing_eval")
+    data = evaluation.rows("all")
+    folds = evaluation.folds(data)
+    ids = [r["id"] for fold in folds for r in fold]
+    assert len(folds) == 5 and sorted(ids) == sorted(r["id"] for r in data)
+    assert [r["id"] for r in evaluation.folds(data)[0]] == [r["id"] for r in folds[0]]
+
+
+def test_the_fresh_split_is_scored_with_a_model_trained_on_all_tuning_rows(tmp_path, monkeypatch):
+    evaluation = _bench("routing_eval")
+    fresh = tmp_path / "routing_fresh.jsonl"
+    written = [dict(r, id=f"f{i}", split="fresh") for i, r in enumerate(evaluation.rows("test")[:6])]
+    fresh.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in written) + "\n", encoding="utf-8")
+    monkeypatch.setattr(evaluation, "FRESH", fresh)
+    assert [r["id"] for r in evaluation.rows("fresh")] == [r["id"] for r in written]
+    assert len(evaluation.training_rows("fresh")) == 215
+    assert evaluation.training_rows("test") == evaluation.rows("dev")
+    reports = evaluation.run("fresh")
+    assert [r.name for r in reports] == ["engine (rules)", "engine (rules + model)",
+                                         "baseline: first pick + area", "baseline: previous engine"]
+    assert all(r.n == 6 for r in reports)
+
+
+def test_a_missing_fresh_file_is_said_and_exits_2(tmp_path, monkeypatch, capsys):
+    evaluation = _bench("routing_eval")
+    monkeypatch.setattr(evaluation, "FRESH", tmp_path / "routing_fresh.jsonl")
+    assert evaluation.main(["fresh"]) == 2
+    assert "routing_fresh.jsonl does not exist" in capsys.readouterr().err
 
 
 def test_the_model_is_never_trained_on_the_test_split():

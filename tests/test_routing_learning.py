@@ -20,7 +20,7 @@ from routing.seed import seed_routing
 from routing.tasks import train_model
 
 PASSWORD = "correct horse battery"
-GOAT = dict(title="ヤギとふれあう会", summary="ヤギや小動物とふれあえる会を開き、いろいろな人が顔見知りになります。",
+GOAT = dict(title="ヤギとふれあう会", summary="ヤギや小動物とふれあえる会を開き、いろいろな人が笑顔になります。",
             issue="", activities="毎月の日曜に会を開きます。", themes=(), wards=(), scope="citywide")
 SALON = dict(title="高齢者サロン", summary="高齢者が集うサロンで介護予防の体操をします。", issue="高齢者の孤立",
              activities="月2回のサロン", themes=("welfare-elderly",), wards=("ward-miyamae",), scope="ward")
