@@ -408,13 +408,19 @@ def bench_submit(people: dict) -> None:
         bare = http_load.throughput(http_load.Post("/insert"), PORT + 1, clients=8, seconds=SECONDS)
     with gunicorn("bench.apps:product()", PORT, workers=2):
         form = http_load.throughput(Submit(people["applicants"]), PORT, clients=8, seconds=SECONDS)
+        # The product's floor, beside the bare insert: its lightest page (no query but the
+        # layout's, no form), through the same middleware, sessions and templates.
+        floor = http_load.throughput(http_load.Get("/privacy"), PORT, clients=8, seconds=SECONDS / 2)
+    results.update(product_lightest_page_requests_per_s=round(floor["requests_per_s"], 1),
+                   lightest_page_ratio=round(floor["requests_per_s"] / bare["requests_per_s"], 2))
     results.update(submit_proposals_per_s=round(form["units_per_s"], 1),
                    submit_requests_per_s=round(form["requests_per_s"], 1),
                    submit_errors=form["errors"],
                    bare_insert_requests_per_s=round(bare["requests_per_s"], 1),
                    submit_ratio=round(form["requests_per_s"] / bare["requests_per_s"], 2))
     say(f"   form: {form['units_per_s']:.1f} proposals/s = {form['requests_per_s']:.0f} requests/s; "
-        f"bare insert {bare['requests_per_s']:.0f}/s; ratio {results['submit_ratio']}")
+        f"bare insert {bare['requests_per_s']:.0f}/s; ratio {results['submit_ratio']}; "
+        f"the product's lightest page (/privacy) {floor['requests_per_s']:.0f}/s")
 
 
 MIXED = ["/", "/catalogue", "/partners", "/stats", "/catalogue?ward=ward-asao", "/catalogue?page=3",

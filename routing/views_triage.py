@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from core.audit import Actor
@@ -39,6 +39,8 @@ SORTS = {
     "lead": (Proposal.lead_department_id.asc(), Proposal.submitted_at.asc()),
 }
 AGES = (1, 3, 7, 14, 30)
+QUEUE_COLUMNS = (Proposal.reference, Proposal.title, Proposal.state, Proposal.needs_triage, Proposal.submitted_at,
+                 Proposal.organisation_id, Proposal.lead_department_id, Proposal.routing_decision)
 
 def overdue_cutoff():
     """Proposals submitted before this moment have waited longer than the
@@ -80,8 +82,9 @@ def _queue_query(args):
     if lead:
         query = query.where(Proposal.lead_department_id.in_(sa.select(Department.id).where(Department.code == lead)))
     sort = args.get("sort") if args.get("sort") in SORTS else "oldest"
-    query = query.options(selectinload(Proposal.organisation), selectinload(Proposal.ward_links),
-                          selectinload(Proposal.lead_department))
+    # Only the columns a queue row shows: the long texts and the drafts' data stay in the database.
+    query = query.options(load_only(*QUEUE_COLUMNS), selectinload(Proposal.organisation),
+                          selectinload(Proposal.ward_links), selectinload(Proposal.lead_department))
     text = (args.get("q") or "").strip()
     results = search_query.search(text, query.with_only_columns(Proposal.id), public=False) if text else None
     if results is not None:
