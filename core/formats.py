@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
 from babel.dates import format_date
 from flask_babel import get_locale
 
 from core.calendar import to_local
 
+_JAPANESE = Locale("ja")
 
-def _locale() -> str:
-    return str(get_locale() or "ja")
+
+def _locale() -> Locale:
+    # The Locale itself, not its name: Babel would parse the name again for every date on a page.
+    return get_locale() or _JAPANESE
 
 
 def day(value, _format=None) -> str:
