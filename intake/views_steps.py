@@ -157,8 +157,8 @@ def step(draft_id: int, step: int):
         raw = raw_from_request(form)
         action = request.form.get("action", "next")
         valid = form.validate()
+        proposal.draft_step = max(proposal.draft_step or 1, step if not valid else step + 1)  # in save_step's UPDATE
         ops.save_step(proposal, step, raw, form if valid else None, actor_for(proposal), user=applicant_user())
-        proposal.draft_step = max(proposal.draft_step or 1, step if not valid else step + 1)
         db.session.commit()
         if action == "back":
             return redirect(_step_url(draft_id, max(step - 1, 1)))
