@@ -88,7 +88,8 @@ def inbox():
     query = (
         sa.select(Assignment)
         .where(Assignment.department_id == department_id)  # access: this department's assignments only
-        .options(selectinload(Assignment.proposal))
+        # A row shows its proposal's reference, title and state: the long texts stay in the database.
+        .options(selectinload(Assignment.proposal).load_only(Proposal.reference, Proposal.title, Proposal.state))
     )
     # The proposal's columns only when a filter or the order reads them (every assignment has its
     # proposal): without them the page and its count are read from ix_assignments_open_due alone.
