@@ -1,4 +1,5 @@
-"""Cross-validation on the 215 tuning rows (tests/data/routing_eval.jsonl):
+"""Cross-validation on the 359 tuning rows (tests/data/routing_eval.jsonl and
+routing_fresh.jsonl, bench/routing_eval.py `tuning`):
 the threshold of the shipped rule that lets the learned model lead when the
 rules find no theme ("テーマ不明時は学習モデルの提案", model_confidence min).
 
@@ -96,7 +97,7 @@ def objective(rep) -> tuple:
 def main() -> None:
     from routing_eval import folds, rows
 
-    data = rows("all")
+    data = rows("tuning")
     flat = out_of_fold(data, 5)
     print("rules + model, out of fold (5 folds), by threshold of the model rule:")
     for threshold in THRESHOLDS:
@@ -138,7 +139,7 @@ def rules_decisions(data: list[dict], point: tuple) -> dict:
 def main_params() -> None:
     from routing_eval import folds, rows
 
-    data = rows("all")
+    data = rows("tuning")
     decided = {point: rules_decisions(data, point) for point in GRID}
     for point in GRID:
         mark = "  (shipped)" if point == SHIPPED else ""
