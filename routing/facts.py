@@ -9,9 +9,12 @@ The rules (routing.engine) then run over these facts. No database, no Flask.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from routing.text import Hit, Matcher
+import yaml
+
+from routing.text import DATA_DIR, Hit, Matcher
 
 TEXT_FIELDS = ("title", "summary", "issue", "activities")
 # The title says what the proposal is about in a few words: its words count more.
@@ -29,6 +32,16 @@ RELATIVE = 0.5
 # A word of at least this weight in the title names one of the proposal's themes
 # (防災と福祉と子育てをつなぐ…): that theme needs no second word to count.
 TITLE_WORD = 2.0
+# Words naming the place, format or tool of an activity (data/word_roles.yaml)
+# weigh this share of their weight when the primary theme is chosen.
+ROLE_WEIGHT = 0.5
+
+
+@cache
+def shipped_roles() -> frozenset[str]:
+    """The dictionary words of routing/data/word_roles.yaml (places, formats, tools)."""
+    data = yaml.safe_load((DATA_DIR / "word_roles.yaml").read_text(encoding="utf-8")) or {}
+    return frozenset(str(word) for words in data.values() for word in words)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class RulesetData:
     # The learned model (routing.model.RoutingModel) consulted for its view, or None.
     model: Any = None
     field_weight: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHT))
+    # Words that name a place, format or tool rather than a field (see shipped_roles()).
+    roles: frozenset[str] = field(default_factory=shipped_roles)
     model_views: dict[int, Any] | None = None  # set by evaluate_many() for the batch it runs
     analyses: dict[int, list] | None = None  # … and the text analysis of each proposal in it
     # (the rules list it was made from, routing.compiled.CompiledRules): see routing.engine.compiled_rules().
@@ -226,6 +241,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     scores: dict[str, float] = {}
     words: dict[str, list[str]] = {}
     text_wards: list[str] = []
+    field_scores: dict[str, float] = {}  # … with the words of a place, format or tool weighing less
     titled: set[str] = set()  # themes the title names
     title_scores: dict[str, float] = {}  # … and the title's support alone
     hits: list[Hit] = []
@@ -246,7 +262,11 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
             continue  # 高齢者向けではありません gives elderly welfare no support
         for entry in hit.entries:
             if entry.theme and entry.theme in ruleset.themes:
-                scores[entry.theme] = scores.get(entry.theme, 0.0) + entry.weight * ruleset.field_weight.get(hit.field, 1.0)
+                weight = entry.weight * ruleset.field_weight.get(hit.field, 1.0)
+                scores[entry.theme] = scores.get(entry.theme, 0.0) + weight
+                if entry.phrase in ruleset.roles:
+                    weight *= ROLE_WEIGHT  # a park, a lecture, a drone: where or how, not what
+                field_scores[entry.theme] = field_scores.get(entry.theme, 0.0) + weight
                 if hit.field == "title":
                     title_scores[entry.theme] = title_scores.get(entry.theme, 0.0) + entry.weight
                     if entry.weight >= TITLE_WORD:
@@ -267,7 +287,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         wards, ward_source = [], "none"
 
     in_one_ward = len(wards) == 1 and scope not in ("multi_ward", "citywide")
-    primary, source, conflict, conflict_theme = _primary_theme(picked, scores, ruleset.themes, in_one_ward, title_scores)
+    primary, source, conflict, conflict_theme = _primary_theme(picked, field_scores, ruleset.themes, in_one_ward, title_scores)
     supported = _supported(primary, picked, scores, words, conflict_theme, titled, ruleset.themes)
     requested = budget.get("requested_yen")
     try:
