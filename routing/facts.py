@@ -116,6 +116,9 @@ class Facts:
     field_texts: dict[str, str] = field(default_factory=dict)  # each field as read (clean())
     # The learned model's view (routing.model.ModelView), when a model is loaded.
     model: Any = None
+    # The themes whose bureaus are told (co-departments): `supported` with the words
+    # of a place, format or tool counting whole (see read_proposal); None: `supported`.
+    co_themes: list[str] | None = None
 
     def label(self, code: str | None) -> str:
         return self.labels.get(code, code) if code else ""
@@ -130,8 +133,16 @@ class Facts:
 
     @property
     def supported_owners(self) -> list[str]:
+        return self._owners(self.supported)
+
+    @property
+    def co_owners(self) -> list[str]:
+        """The bureaus of the themes that make co-departments (co_themes)."""
+        return self._owners(self.co_themes if self.co_themes is not None else self.supported)
+
+    def _owners(self, codes: list[str]) -> list[str]:
         owners: list[str] = []
-        for code in self.supported:
+        for code in codes:
             info = self.themes.get(code)
             if info and info.owner and info.owner not in owners:
                 owners.append(info.owner)
@@ -288,7 +299,12 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
 
     in_one_ward = len(wards) == 1 and scope not in ("multi_ward", "citywide")
     primary, source, conflict, conflict_theme = _primary_theme(picked, field_scores, ruleset.themes, in_one_ward, title_scores)
-    supported = _supported(primary, picked, scores, words, conflict_theme, titled, ruleset.themes)
+    # The themes concerned, with a place, format or tool weighing as little as in
+    # choosing the primary (a school visit does not make school education a field
+    # of the proposal: it counts for bureau_count); and with every word whole, for
+    # the co-departments (the park of a children's camp is worth telling its bureau).
+    supported = _supported(primary, picked, field_scores, words, conflict_theme, titled, ruleset.themes)
+    co_themes = _supported(primary, picked, scores, words, conflict_theme, titled, ruleset.themes)
     requested = budget.get("requested_yen")
     try:
         requested = int(requested) if requested not in (None, "") else None
@@ -300,7 +316,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         organisation_kind=organisation.get("kind") or None,
         support_requested=_as_list(data.get("support_requested"), "support_requested"),
         budget_requested=requested, primary=primary, primary_source=source, conflict=conflict,
-        conflict_theme=conflict_theme, supported=supported, themes=ruleset.themes, labels=ruleset.labels,
+        conflict_theme=conflict_theme, supported=supported, co_themes=co_themes, themes=ruleset.themes, labels=ruleset.labels,
         hits=hits, token_keys=token_keys, field_texts={n: c.text for n, c in zip(TEXT_FIELDS, analysed, strict=True)},
         model=_model_view(ruleset, data, analysed),
     )

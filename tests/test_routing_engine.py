@@ -255,3 +255,14 @@ def test_english_proposals_are_read_on_word_boundaries(ruleset):
     assert decision.primary_theme == "lifelong-learning" and decision.lead == "ward-takatsu"
     for text in ("Our parkour team meets on Sundays.", "The librarian talks about schooling and firewood."):
         assert evaluate(proposal(summary=text), ruleset).inferred == []
+
+
+def test_formats_do_not_make_three_bureaus_but_their_bureaus_are_told(ruleset):
+    # A tour and a school visit are how the water utility explains its work: they do
+    # not make tourism and school education fields of the proposal (no three bureaus,
+    # policy 5), yet both bureaus are told as co-departments.
+    tour = evaluate(proposal(title="浄水場の見学ツアー",
+                             summary="水道水ができるまでを学ぶ見学ツアーと、小学校での出前授業をひらきます。",
+                             area={"scope": "citywide", "wards": []}), ruleset)
+    assert tour.lead == "jogesuido" and tour.themes == ["water"]
+    assert set(tour.co) == {"keizai-rodo", "kyoiku"}
