@@ -1,4 +1,5 @@
-"""Cross-validation on the 215 tuning rows (tests/data/routing_eval.jsonl):
+"""Cross-validation on the 359 tuning rows (tests/data/routing_eval.jsonl and
+routing_fresh.jsonl, bench/routing_eval.py `tuning`):
 the threshold of the shipped rule that lets the learned model lead when the
 rules find no theme ("テーマ不明時は学習モデルの提案", model_confidence min).
 
@@ -13,8 +14,9 @@ rules find no theme ("テーマ不明時は学習モデルの提案", model_conf
    what choosing the threshold this way gives on rows never seen.
 
 --params does the same for the reading's weights (rules alone, no model, so
-no inner folds are needed): the title's weight (facts.FIELD_WEIGHT) and the
-support an unpicked theme needs to count (facts.STRONG, facts.RELATIVE). For
+no inner folds are needed): the title's weight (facts.FIELD_WEIGHT), the
+support an unpicked theme needs to count (facts.STRONG, facts.RELATIVE) and
+the weight of places, formats and tools (facts.ROLE_WEIGHT). For
 each outer fold the grid point best on the other four folds is chosen and
 scored on the held fold.
 """
@@ -96,7 +98,7 @@ def objective(rep) -> tuple:
 def main() -> None:
     from routing_eval import folds, rows
 
-    data = rows("all")
+    data = rows("tuning")
     flat = out_of_fold(data, 5)
     print("rules + model, out of fold (5 folds), by threshold of the model rule:")
     for threshold in THRESHOLDS:
@@ -114,9 +116,11 @@ def main() -> None:
     print(report("nested (threshold by inner CV)", data, nested).line())
 
 
-GRID = [(title, strong, relative) for title in (1.0, 1.5, 2.0) for strong in (3.0, 4.0, 5.0)
-        for relative in (0.33, 0.5, 0.75)]
-SHIPPED = (1.5, 4.0, 0.5)
+SHIPPED = (1.5, 4.0, 0.5, 0.5)
+# title weight, STRONG, RELATIVE (with the shipped ROLE_WEIGHT), then ROLE_WEIGHT
+# (with the other three shipped): 1.0 is "places, formats and tools weigh whole".
+GRID = [(title, strong, relative, SHIPPED[3]) for title in (1.0, 1.5, 2.0) for strong in (3.0, 4.0, 5.0)
+        for relative in (0.33, 0.5, 0.75)] + [(*SHIPPED[:3], role) for role in (0.25, 0.75, 1.0)]
 
 
 def rules_decisions(data: list[dict], point: tuple) -> dict:
@@ -124,25 +128,25 @@ def rules_decisions(data: list[dict], point: tuple) -> dict:
     from routing.defaults import file_ruleset
     from routing.engine import evaluate_many
 
-    title, strong, relative = point
-    kept = facts.STRONG, facts.RELATIVE
-    facts.STRONG, facts.RELATIVE = strong, relative
+    title, strong, relative, role = point
+    kept = facts.STRONG, facts.RELATIVE, facts.ROLE_WEIGHT
+    facts.STRONG, facts.RELATIVE, facts.ROLE_WEIGHT = strong, relative, role
     try:
         ruleset = file_ruleset()
         ruleset.field_weight = {"title": title}
         return {r["id"]: d for r, d in zip(data, evaluate_many(data, ruleset), strict=True)}
     finally:
-        facts.STRONG, facts.RELATIVE = kept
+        facts.STRONG, facts.RELATIVE, facts.ROLE_WEIGHT = kept
 
 
 def main_params() -> None:
     from routing_eval import folds, rows
 
-    data = rows("all")
+    data = rows("tuning")
     decided = {point: rules_decisions(data, point) for point in GRID}
     for point in GRID:
         mark = "  (shipped)" if point == SHIPPED else ""
-        print(report(f"title {point[0]} strong {point[1]} rel {point[2]}", data, decided[point]).line() + mark)
+        print(report(f"title {point[0]} strong {point[1]} rel {point[2]} role {point[3]}", data, decided[point]).line() + mark)
     chosen, nested = [], {}
     for held in folds(data, 5):
         ids = {r["id"] for r in held}

@@ -61,7 +61,7 @@ def _resolve(target: str, facts: Facts, ruleset: RulesetData, lead: str | None) 
     if target == "@model_lead":
         return [facts.model.lead] if facts.model is not None and facts.model.lead else []
     if target in ("@other_owners", "@supported_owners"):
-        owners = facts.supported_owners
+        owners = facts.co_owners
         if target == "@other_owners":
             owners = [o for o in owners if o != facts.primary_owner]
         return [o for o in owners if o != lead]

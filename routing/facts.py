@@ -9,9 +9,12 @@ The rules (routing.engine) then run over these facts. No database, no Flask.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from routing.text import Hit, Matcher
+import yaml
+
+from routing.text import DATA_DIR, Hit, Matcher
 
 TEXT_FIELDS = ("title", "summary", "issue", "activities")
 # The title says what the proposal is about in a few words: its words count more.
@@ -29,6 +32,16 @@ RELATIVE = 0.5
 # A word of at least this weight in the title names one of the proposal's themes
 # (防災と福祉と子育てをつなぐ…): that theme needs no second word to count.
 TITLE_WORD = 2.0
+# Words naming the place, format or tool of an activity (data/word_roles.yaml)
+# weigh this share of their weight when the primary theme is chosen.
+ROLE_WEIGHT = 0.5
+
+
+@cache
+def shipped_roles() -> frozenset[str]:
+    """The dictionary words of routing/data/word_roles.yaml (places, formats, tools)."""
+    data = yaml.safe_load((DATA_DIR / "word_roles.yaml").read_text(encoding="utf-8")) or {}
+    return frozenset(str(word) for words in data.values() for word in words)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class RulesetData:
     # The learned model (routing.model.RoutingModel) consulted for its view, or None.
     model: Any = None
     field_weight: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHT))
+    # Words that name a place, format or tool rather than a field (see shipped_roles()).
+    roles: frozenset[str] = field(default_factory=shipped_roles)
     model_views: dict[int, Any] | None = None  # set by evaluate_many() for the batch it runs
     analyses: dict[int, list] | None = None  # … and the text analysis of each proposal in it
     # (the rules list it was made from, routing.compiled.CompiledRules): see routing.engine.compiled_rules().
@@ -101,6 +116,9 @@ class Facts:
     field_texts: dict[str, str] = field(default_factory=dict)  # each field as read (clean())
     # The learned model's view (routing.model.ModelView), when a model is loaded.
     model: Any = None
+    # The themes whose bureaus are told (co-departments): `supported` with the words
+    # of a place, format or tool counting whole (see read_proposal); None: `supported`.
+    co_themes: list[str] | None = None
 
     def label(self, code: str | None) -> str:
         return self.labels.get(code, code) if code else ""
@@ -115,8 +133,16 @@ class Facts:
 
     @property
     def supported_owners(self) -> list[str]:
+        return self._owners(self.supported)
+
+    @property
+    def co_owners(self) -> list[str]:
+        """The bureaus of the themes that make co-departments (co_themes)."""
+        return self._owners(self.co_themes if self.co_themes is not None else self.supported)
+
+    def _owners(self, codes: list[str]) -> list[str]:
         owners: list[str] = []
-        for code in self.supported:
+        for code in codes:
             info = self.themes.get(code)
             if info and info.owner and info.owner not in owners:
                 owners.append(info.owner)
@@ -226,6 +252,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
     scores: dict[str, float] = {}
     words: dict[str, list[str]] = {}
     text_wards: list[str] = []
+    field_scores: dict[str, float] = {}  # … with the words of a place, format or tool weighing less
     titled: set[str] = set()  # themes the title names
     title_scores: dict[str, float] = {}  # … and the title's support alone
     hits: list[Hit] = []
@@ -246,7 +273,11 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
             continue  # 高齢者向けではありません gives elderly welfare no support
         for entry in hit.entries:
             if entry.theme and entry.theme in ruleset.themes:
-                scores[entry.theme] = scores.get(entry.theme, 0.0) + entry.weight * ruleset.field_weight.get(hit.field, 1.0)
+                weight = entry.weight * ruleset.field_weight.get(hit.field, 1.0)
+                scores[entry.theme] = scores.get(entry.theme, 0.0) + weight
+                if entry.phrase in ruleset.roles:
+                    weight *= ROLE_WEIGHT  # a park, a lecture, a drone: where or how, not what
+                field_scores[entry.theme] = field_scores.get(entry.theme, 0.0) + weight
                 if hit.field == "title":
                     title_scores[entry.theme] = title_scores.get(entry.theme, 0.0) + entry.weight
                     if entry.weight >= TITLE_WORD:
@@ -267,8 +298,13 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         wards, ward_source = [], "none"
 
     in_one_ward = len(wards) == 1 and scope not in ("multi_ward", "citywide")
-    primary, source, conflict, conflict_theme = _primary_theme(picked, scores, ruleset.themes, in_one_ward, title_scores)
-    supported = _supported(primary, picked, scores, words, conflict_theme, titled, ruleset.themes)
+    primary, source, conflict, conflict_theme = _primary_theme(picked, field_scores, ruleset.themes, in_one_ward, title_scores)
+    # The themes concerned, with a place, format or tool weighing as little as in
+    # choosing the primary (a school visit does not make school education a field
+    # of the proposal: it counts for bureau_count); and with every word whole, for
+    # the co-departments (the park of a children's camp is worth telling its bureau).
+    supported = _supported(primary, picked, field_scores, words, conflict_theme, titled, ruleset.themes)
+    co_themes = _supported(primary, picked, scores, words, conflict_theme, titled, ruleset.themes)
     requested = budget.get("requested_yen")
     try:
         requested = int(requested) if requested not in (None, "") else None
@@ -280,7 +316,7 @@ def read_proposal(data: dict, ruleset: RulesetData) -> Facts:
         organisation_kind=organisation.get("kind") or None,
         support_requested=_as_list(data.get("support_requested"), "support_requested"),
         budget_requested=requested, primary=primary, primary_source=source, conflict=conflict,
-        conflict_theme=conflict_theme, supported=supported, themes=ruleset.themes, labels=ruleset.labels,
+        conflict_theme=conflict_theme, supported=supported, co_themes=co_themes, themes=ruleset.themes, labels=ruleset.labels,
         hits=hits, token_keys=token_keys, field_texts={n: c.text for n, c in zip(TEXT_FIELDS, analysed, strict=True)},
         model=_model_view(ruleset, data, analysed),
     )

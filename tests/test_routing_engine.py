@@ -205,11 +205,31 @@ def test_a_tie_of_ward_level_themes_in_one_ward_goes_to_the_ward_without_triage(
 
 
 def test_a_tie_of_a_ward_level_and_a_bureau_level_theme_in_one_ward_stays_undetermined(ruleset):
-    tied = proposal(summary="小学校の花壇で育てます。", area={"scope": "ward", "wards": ["ward-nakahara"]})
+    tied = proposal(summary="授業で花壇を育てます。", area={"scope": "ward", "wards": ["ward-nakahara"]})
     decision = evaluate(tied, ruleset)
     scores = {row["theme"]: row["score"] for row in decision.inferred}
     assert scores["school-education"] == scores["parks-greenery"]
     assert decision.primary_theme is None and decision.lead == "ward-nakahara" and decision.needs_triage
+
+
+def test_a_place_format_or_tool_weighs_less_than_the_field_when_the_primary_is_chosen(ruleset):
+    # 小学校 (where) and 花壇 (what) weigh the same in the dictionary; the school is only the place.
+    garden = evaluate(proposal(summary="小学校の花壇で育てます。", area={"scope": "ward", "wards": ["ward-nakahara"]}), ruleset)
+    scores = {row["theme"]: row["score"] for row in garden.inferred}
+    assert scores["school-education"] == scores["parks-greenery"]  # the scores shown stay whole
+    assert garden.primary_theme == "parks-greenery" and garden.lead == "ward-nakahara" and not garden.needs_triage
+    # A tool: AI in elderly care is elderly care (the ward leads), not digital government.
+    care = evaluate(proposal(title="AIで介護記録を楽に", summary="介護の現場で記録の手間を減らします。",
+                             area={"scope": "ward", "wards": ["ward-miyamae"]}), ruleset)
+    assert care.primary_theme == "welfare-elderly" and care.lead == "ward-miyamae"
+    # A place alone does not say what the proposal is: no clear theme, the ward with triage.
+    square = evaluate(proposal(title="区役所前の広場の利用", summary="月に1回使わせてほしいです。",
+                               area={"scope": "ward", "wards": ["ward-asao"]}), ruleset)
+    assert square.primary_theme is None and square.lead == "ward-asao" and square.needs_triage
+    # The place still counts for the co-departments: a festival in a park.
+    fete = evaluate(proposal(title="公園で夏祭り", summary="町内会の夏祭りを公園でひらき、盆踊りをします。",
+                             area={"scope": "citywide", "wards": []}), ruleset)
+    assert fete.primary_theme == "community" and fete.lead == "shimin-bunka"
 
 
 def test_the_title_breaks_a_tie_between_bureaus(ruleset):
@@ -235,3 +255,14 @@ def test_english_proposals_are_read_on_word_boundaries(ruleset):
     assert decision.primary_theme == "lifelong-learning" and decision.lead == "ward-takatsu"
     for text in ("Our parkour team meets on Sundays.", "The librarian talks about schooling and firewood."):
         assert evaluate(proposal(summary=text), ruleset).inferred == []
+
+
+def test_formats_do_not_make_three_bureaus_but_their_bureaus_are_told(ruleset):
+    # A tour and a school visit are how the water utility explains its work: they do
+    # not make tourism and school education fields of the proposal (no three bureaus,
+    # policy 5), yet both bureaus are told as co-departments.
+    tour = evaluate(proposal(title="浄水場の見学ツアー",
+                             summary="水道水ができるまでを学ぶ見学ツアーと、小学校での出前授業をひらきます。",
+                             area={"scope": "citywide", "wards": []}), ruleset)
+    assert tour.lead == "jogesuido" and tour.themes == ["water"]
+    assert set(tour.co) == {"keizai-rodo", "kyoiku"}
