@@ -108,6 +108,10 @@ def test_the_pager_keeps_the_filters_and_offers_the_first_page(client, make_user
     _, _, second = _page(client, following, "next")
     assert '<a href="/catalogue?fy=2026">最初へ</a>' in second and "前へ" in second
     assert "2 / " in second and "件の提案が見つかりました" in second
+    client.get("/lang/en")
+    english = client.get(following).get_data(as_text=True)
+    assert all(word in english for word in (">First</a>", ">Previous</a>", ">Next</a>", "Page 2 of"))
+    client.get("/lang/ja")
 
     sign_in(client, make_user("window"))
     _, following, text = _page(client, "/triage/?sort=newest&needs_triage=&state=open", "next")
