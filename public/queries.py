@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from core.extensions import db
 from core.models import Department, DepartmentKind, Organisation, OrganisationKind, Theme
-from core.paging import page_number
+from core.paging import Key, Keyset, KeysetPage, keyset_page, page_number
 from proposals.audiences import PARTNER_STATES, published
 from proposals.lifecycle import PUBLIC_STATE_OF, PublicState
 from proposals.models import Proposal, ProposalTheme, ProposalWard, State
@@ -28,6 +28,9 @@ DECIDED_STATES = (*ADOPTED_STATES, State.NOT_ADOPTED)
 # Public states a visitor can filter the catalogue by (a draft is never public).
 CATALOGUE_STATES = [s for s in PublicState if s != PublicState.DRAFT]
 PAGE_SIZE = 20
+# Newest first; the id breaks ties of submitted_at (ix_proposals_published holds both).
+CATALOGUE_ORDER = Keyset("newest", (Key(Proposal.submitted_at, descending=True, kind="datetime"),
+                                    Key(Proposal.id, descending=True)))
 
 
 def normalise_query(text: str | None) -> str:
@@ -56,6 +59,7 @@ class CatalogueFilters:
     fy: int | None = None
     kind: str = ""
     page: int = 1
+    cursor: str = ""
 
     @classmethod
     def from_args(cls, args) -> "CatalogueFilters":
@@ -75,6 +79,7 @@ class CatalogueFilters:
             fy=int(fy_raw) if fy_raw.isdigit() and 1990 < int(fy_raw) < 2200 else None,
             kind=kind if kind in {k.value for k in OrganisationKind} else "",
             page=page_number(page_raw),
+            cursor=str(args.get("cursor") or "")[:1000],  # as given: opaque, and its case matters
         )
 
     def active(self) -> bool:
@@ -119,20 +124,18 @@ def searched_page(query, text: str, page: int) -> RankedPage | None:
     return ranked_page(results, page, PAGE_SIZE, _load_listed) if results else None
 
 
-def catalogue_page(filters: CatalogueFilters) -> tuple[list[Proposal], int]:
+def catalogue_page(filters: CatalogueFilters) -> KeysetPage | RankedPage:
+    """Newest first, a page after (or before) the cursor's row; a text search: its ranked page instead."""
     query = catalogue_query(filters)
     if filters.q:
         found = searched_page(query, filters.q, filters.page)
         if found is not None:
-            return found.items, found.shown_total
+            return found
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),
-                      selectinload(Proposal.organisation), selectinload(Proposal.lead_department))
-        .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
-        .limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
-    ).all()
-    return rows, total
+    query = query.options(selectinload(Proposal.theme_links), selectinload(Proposal.ward_links),
+                          selectinload(Proposal.organisation), selectinload(Proposal.lead_department))
+    return keyset_page(query, CATALOGUE_ORDER, cursor=filters.cursor, page=filters.page, per_page=PAGE_SIZE,
+                       total=total, session=db.session)
 
 
 def partners_page(*, theme: str, ward: str, kind: str, page: int, q: str = "") -> tuple[list[Proposal], int]:

@@ -20,7 +20,7 @@ from core.audit import Actor
 from core.auth import staff_required
 from core.extensions import db
 from core.models import Role
-from core.paging import requested_page
+from core.paging import KeysetPage, requested_page
 from proposals.lifecycle import PUBLIC_STATE_LABELS
 from proposals.models import Proposal, State
 from proposals.operations import TransitionError
@@ -99,11 +99,10 @@ def _filter_options() -> dict:
 @bp.route("/catalogue")
 def catalogue():
     filters = queries.CatalogueFilters.from_args(request.args)
-    proposals, total = queries.catalogue_page(filters)
-    pages = max(1, math.ceil(total / queries.PAGE_SIZE))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("public/catalogue.html", proposals=proposals, total=total, filters=filters, pages=pages,
-                           args=args, **_filter_options())
+    page = queries.catalogue_page(filters)
+    args = {k: v for k, v in request.args.items() if k not in ("page", "cursor") and v}
+    return render_template("public/catalogue.html", proposals=page.items, total=page.shown_total, filters=filters,
+                           page=page, keyset=isinstance(page, KeysetPage), args=args, **_filter_options())
 
 
 @bp.route("/catalogue/<reference>")

@@ -18,7 +18,7 @@ from core.calendar import TOKYO, BusinessCalendar, local_today, to_local
 from core.columns import utcnow
 from core.extensions import db
 from core.models import Department, DepartmentKind, Event, Organisation, OrganisationKind, Role, Theme, User
-from core.paging import requested_page
+from core.paging import Key, Keyset, keyset_page, requested_page
 from proposals import operations as proposal_ops
 from proposals.labels import label
 from proposals.lifecycle import STATE_LABELS
@@ -32,11 +32,16 @@ from search.pages import in_rank_order
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 PAGE_SIZE = 25
 OPEN = "open"
+# Each order ends with the id, so a row's key is unique and a page can start right after it (keyset
+# pagination). A submitted proposal always has a submitted_at and a reference (submitted_has_reference);
+# its lead department can be missing (routed by no rule yet): those come last.
+_SUBMITTED = Key(Proposal.submitted_at, kind="datetime")
 SORTS = {
-    "oldest": (Proposal.submitted_at.asc(), Proposal.id.asc()),
-    "newest": (Proposal.submitted_at.desc(), Proposal.id.desc()),
-    "reference": (Proposal.reference.asc(),),
-    "lead": (Proposal.lead_department_id.asc(), Proposal.submitted_at.asc()),
+    "oldest": Keyset("oldest", (_SUBMITTED, Key(Proposal.id))),
+    "newest": Keyset("newest", (Key(Proposal.submitted_at, descending=True, kind="datetime"),
+                                Key(Proposal.id, descending=True))),
+    "reference": Keyset("reference", (Key(Proposal.reference, kind="str"), Key(Proposal.id))),
+    "lead": Keyset("lead", (Key(Proposal.lead_department_id, nullable=True), _SUBMITTED, Key(Proposal.id))),
 }
 AGES = (1, 3, 7, 14, 30)
 QUEUE_COLUMNS = (Proposal.reference, Proposal.title, Proposal.state, Proposal.needs_triage, Proposal.submitted_at,
@@ -90,7 +95,7 @@ def _queue_query(args):
     results = search_query.search(text, query.with_only_columns(Proposal.id), public=False) if text else None
     if results is not None:
         return in_rank_order(query, results), "relevance"  # the best matches first, whatever the sort
-    return query.order_by(*SORTS[sort]), sort
+    return query, sort  # ordered by the page (keyset_page), in SORTS[sort]
 
 
 def _days_ago(days: int):
@@ -121,7 +126,12 @@ def _filter_options(locale: str) -> dict[str, list[tuple[str, str]]]:
 @staff_required(Role.WINDOW)
 def queue():
     query, sort = _queue_query(request.args)
-    page = db.paginate(query, page=requested_page(), per_page=PAGE_SIZE, error_out=False)
+    if sort == "relevance":  # a bounded, ranked list of ids: paged by number
+        page = db.paginate(query, page=requested_page(), per_page=PAGE_SIZE, error_out=False)
+    else:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        page = keyset_page(query, SORTS[sort], cursor=request.args.get("cursor"), page=requested_page(),
+                           per_page=PAGE_SIZE, total=total, session=db.session)
     cutoff = overdue_cutoff()
 
     def is_overdue(proposal: Proposal) -> bool:
@@ -130,12 +140,12 @@ def queue():
             return False
         return (when if when.tzinfo else when.replace(tzinfo=UTC)) < cutoff
 
-    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    filters = {k: v for k, v in request.args.items() if k not in ("page", "cursor") and v}
     ids = [p.id for p in page.items]
     sent_back = set(db.session.scalars(sa.select(Misroute.proposal_id).where(Misroute.proposal_id.in_(ids)))) if ids \
         else set()
     return render_template(
-        "routing/queue.html", page=page, options=_filter_options(str(get_locale() or "ja")), sort=sort,
+        "routing/queue.html", page=page, keyset=sort != "relevance", options=_filter_options(str(get_locale() or "ja")), sort=sort,
         args=request.args,
         filters=filters, is_overdue=is_overdue, sent_back=sent_back, now_local=to_local, OPEN=OPEN,
     )
