@@ -190,7 +190,7 @@ def test_phone_sized_viewport(app, browser, live_server, make_user, make_proposa
     page.check("#organisation-1")  # 新しい団体として提案する
     page.get_by_role("button", name="新しく提案を書きはじめる").click()
     page.get_by_role("button", name="保存して次へ").click()  # empty: errors, nothing lost
-    assert page.locator(".error-summary").is_visible()
+    page.locator(".error-summary").wait_for(state="visible")  # after the post's answer, however slow the machine
     screenshot(page, "intake-21-phone-step1-errors")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
