@@ -145,9 +145,9 @@ def queue():
     sent_back = set(db.session.scalars(sa.select(Misroute.proposal_id).where(Misroute.proposal_id.in_(ids)))) if ids \
         else set()
     return render_template(
-        "routing/queue.html", page=page, keyset=sort != "relevance", options=_filter_options(str(get_locale() or "ja")), sort=sort,
-        args=request.args,
-        filters=filters, is_overdue=is_overdue, sent_back=sent_back, now_local=to_local, OPEN=OPEN,
+        "routing/queue.html", page=page, keyset=sort != "relevance", sort=sort, args=request.args, filters=filters,
+        options=_filter_options(str(get_locale() or "ja")), is_overdue=is_overdue, sent_back=sent_back,
+        now_local=to_local, OPEN=OPEN,
     )
 
 
