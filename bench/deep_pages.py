@@ -44,11 +44,11 @@ def main() -> None:
     timings: list[float] = []
     with app.app_context():
         @event.listens_for(db.engine, "before_cursor_execute")
-        def started(conn, cursor, statement, parameters, context, many):
+        def started(conn, *_cursor_statement_parameters_context_many):
             conn.info["t0"] = time.perf_counter()
 
         @event.listens_for(db.engine, "after_cursor_execute")
-        def ended(conn, cursor, statement, parameters, context, many):
+        def ended(conn, *_cursor_statement_parameters_context_many):
             timings.append((time.perf_counter() - conn.info["t0"]) * 1000)
 
         window = db.session.scalar(sa.select(User.id).where(User.role == Role.WINDOW).limit(1))

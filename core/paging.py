@@ -37,7 +37,6 @@ def requested_page() -> int:
 # catalogue at 100,000 proposals); a page that starts "after this row" seeks straight to it in the index.
 # The pager's links carry an opaque cursor: the sort's name, the direction and the key of the row to start from.
 
-KEY_KINDS = {"int": int, "str": str, "datetime": datetime}
 MAX_INT = 2**31 - 1  # an INTEGER column: a larger number would be a database error, not a page
 MAX_TEXT = 64
 
