@@ -1,5 +1,5 @@
-"""Cross-validation on the 359 tuning rows (tests/data/routing_eval.jsonl and
-routing_fresh.jsonl, bench/routing_eval.py `tuning`):
+"""Cross-validation on the 530 tuning rows (tests/data/routing_eval.jsonl,
+routing_fresh.jsonl and routing_fresh2.jsonl; bench/routing_eval.py `tuning`):
 the threshold of the shipped rule that lets the learned model lead when the
 rules find no theme ("テーマ不明時は学習モデルの提案", model_confidence min).
 

@@ -1,18 +1,20 @@
 """The honest evaluation: routing on labelled proposals it was not tuned on.
 
-    .venv/bin/python bench/routing_eval.py [fresh2|tuning|fresh|all|dev|test] [--misses]
+    .venv/bin/python bench/routing_eval.py [fresh4|fresh3|fresh2|fresh|tuning|all|dev|test] [--misses]
 
 Splits (docs/routing.md, "The evaluation protocol now"):
 
-- `fresh2`: tests/data/routing_fresh2.jsonl, a second set written apart from
-  the dictionary and the rules: the test now. The learned model is trained
-  on all 359 tuning rows (routing_eval.jsonl and routing_fresh.jsonl).
-- `tuning`: those 359 rows. The learned model is never scored on a row it
-  was trained on: each fifth of the rows is decided by a model trained on
-  the other four fifths (FOLDS).
-- `fresh`: tests/data/routing_fresh.jsonl (144 rows). It was the test once
-  and has been scored: it is tuning data now. Its model is trained on the
-  215 rows of routing_eval.jsonl, as when it was scored.
+- `fresh3`, `fresh4`: tests/data/routing_fresh3.jsonl and routing_fresh4.jsonl,
+  the third and fourth sets written apart from the dictionary and the rules
+  (by two writers, eastern and western Japan's projects). Each is the test
+  until it is scored once. The learned model is trained on the rows written
+  before it (`training_rows`).
+- `fresh`, `fresh2`: the first two such sets (144 and 171 rows), scored once
+  each: tuning data now. Their models are trained as when they were scored.
+- `tuning`: routing_eval.jsonl and every sealed set scored already (SCORED;
+  530 rows). The learned model is never scored on a row it was trained on:
+  each fifth of the rows is decided by a model trained on the other four
+  fifths (FOLDS).
 - `all`: the 215 rows of routing_eval.jsonl (tuning data), out of fold as
   `tuning`.
 - `dev`, `test`: the old split of routing_eval.jsonl (model trained on dev).
@@ -39,7 +41,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 DATA = ROOT / "tests" / "data" / "routing_eval.jsonl"
 FRESH = ROOT / "tests" / "data" / "routing_fresh.jsonl"
 FRESH2 = ROOT / "tests" / "data" / "routing_fresh2.jsonl"
-SPLITS = ("fresh2", "tuning", "fresh", "all", "dev", "test")
+FRESH3 = ROOT / "tests" / "data" / "routing_fresh3.jsonl"
+FRESH4 = ROOT / "tests" / "data" / "routing_fresh4.jsonl"
+# The sealed sets in the order they were written and scored, each by someone who saw neither the
+# dictionary nor the rules. Each is scored once; after that it is tuning data (SCORED).
+SEALED = ("fresh", "fresh2", "fresh3", "fresh4")
+SCORED = ("fresh", "fresh2")
+SPLITS = (*SEALED, "tuning", "all", "dev", "test")
 OUT_OF_FOLD = ("tuning", "all")  # splits whose model is trained out of fold
 FOLDS = 5
 FOLD_SEED = 20261203
@@ -56,27 +64,32 @@ def _read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _sealed_file(split: str) -> Path:
+    # Looked up when called, so a test can point a split at a file of its own.
+    return {"fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3, "fresh4": FRESH4}[split]
+
+
 def rows(split: str | None = None) -> list[dict]:
-    """The labelled rows of a split: `fresh` and `fresh2` from their own files;
-    `tuning` both older files (359 rows); `all` (or None) every row of
-    routing_eval.jsonl; `dev` / `test` its old split."""
-    if split == "fresh2":
-        return [r for r in _read(FRESH2) if r.get("split", "fresh2") == "fresh2"]
-    if split == "fresh":
-        return [r for r in _read(FRESH) if r.get("split", "fresh") == "fresh"]
+    """The labelled rows of a split: a sealed set from its own file; `tuning`
+    routing_eval.jsonl and every sealed set scored already; `all` (or None)
+    every row of routing_eval.jsonl; `dev` / `test` its old split."""
+    if split in SEALED:
+        return [r for r in _read(_sealed_file(split)) if r.get("split", split) == split]
     if split == "tuning":
-        return rows("all") + rows("fresh")
+        return rows("all") + [r for scored in SCORED for r in rows(scored)]
     found = _read(DATA)
     return [r for r in found if split in (None, "all") or r["split"] == split]
 
 
 def training_rows(split: str) -> list[dict]:
-    """What the learned model may be trained on when `split` is scored: all 359
-    tuning rows for fresh2; the 215 rows of routing_eval.jsonl for the fresh
-    set (as when it was the test); the dev split otherwise (never test)."""
-    if split == "fresh2":
-        return rows("tuning")
-    return rows("all") if split == "fresh" else rows("dev")
+    """What the learned model may be trained on when `split` is scored: for a
+    sealed set, routing_eval.jsonl and the sealed sets written before it (the
+    tuning data of its day: 215 rows for fresh, 359 for fresh2, 530 for
+    fresh3); the dev split otherwise (never test)."""
+    if split in SEALED:
+        earlier = SEALED[:SEALED.index(split)]
+        return rows("all") + [r for before in earlier for r in rows(before)]
+    return rows("dev")
 
 
 def _examples(data: list[dict]):
@@ -157,7 +170,8 @@ def run(split: str = "test", with_model: bool = True):
     return reports + [pick, previous]
 
 
-TRAINED_ON = {"fresh2": "the 359 tuning rows", "fresh": "routing_eval.jsonl, dev+test"}
+TRAINED_ON = {"fresh": "routing_eval.jsonl, dev+test", "fresh2": "the 359 tuning rows of its day",
+              "fresh3": "the 530 tuning rows of its day", "fresh4": "the 530 tuning rows and fresh3"}
 
 
 def main(argv: list[str]) -> int:
